@@ -1,0 +1,88 @@
+# xdpslirp - build, tests, demo.
+#
+#   make            build build/xdpslirp (XDP program embedded as a skeleton)
+#   make check      install what is missing, then unit tests (plain and under
+#                   ASan+UBSan), a fuzz smoke run and the end-to-end tests
+#   make demo       install what is missing, build, show a guest using it
+#   make fuzz       run the frame-input fuzzer for FUZZ_SECONDS (default 300)
+#   make deps       install build and test dependencies (Debian, as root)
+
+BUILD		:= build
+CC		?= gcc
+CLANG		?= clang
+BPFTOOL		?= bpftool
+PKGS		:= libxdp libbpf libmnl
+ARCH_INC	:= /usr/include/$(shell gcc -dumpmachine)
+
+WARN		:= -Wall -Wextra -Werror
+CFLAGS		?= -O2 -g
+CPPFLAGS	:= -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
+XCFLAGS		:= -std=gnu11 $(WARN) $(CFLAGS)
+LDLIBS		:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lxdp -lbpf -lmnl) -lpthread
+SAN		:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+# The protocol code: no system dependencies, so unit tests and the fuzzer
+# link it alone.
+PROTO_SRCS	:= user/arp.c user/counters.c user/csum.c user/eth.c user/frame.c \
+		   user/icmp.c user/ipv4.c user/umem.c user/config.c user/log.c
+SYS_SRCS	:= user/engine.c user/netlink.c user/netns.c user/plumb.c \
+		   user/xdp.c user/xsk.c
+MAIN_SRC	:= user/main.c
+UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
+UNIT_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+ASAN_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/%)
+HEADERS		:= $(wildcard user/*.h include/*.h)
+
+.PHONY: all deps check unit unit-asan fuzz fuzz-smoke e2e demo clean
+all: $(BUILD)/xdpslirp
+
+deps:
+	@scripts/install-deps.sh
+
+# --- XDP program and skeleton ---
+$(BUILD)/xdpslirp.bpf.o: bpf/xdpslirp.bpf.c include/xdp_shared.h | $(BUILD)
+	$(CLANG) -O2 -g -target bpf $(WARN) -Iinclude -I$(ARCH_INC) -c $< -o $@
+
+$(BUILD)/xdpslirp.skel.h: $(BUILD)/xdpslirp.bpf.o
+	$(BPFTOOL) gen skeleton $< name xdpslirp_bpf > $@
+
+# --- engine ---
+$(BUILD)/%.o: user/%.c $(HEADERS) $(BUILD)/xdpslirp.skel.h | $(BUILD)
+	$(CC) $(CPPFLAGS) $(XCFLAGS) -c $< -o $@
+
+$(BUILD)/xdpslirp: $(patsubst user/%.c,$(BUILD)/%.o,$(PROTO_SRCS) $(SYS_SRCS) $(MAIN_SRC))
+	$(CC) $(XCFLAGS) $^ -o $@ $(LDLIBS)
+
+# --- unit tests (cmocka), plain and sanitized ---
+$(BUILD)/tests/%: tests/unit/%.c $(PROTO_SRCS) $(HEADERS) tests/unit/frames.h | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $< $(PROTO_SRCS) -o $@ -lcmocka
+
+$(BUILD)/asan/%: tests/unit/%.c $(PROTO_SRCS) $(HEADERS) tests/unit/frames.h | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $(SAN) $< $(PROTO_SRCS) -o $@ -lcmocka
+
+# --- fuzzing (libFuzzer, clang) ---
+$(BUILD)/fuzz_frame: tests/fuzz/fuzz_frame.c $(PROTO_SRCS) $(HEADERS) | $(BUILD)
+	$(CLANG) $(CPPFLAGS) $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $< $(PROTO_SRCS) -o $@
+
+FUZZ_SECONDS	?= 300
+fuzz: $(BUILD)/fuzz_frame
+	@mkdir -p $(BUILD)/corpus
+	$(BUILD)/fuzz_frame -max_total_time=$(FUZZ_SECONDS) $(BUILD)/corpus tests/fuzz/seeds
+
+# --- the suites, as make check runs them ---
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(ASAN_TESTS) $(BUILD)/fuzz_frame
+	@scripts/check.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+$(BUILD):
+	@mkdir -p $@
+
+clean:
+	rm -rf $(BUILD)

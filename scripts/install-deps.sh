@@ -1,0 +1,32 @@
+#!/bin/sh
+# Install what building and testing xdpslirp needs, from Debian's archive only.
+# Idempotent: packages already present are skipped, and apt-get runs only when
+# something is missing.  Needs root for the install step.
+set -eu
+
+PACKAGES="make gcc pkg-config clang llvm libclang-rt-14-dev
+libbpf-dev libxdp-dev bpftool libmnl-dev linux-libc-dev
+libcmocka-dev python3-pytest iproute2 iputils-ping procps"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: missing packages:$missing" >&2
+	echo "install-deps: run 'make deps' as root, or install them with apt-get" >&2
+	exit 1
+fi
+
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

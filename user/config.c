@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: MIT
+/*
+ * config.c - the command line.
+ *
+ * Theory of operation: config_parse() turns argv into a struct config and
+ * validates every value, so the rest of the engine can trust it.  Anything
+ * wrong is reported on @err with the option's name and what would be
+ * accepted, and the caller exits with status 2 (as getopt-based tools do).
+ * Parsing has no side effects: unit tests call it directly.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "version.h"
+
+#define PREFIX_MAX	25	/* the smallest network holding the guest's .100 */
+
+static const char usage[] =
+"Usage: xdpslirp [OPTIONS] --ifname IFACE\n"
+"       xdpslirp [OPTIONS] --netns PID|PATH\n"
+"       xdpslirp [OPTIONS] -- COMMAND [ARG...]\n"
+"\n"
+"User-mode network gateway: gives a network namespace IPv4 connectivity\n"
+"through an XDP program and AF_XDP sockets, with no NAT rules in the host.\n"
+"\n"
+"Modes:\n"
+"  --ifname IFACE        serve an existing link whose host end is IFACE\n"
+"  --netns PID|PATH      create a veth pair into that network namespace\n"
+"  -- COMMAND [ARG...]   run COMMAND in a new network namespace; exit with\n"
+"                        its status\n"
+"\n"
+"Options:\n"
+"  --guest-ifname NAME   guest end's name (default eth0)\n"
+"  --mtu N               link MTU, 68-65520 (default 65520 if the kernel has\n"
+"                        AF_XDP multi-buffer, else 3506)\n"
+"  --cidr A.B.C.D/N      guest network, N <= 25 (default 10.0.2.0/24):\n"
+"                        gateway .2, DNS .3, guest .100\n"
+"  --queues N            queues and workers, 1-64 (default: 1, or all the\n"
+"                        link's receive queues with --ifname)\n"
+"  --xdp-mode MODE       native (default) or generic (slow, for testing)\n"
+"  --ready-fd FD         write \"1\" to FD once the guest has connectivity\n"
+"  --log-level LEVEL     error, warn, info (default) or debug\n"
+"  -h, --help            show this help\n"
+"  -V, --version         show the version\n"
+"\n"
+"Signals: SIGUSR1 prints counters; SIGINT and SIGTERM stop.\n";
+
+enum {
+	OPT_IFNAME = 256, OPT_NETNS, OPT_GUEST_IFNAME, OPT_MTU, OPT_CIDR,
+	OPT_QUEUES, OPT_XDP_MODE, OPT_READY_FD, OPT_LOG_LEVEL,
+};
+
+static const struct option options[] = {
+	{ "ifname",	  required_argument, NULL, OPT_IFNAME },
+	{ "netns",	  required_argument, NULL, OPT_NETNS },
+	{ "guest-ifname", required_argument, NULL, OPT_GUEST_IFNAME },
+	{ "mtu",	  required_argument, NULL, OPT_MTU },
+	{ "cidr",	  required_argument, NULL, OPT_CIDR },
+	{ "queues",	  required_argument, NULL, OPT_QUEUES },
+	{ "xdp-mode",	  required_argument, NULL, OPT_XDP_MODE },
+	{ "ready-fd",	  required_argument, NULL, OPT_READY_FD },
+	{ "log-level",	  required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help",	  no_argument,	     NULL, 'h' },
+	{ "version",	  no_argument,	     NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Parses a decimal in [min, max]; returns false on anything else. */
+static bool parse_uint(const char *s, unsigned long min, unsigned long max,
+		       unsigned long *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return !errno && !*end && *out >= min && *out <= max;
+}
+
+static bool parse_ifname(const char *s, char out[IF_NAMESIZE])
+{
+	size_t len = strlen(s);
+
+	if (!len || len >= IF_NAMESIZE || strchr(s, '/') || strchr(s, ' ') ||
+	    !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	memcpy(out, s, len + 1);
+	return true;
+}
+
+static bool parse_cidr(struct config *cfg, const char *s, FILE *err)
+{
+	char buf[INET_ADDRSTRLEN + 4];
+	unsigned long len;
+	struct in_addr a;
+	uint32_t mask;
+	char *slash;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	if (inet_pton(AF_INET, buf, &a) != 1 || !parse_uint(slash + 1, 1, 32, &len))
+		return false;
+	if (len > PREFIX_MAX) {
+		fprintf(err, "xdpslirp: --cidr %s: the network must hold the guest's address .%d: use a prefix of /%d or shorter\n",
+			s, CIDR_HOST_GUEST, PREFIX_MAX);
+		return false;
+	}
+	mask = htonl(~0u << (32 - len));
+	if (a.s_addr & ~mask) {
+		struct in_addr net = { a.s_addr & mask };
+
+		fprintf(err, "xdpslirp: --cidr %s: host bits are set; did you mean %s/%lu?\n",
+			s, inet_ntoa(net), len);
+		return false;
+	}
+	cfg->network = a.s_addr;
+	cfg->prefix_len = (unsigned)len;
+	return true;
+}
+
+static void config_defaults(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(cfg->guest_ifname, "eth0");
+	inet_pton(AF_INET, "10.0.2.0", &cfg->network);
+	cfg->prefix_len = 24;
+	cfg->log_level = LOG_INFO;
+	cfg->ready_fd = -1;
+}
+
+/* Applies one option; returns false after printing what is wrong. */
+static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err,
+			 int *modes)
+{
+	unsigned long v;
+
+	switch (opt) {
+	case OPT_IFNAME:
+		cfg->mode = MODE_IFNAME;
+		(*modes)++;
+		if (parse_ifname(arg, cfg->ifname))
+			return true;
+		fprintf(err, "xdpslirp: --ifname '%s': not a valid interface name\n", arg);
+		return false;
+	case OPT_NETNS:
+		cfg->mode = MODE_NETNS;
+		(*modes)++;
+		cfg->netns = arg;
+		if (*arg)
+			return true;
+		fprintf(err, "xdpslirp: --netns needs a PID or a path such as /run/netns/NAME\n");
+		return false;
+	case OPT_GUEST_IFNAME:
+		if (parse_ifname(arg, cfg->guest_ifname))
+			return true;
+		fprintf(err, "xdpslirp: --guest-ifname '%s': not a valid interface name\n", arg);
+		return false;
+	case OPT_MTU:
+		if (parse_uint(arg, MTU_MIN, MTU_MAX, &v)) {
+			cfg->mtu = (uint32_t)v;
+			return true;
+		}
+		fprintf(err, "xdpslirp: --mtu '%s': expected a number from %d to %d\n",
+			arg, MTU_MIN, MTU_MAX);
+		return false;
+	case OPT_CIDR:
+		if (parse_cidr(cfg, arg, err))
+			return true;
+		fprintf(err, "xdpslirp: --cidr '%s': expected A.B.C.D/N, e.g. 10.0.2.0/24\n", arg);
+		return false;
+	case OPT_QUEUES:
+		if (parse_uint(arg, 1, 64, &v)) {
+			cfg->queues = (unsigned)v;
+			return true;
+		}
+		fprintf(err, "xdpslirp: --queues '%s': expected a number from 1 to 64\n", arg);
+		return false;
+	case OPT_XDP_MODE:
+		if (!strcmp(arg, "native") || !strcmp(arg, "generic")) {
+			cfg->xdp_generic = !strcmp(arg, "generic");
+			return true;
+		}
+		fprintf(err, "xdpslirp: --xdp-mode '%s': expected native or generic\n", arg);
+		return false;
+	case OPT_READY_FD:
+		if (parse_uint(arg, 0, INT_MAX, &v)) {
+			cfg->ready_fd = (int)v;
+			return true;
+		}
+		fprintf(err, "xdpslirp: --ready-fd '%s': expected a file descriptor number\n", arg);
+		return false;
+	case OPT_LOG_LEVEL:
+		cfg->log_level = log_parse_level(arg);
+		if (cfg->log_level >= 0)
+			return true;
+		fprintf(err, "xdpslirp: --log-level '%s': expected error, warn, info or debug\n", arg);
+		return false;
+	default:
+		return false;
+	}
+}
+
+/**
+ * config_parse() - parse and validate the command line
+ * @cfg: filled with the result
+ * @argc: argument count
+ * @argv: arguments; the command after "--" is referenced, not copied
+ * @err: where to print errors (and --help, --version go to stdout)
+ *
+ * Return: 0 to run, CONFIG_EXIT_OK after --help/--version, -EINVAL on a
+ * usage error (already printed).
+ */
+int config_parse(struct config *cfg, int argc, char **argv, FILE *err)
+{
+	int opt, modes = 0;
+
+	config_defaults(cfg);
+	optind = 0;	/* full reset: tests parse many command lines */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:hV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'h':
+			fputs(usage, stdout);
+			return CONFIG_EXIT_OK;
+		case 'V':
+			printf("xdpslirp %s\n", XDPSLIRP_VERSION);
+			return CONFIG_EXIT_OK;
+		case ':':
+			fprintf(err, "xdpslirp: %s needs a value\n", argv[optind - 1]);
+			return -EINVAL;
+		case '?':
+			fprintf(err, "xdpslirp: unknown option '%s'; see xdpslirp --help\n",
+				argv[optind - 1]);
+			return -EINVAL;
+		default:
+			if (!apply_option(cfg, opt, optarg, err, &modes))
+				return -EINVAL;
+		}
+	}
+
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--")) {
+			fprintf(err, "xdpslirp: unexpected argument '%s'; put the command after '--'\n",
+				argv[optind]);
+			return -EINVAL;
+		}
+		cfg->mode = MODE_COMMAND;
+		cfg->command = &argv[optind];
+		modes++;
+	}
+	if (modes != 1) {
+		fprintf(err, "xdpslirp: %s; see xdpslirp --help\n", modes ?
+			"give only one of --ifname, --netns and -- COMMAND" :
+			"give one of --ifname IFACE, --netns PID|PATH or -- COMMAND");
+		return -EINVAL;
+	}
+	if (cfg->mode == MODE_IFNAME && cfg->mtu) {
+		fprintf(err, "xdpslirp: --mtu applies only to links xdpslirp creates; set the MTU of %s and its peer instead\n",
+			cfg->ifname);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The address of host number @host in the configured network. */
+uint32_t config_host_addr(const struct config *cfg, uint32_t host)
+{
+	return htonl(ntohl(cfg->network) + host);
+}
+
+uint32_t config_netmask(const struct config *cfg)
+{
+	return htonl(~0u << (32 - cfg->prefix_len));
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XDPSLIRP_CONFIG_H
+#define XDPSLIRP_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <net/if.h>
+
+#define MTU_MIN		68
+#define MTU_MAX		65520
+
+/* The special addresses are fixed host numbers in the --cidr network. */
+#define CIDR_HOST_GATEWAY	2
+#define CIDR_HOST_DNS		3
+#define CIDR_HOST_GUEST		100
+
+/* How the guest's link comes to exist. */
+enum run_mode {
+	MODE_IFNAME,	/* --ifname: serve an existing link */
+	MODE_NETNS,	/* --netns: create a veth pair into that namespace */
+	MODE_COMMAND,	/* -- COMMAND: new namespace, run COMMAND in it */
+};
+
+struct config {
+	enum run_mode mode;
+	char ifname[IF_NAMESIZE];	/* --ifname */
+	const char *netns;		/* --netns PID|PATH */
+	char guest_ifname[IF_NAMESIZE];
+	char **command;			/* argv after "--" */
+	uint32_t mtu;			/* 0: choose from the kernel's abilities */
+	uint32_t network;		/* --cidr, network byte order */
+	unsigned prefix_len;
+	unsigned queues;		/* 0: choose by mode */
+	int log_level;
+	bool xdp_generic;
+	int ready_fd;			/* -1: none */
+};
+
+/* config_parse() results besides 0 */
+#define CONFIG_EXIT_OK	1	/* --help or --version was printed */
+
+int config_parse(struct config *cfg, int argc, char **argv, FILE *err);
+uint32_t config_host_addr(const struct config *cfg, uint32_t host);
+uint32_t config_netmask(const struct config *cfg);
+
+#endif

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+/*
+ * counters.c - names and printing of per-worker statistics.
+ */
+#include "counters.h"
+
+static const char *const drop_names[DROP_MAX] = {
+	[DROP_FRAME_CHAIN]	= "frame_chain",
+	[DROP_ETH_SHORT]	= "eth_short",
+	[DROP_ETH_DEST]		= "eth_dest",
+	[DROP_ETH_TYPE]		= "eth_type",
+	[DROP_ARP_MALFORMED]	= "arp_malformed",
+	[DROP_ARP_IGNORED]	= "arp_ignored",
+	[DROP_IPV4_MALFORMED]	= "ipv4_malformed",
+	[DROP_IPV4_CSUM]	= "ipv4_csum",
+	[DROP_IPV4_FRAGMENT]	= "ipv4_fragment",
+	[DROP_IPV4_NOT_LOCAL]	= "ipv4_not_local",
+	[DROP_IPV4_PROTO]	= "ipv4_proto",
+	[DROP_ICMP_MALFORMED]	= "icmp_malformed",
+	[DROP_ICMP_CSUM]	= "icmp_csum",
+	[DROP_ICMP_TYPE]	= "icmp_type",
+	[DROP_TX_RING_FULL]	= "tx_ring_full",
+};
+
+const char *drop_reason_name(enum drop_reason r)
+{
+	return r < DROP_MAX ? drop_names[r] : "?";
+}
+
+/* Adds a snapshot of @c to @sum. */
+void counters_sum(struct counters *sum, const struct counters *c)
+{
+	sum->rx_frames += counter_read(&c->rx_frames);
+	sum->rx_bytes += counter_read(&c->rx_bytes);
+	sum->tx_frames += counter_read(&c->tx_frames);
+	sum->tx_bytes += counter_read(&c->tx_bytes);
+	for (int i = 0; i < DROP_MAX; i++)
+		sum->drop[i] += counter_read(&c->drop[i]);
+}
+
+/* One line of totals, one line of non-zero drop reasons. */
+void counters_print(FILE *out, const char *who, const struct counters *c)
+{
+	uint64_t dropped = 0;
+
+	for (int i = 0; i < DROP_MAX; i++)
+		dropped += counter_read(&c->drop[i]);
+	fprintf(out, "xdpslirp: %s: rx %llu frames %llu bytes, tx %llu frames %llu bytes, dropped %llu\n",
+		who, (unsigned long long)counter_read(&c->rx_frames),
+		(unsigned long long)counter_read(&c->rx_bytes),
+		(unsigned long long)counter_read(&c->tx_frames),
+		(unsigned long long)counter_read(&c->tx_bytes),
+		(unsigned long long)dropped);
+	if (!dropped)
+		return;
+	fprintf(out, "xdpslirp: %s: dropped:", who);
+	for (int i = 0; i < DROP_MAX; i++) {
+		uint64_t n = counter_read(&c->drop[i]);
+
+		if (n)
+			fprintf(out, " %s %llu", drop_names[i], (unsigned long long)n);
+	}
+	fputc('\n', out);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XDPSLIRP_COUNTERS_H
+#define XDPSLIRP_COUNTERS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+/* Why a frame from the guest was dropped.  Names are in counters.c. */
+enum drop_reason {
+	DROP_FRAME_CHAIN,	/* multi-buffer chain broken or too long */
+	DROP_ETH_SHORT,		/* shorter than an Ethernet header */
+	DROP_ETH_DEST,		/* unicast to a MAC address that is not ours */
+	DROP_ETH_TYPE,		/* EtherType we do not serve (yet) */
+	DROP_ARP_MALFORMED,
+	DROP_ARP_IGNORED,	/* not a request for one of our addresses */
+	DROP_IPV4_MALFORMED,	/* version, lengths or header in pieces */
+	DROP_IPV4_CSUM,		/* bad IPv4 header checksum */
+	DROP_IPV4_FRAGMENT,
+	DROP_IPV4_NOT_LOCAL,	/* destination is not a gateway address */
+	DROP_IPV4_PROTO,	/* transport we do not serve (yet) */
+	DROP_ICMP_MALFORMED,
+	DROP_ICMP_CSUM,
+	DROP_ICMP_TYPE,		/* not an echo request */
+	DROP_TX_RING_FULL,	/* reply lost: no room in the TX ring */
+	DROP_MAX,
+};
+
+/*
+ * struct counters - statistics of one worker.
+ *
+ * Each worker is the only writer of its counters; other threads read them
+ * (SIGUSR1, the control API).  counter_add() is a relaxed atomic store, a
+ * plain move on x86, so readers never see torn values and the writer pays
+ * no locked instruction.
+ */
+struct counters {
+	uint64_t rx_frames;
+	uint64_t rx_bytes;
+	uint64_t tx_frames;
+	uint64_t tx_bytes;
+	uint64_t drop[DROP_MAX];
+};
+
+static inline void counter_add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + n,
+			 __ATOMIC_RELAXED);
+}
+
+static inline uint64_t counter_read(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+const char *drop_reason_name(enum drop_reason r);
+void counters_print(FILE *out, const char *who, const struct counters *c);
+void counters_sum(struct counters *sum, const struct counters *c);
+
+#endif

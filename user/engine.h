@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XDPSLIRP_ENGINE_H
+#define XDPSLIRP_ENGINE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "gateway.h"
+#include "xdp.h"
+
+struct worker;
+
+struct engine_params {
+	const char *ifname;	/* host end of the guest's link */
+	int ifindex;
+	unsigned queues;
+	bool multibuffer;
+	bool xdp_generic;
+	const struct gateway *gw;
+};
+
+/* The XDP program and one worker per queue. */
+struct engine {
+	struct xdp_prog prog;
+	struct worker *workers;
+	unsigned nworkers;
+	int stop_fd;		/* eventfd: readable once the engine stops */
+};
+
+int engine_start(struct engine *e, const struct engine_params *p);
+void engine_print_counters(const struct engine *e, FILE *out);
+int engine_stop(struct engine *e);
+
+#endif

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XDPSLIRP_ETH_H
+#define XDPSLIRP_ETH_H
+
+#include "gateway.h"
+
+enum verdict eth_input(struct gw_ctx *ctx, struct frame *f);
+void eth_reply_header(const struct gateway *gw, struct frame *f);
+
+#endif

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XDPSLIRP_FRAME_H
+#define XDPSLIRP_FRAME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * A frame as the protocol code sees it: the bytes of one Ethernet frame in up
+ * to FRAME_MAX_SEGS pieces (AF_XDP multi-buffer: MAX_SKB_FRAGS + 1).  The
+ * first piece holds at least the first chunk's worth of bytes, so all headers
+ * the engine parses are contiguous in seg[0]; parsers still check that.
+ *
+ * The frame I/O backend (AF_XDP now, a tap fd later) owns the memory.  The
+ * protocol code may rewrite bytes and shrink lengths, then hand the frame
+ * back as a reply (see enum verdict), never keep a pointer into it.
+ */
+#define FRAME_MAX_SEGS 18
+
+struct frame_seg {
+	uint8_t *data;
+	uint32_t len;
+};
+
+struct frame {
+	uint32_t len;		/* sum of seg[].len */
+	uint32_t nseg;
+	struct frame_seg seg[FRAME_MAX_SEGS];
+};
+
+/* What the protocol code did with a frame it was given. */
+enum verdict {
+	VERDICT_DONE,		/* consumed or dropped: release the memory */
+	VERDICT_REPLY,		/* rewritten in place: transmit to the guest */
+};
+
+void frame_trim(struct frame *f, uint32_t len);
+uint32_t frame_csum(const struct frame *f, uint32_t off, uint32_t len);
+
+#endif

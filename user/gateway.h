@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XDPSLIRP_GATEWAY_H
+#define XDPSLIRP_GATEWAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/if_ether.h>
+
+#include "counters.h"
+#include "frame.h"
+
+/*
+ * struct gateway - who the engine is on the guest's link.  Filled once at
+ * start-up and shared read-only by all workers.  Addresses are in network
+ * byte order, as they appear in headers.
+ */
+struct gateway {
+	uint8_t mac[ETH_ALEN];	/* the gateway's MAC: the link's host end */
+	uint32_t gw_addr;	/* the gateway: maps to the host (later issues) */
+	uint32_t dns_addr;	/* the DNS forwarder */
+	uint32_t guest_addr;	/* what the guest is given */
+	uint32_t netmask;
+	uint32_t mtu;		/* IP MTU of the link */
+};
+
+/*
+ * struct gw_ctx - what protocol input functions work with: the shared
+ * identity and the calling worker's own state.
+ */
+struct gw_ctx {
+	const struct gateway *gw;
+	struct counters *cnt;
+};
+
+/* Counts a dropped frame; the caller releases it. */
+static inline enum verdict drop(struct gw_ctx *ctx, enum drop_reason why)
+{
+	counter_add(&ctx->cnt->drop[why], 1);
+	return VERDICT_DONE;
+}
+
+/* True for the addresses the engine itself answers on. */
+static inline bool gw_is_local(const struct gateway *gw, uint32_t addr)
+{
+	return addr == gw->gw_addr || addr == gw->dns_addr;
+}
+
+#endif

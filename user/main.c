@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: MIT
+/*
+ * main.c - xdpslirp: start-up, the signal loop, and orderly shutdown.
+ *
+ * Theory of operation: the main thread parses the command line, decides the
+ * MTU from what the kernel can do, wires the guest's link (plumb.c), starts
+ * the engine (engine.c: XDP program, one AF_XDP worker per queue) and then
+ * only waits for signals through a signalfd: SIGUSR1 prints counters,
+ * SIGINT/SIGTERM stop (forwarded to COMMAND in -- COMMAND mode), SIGCHLD
+ * ends -- COMMAND mode with COMMAND's exit status.  Signals are blocked in
+ * every thread, so workers are never interrupted.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "engine.h"
+#include "log.h"
+#include "netns.h"
+#include "plumb.h"
+#include "xsk.h"
+
+/* Largest MTU whose frames fit one UMEM chunk, and the veth's cap for
+ * single-buffer XDP programs (notes: 3506 with 4 KiB pages).
+ */
+#define MTU_SINGLE_CHUNK 3506
+
+/* Picks the MTU: the user's if it works, else the largest that does. */
+static int choose_mtu(const struct config *cfg, bool multibuffer, uint32_t *mtu)
+{
+	uint32_t max = multibuffer ? MTU_MAX : MTU_SINGLE_CHUNK;
+
+	if (!multibuffer)
+		log_info("this kernel has no AF_XDP multi-buffer (XDP_USE_SG, Linux 6.6+): MTU limited to %u",
+			 max);
+	if (cfg->mtu > max) {
+		log_err("--mtu %u: this kernel supports at most %u (no AF_XDP multi-buffer)",
+			cfg->mtu, max);
+		return -EINVAL;
+	}
+	*mtu = cfg->mtu ? cfg->mtu : max;
+	return 0;
+}
+
+/* --ifname: the link decides queues and MTU; check we can serve them. */
+static int check_existing_link(struct config *cfg, const struct link_info *host,
+			       bool multibuffer)
+{
+	unsigned rxq = host->num_rx_queues ? host->num_rx_queues : 1;
+
+	if (rxq > XDP_MAX_QUEUES)
+		rxq = XDP_MAX_QUEUES;
+	if (cfg->queues > rxq) {
+		log_err("--queues %u: %s has only %u receive queues", cfg->queues,
+			cfg->ifname, rxq);
+		return -EINVAL;
+	}
+	if (!cfg->queues)
+		cfg->queues = rxq;
+	if (!multibuffer && host->mtu > MTU_SINGLE_CHUNK) {
+		log_err("%s has MTU %u; without AF_XDP multi-buffer this kernel supports at most %u: lower it",
+			cfg->ifname, host->mtu, MTU_SINGLE_CHUNK);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void gateway_init(struct gateway *gw, const struct config *cfg,
+			 const struct link_info *host)
+{
+	memcpy(gw->mac, host->mac, ETH_ALEN);
+	gw->gw_addr = config_host_addr(cfg, CIDR_HOST_GATEWAY);
+	gw->dns_addr = config_host_addr(cfg, CIDR_HOST_DNS);
+	gw->guest_addr = config_host_addr(cfg, CIDR_HOST_GUEST);
+	gw->netmask = config_netmask(cfg);
+	gw->mtu = host->mtu;
+}
+
+static void log_ready(const struct guest_link *gl, const struct gateway *gw,
+		      const struct config *cfg)
+{
+	char a[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &gw->gw_addr, a, sizeof(a));
+	inet_ntop(AF_INET, &gw->dns_addr, d, sizeof(d));
+	inet_ntop(AF_INET, &gw->guest_addr, g, sizeof(g));
+	log_info("serving %s: gateway %s, DNS %s, guest %s/%u, MTU %u, %u queue%s",
+		 gl->host_ifname, a, d, g, cfg->prefix_len, gw->mtu, cfg->queues,
+		 cfg->queues > 1 ? "s" : "");
+}
+
+static void signal_ready(int fd)
+{
+	if (fd < 0)
+		return;
+	if (write(fd, "1", 1) != 1)
+		log_warn("--ready-fd %d: %s", fd, strerror(errno));
+	close(fd);
+}
+
+/* Exit status of a waited-for process, as a shell reports it. */
+static int exit_status(int wstatus)
+{
+	if (WIFEXITED(wstatus))
+		return WEXITSTATUS(wstatus);
+	return 128 + WTERMSIG(wstatus);
+}
+
+/**
+ * wait_for_end() - serve signals until it is time to stop
+ * @sfd: signalfd for the blocked signals
+ * @e: the running engine, for SIGUSR1
+ * @child: COMMAND's pid, or 0
+ *
+ * Return: the exit status xdpslirp should end with.
+ */
+static int wait_for_end(int sfd, struct engine *e, pid_t child)
+{
+	struct signalfd_siginfo si;
+	int wstatus;
+
+	for (;;) {
+		if (read(sfd, &si, sizeof(si)) != sizeof(si)) {
+			if (errno == EINTR)
+				continue;
+			log_err("signalfd: %s", strerror(errno));
+			return 1;
+		}
+		switch (si.ssi_signo) {
+		case SIGUSR1:
+			engine_print_counters(e, stderr);
+			break;
+		case SIGCHLD:
+			if (child && waitpid(child, &wstatus, WNOHANG) == child)
+				return exit_status(wstatus);
+			break;
+		default:	/* SIGINT, SIGTERM, SIGHUP */
+			if (!child)
+				return 0;
+			kill(child, (int)si.ssi_signo);
+		}
+	}
+}
+
+static int block_signals(void)
+{
+	sigset_t mask;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL))
+		return -errno;
+	return signalfd(-1, &mask, SFD_CLOEXEC);
+}
+
+/* Where the guest's namespace comes from, by mode; -1 for --ifname. */
+static int guest_netns(const struct config *cfg, struct child *child)
+{
+	int ret;
+
+	switch (cfg->mode) {
+	case MODE_NETNS:
+		return netns_open(cfg->netns);
+	case MODE_COMMAND:
+		ret = child_spawn(child, cfg->command);
+		return ret ? ret : child->netns_fd;
+	default:
+		return -1;
+	}
+}
+
+static int run(struct config *cfg)
+{
+	struct guest_link gl = { 0 };
+	struct child child = { 0 };
+	struct engine engine = { 0 };
+	struct gateway gw = { 0 };
+	int sfd, netns_fd = -1, multibuffer, status = 1;
+	uint32_t mtu;
+
+	sfd = block_signals();
+	if (sfd < 0) {
+		log_err("cannot set up signal handling: %s", strerror(-sfd));
+		return 1;
+	}
+	multibuffer = xsk_probe_multibuffer();
+	if (multibuffer < 0) {
+		log_err("AF_XDP sockets are not available: %s (needs Linux with CONFIG_XDP_SOCKETS, and root)",
+			strerror(-multibuffer));
+		return 1;
+	}
+	if (choose_mtu(cfg, multibuffer, &mtu))
+		return 2;
+	if (cfg->mode != MODE_IFNAME && !cfg->queues)
+		cfg->queues = 1;
+
+	netns_fd = guest_netns(cfg, &child);
+	if (netns_fd < -1 || (cfg->mode != MODE_IFNAME && netns_fd < 0))
+		goto out;
+	if (plumb_setup(&gl, cfg, netns_fd, mtu))
+		goto out;
+	if (cfg->mode == MODE_IFNAME && check_existing_link(cfg, &gl.host, multibuffer))
+		goto out;
+	gateway_init(&gw, cfg, &gl.host);
+
+	{
+		struct engine_params ep = {
+			.ifname = gl.host_ifname,
+			.ifindex = gl.host.ifindex,
+			.queues = cfg->queues,
+			.multibuffer = multibuffer,
+			.xdp_generic = cfg->xdp_generic,
+			.gw = &gw,
+		};
+
+		if (engine_start(&engine, &ep)) {
+			engine_stop(&engine);
+			goto out;
+		}
+	}
+	log_ready(&gl, &gw, cfg);
+	signal_ready(cfg->ready_fd);
+	if (child.pid && child_release(&child))
+		log_err("cannot start %s: %s", cfg->command[0], strerror(errno));
+
+	status = wait_for_end(sfd, &engine, child.pid);
+	if (engine_stop(&engine)) {
+		log_err("frames were leaked or double-used: this is a bug, please report it");
+		if (!status)
+			status = 1;
+	}
+out:
+	plumb_teardown(&gl);
+	if (netns_fd >= 0)
+		close(netns_fd);
+	close(sfd);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	int ret = config_parse(&cfg, argc, argv, stderr);
+
+	if (ret == CONFIG_EXIT_OK)
+		return 0;
+	if (ret)
+		return 2;
+	log_set_level(cfg.log_level);
+	return run(&cfg);
+}

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+/*
+ * netlink.c - the rtnetlink requests xdpslirp makes, through libmnl.
+ *
+ * One request at a time, each with NLM_F_ACK, answered before the next is
+ * sent: set-up and teardown are not hot paths, and a synchronous request
+ * gives each failure its own errno.  A socket works in the namespace it was
+ * opened in; netns.c opens one inside the guest's namespace.
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <libmnl/libmnl.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if_arp.h>
+
+#include "netlink.h"
+
+int nl_open(struct nl *nl)
+{
+	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	if (!nl->sock)
+		return -errno;
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int ret = -errno;
+
+		nl_close(nl);
+		return ret;
+	}
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->seq = (uint32_t)time(NULL);
+	return 0;
+}
+
+void nl_close(struct nl *nl)
+{
+	if (nl->sock)
+		mnl_socket_close(nl->sock);
+	nl->sock = NULL;
+}
+
+/**
+ * nl_request() - send one request and read until its acknowledgement
+ * @nl: socket
+ * @nlh: the request; flags NLM_F_REQUEST | NLM_F_ACK are added
+ * @cb: called for each reply message before the acknowledgement, or NULL
+ * @data: passed to @cb
+ *
+ * Return: 0, or the negative errno the kernel answered.
+ */
+static int nl_request(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	uint32_t seq = ++nl->seq;
+
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		int ret;
+
+		if (n < 0)
+			return -errno;
+		ret = mnl_cb_run(buf, (size_t)n, seq, nl->portid, cb, data);
+		if (ret == MNL_CB_ERROR)
+			return errno ? -errno : -EIO;
+		if (ret == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+static struct nlmsghdr *nl_msg(char *buf, uint16_t type, uint16_t flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = flags;
+	return nlh;
+}
+
+static struct ifinfomsg *put_ifinfomsg(struct nlmsghdr *nlh, int ifindex)
+{
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = ifindex;
+	return ifm;
+}
+
+static int link_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct link_info *info = data;
+
+	switch (mnl_attr_get_type(attr)) {
+	case IFLA_MTU:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+			info->mtu = mnl_attr_get_u32(attr);
+		break;
+	case IFLA_NUM_RX_QUEUES:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+			info->num_rx_queues = mnl_attr_get_u32(attr);
+		break;
+	case IFLA_ADDRESS:
+		if (mnl_attr_get_payload_len(attr) == ETH_ALEN)
+			memcpy(info->mac, mnl_attr_get_payload(attr), ETH_ALEN);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int link_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	struct link_info *info = data;
+
+	info->ifindex = ifm->ifi_index;
+	return mnl_attr_parse(nlh, sizeof(*ifm), link_attr_cb, data);
+}
+
+/* Looks up a link by name: index, MTU, MAC address, receive queues. */
+int nl_link_get(struct nl *nl, const char *name, struct link_info *info)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_GETLINK, 0);
+
+	memset(info, 0, sizeof(*info));
+	put_ifinfomsg(nlh, 0);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	return nl_request(nl, nlh, link_msg_cb, info);
+}
+
+static void put_link_sizes(struct nlmsghdr *nlh, uint32_t mtu, uint32_t queues)
+{
+	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	mnl_attr_put_u32(nlh, IFLA_NUM_TX_QUEUES, queues);
+	mnl_attr_put_u32(nlh, IFLA_NUM_RX_QUEUES, queues);
+}
+
+/**
+ * nl_veth_create() - create a veth pair with its guest end in another namespace
+ * @nl: socket in the namespace of the host end
+ * @spec: names, target namespace, MTU and queue count of both ends
+ *
+ * The guest end is created directly in its namespace under its final name,
+ * so no temporary name can clash with the host's links.
+ *
+ * Return: 0 or negative errno.
+ */
+int nl_veth_create(struct nl *nl, const struct veth_spec *spec)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct nlattr *linkinfo, *data, *peer;
+
+	put_ifinfomsg(nlh, 0);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, spec->host_name);
+	put_link_sizes(nlh, spec->mtu, spec->queues);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	put_ifinfomsg(nlh, 0);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, spec->guest_name);
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)spec->guest_netns_fd);
+	put_link_sizes(nlh, spec->mtu, spec->queues);
+	mnl_attr_nest_end(nlh, peer);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	return nl_request(nl, nlh, NULL, NULL);
+}
+
+int nl_link_delete(struct nl *nl, const char *name)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_DELLINK, 0);
+
+	put_ifinfomsg(nlh, 0);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	return nl_request(nl, nlh, NULL, NULL);
+}
+
+int nl_link_up(struct nl *nl, int ifindex)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifm = put_ifinfomsg(nlh, ifindex);
+
+	ifm->ifi_change = IFF_UP;
+	ifm->ifi_flags = IFF_UP;
+	return nl_request(nl, nlh, NULL, NULL);
+}
+
+int nl_addr_add_ipv4(struct nl *nl, int ifindex, uint32_t addr, unsigned prefix_len)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = (uint8_t)prefix_len;
+	ifa->ifa_index = (uint32_t)ifindex;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	mnl_attr_put(nlh, IFA_LOCAL, 4, &addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, 4, &addr);
+	return nl_request(nl, nlh, NULL, NULL);
+}
+
+int nl_route_add_default_ipv4(struct nl *nl, int ifindex, uint32_t gateway)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_table = RT_TABLE_MAIN;
+	rtm->rtm_protocol = RTPROT_BOOT;
+	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	rtm->rtm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, RTA_GATEWAY, 4, &gateway);
+	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
+	return nl_request(nl, nlh, NULL, NULL);
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XDPSLIRP_NETLINK_H
+#define XDPSLIRP_NETLINK_H
+
+#include <stdint.h>
+#include <linux/if_ether.h>
+
+struct mnl_socket;
+
+/* An rtnetlink socket, bound to the namespace it was opened in. */
+struct nl {
+	struct mnl_socket *sock;
+	uint32_t portid;
+	uint32_t seq;
+};
+
+/* What the engine needs to know about an existing link. */
+struct link_info {
+	int ifindex;
+	uint32_t mtu;
+	uint32_t num_rx_queues;
+	uint8_t mac[ETH_ALEN];
+};
+
+/* The veth pair to create: host end here, guest end in another namespace. */
+struct veth_spec {
+	const char *host_name;
+	const char *guest_name;
+	int guest_netns_fd;
+	uint32_t mtu;
+	uint32_t queues;
+};
+
+int nl_open(struct nl *nl);
+void nl_close(struct nl *nl);
+int nl_link_get(struct nl *nl, const char *name, struct link_info *info);
+int nl_veth_create(struct nl *nl, const struct veth_spec *spec);
+int nl_link_delete(struct nl *nl, const char *name);
+int nl_link_up(struct nl *nl, int ifindex);
+int nl_addr_add_ipv4(struct nl *nl, int ifindex, uint32_t addr, unsigned prefix_len);
+int nl_route_add_default_ipv4(struct nl *nl, int ifindex, uint32_t gateway);
+
+#endif

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: MIT
+/*
+ * netns.c - namespaces and the processes that live around them.
+ *
+ * Theory of operation:
+ * - netns_open() turns --netns PID|PATH into a namespace file descriptor.
+ * - netns_nl_open() opens an rtnetlink socket inside another namespace: the
+ *   calling thread enters it, opens the socket (which stays bound to that
+ *   namespace) and returns.  Called before any worker thread exists.
+ * - child_spawn() forks COMMAND's process, which unshares a new network
+ *   namespace and then waits until child_release(), so that COMMAND starts
+ *   only when its network works.  The child dies with us (PR_SET_PDEATHSIG):
+ *   with its last process gone, the namespace and the guest's link go too.
+ * - The reaper is a tiny forked process that waits for the end of a pipe
+ *   whose only writer is xdpslirp, then deletes the link xdpslirp created.
+ *   It covers SIGKILL and crashes, which no exit handler does.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "netns.h"
+
+/**
+ * netns_open() - open a network namespace given as a PID or a path
+ * @spec: decimal PID (its /proc/PID/ns/net), or a path such as /run/netns/X
+ *
+ * Return: file descriptor, or negative errno (logged).
+ */
+int netns_open(const char *spec)
+{
+	char path[PATH_MAX];
+	size_t digits = strspn(spec, "0123456789");
+	int fd;
+
+	if (digits && !spec[digits])
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", spec);
+	else
+		snprintf(path, sizeof(path), "%s", spec);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int ret = -errno;
+
+		log_err("--netns %s: cannot open %s: %s", spec, path, strerror(errno));
+		return ret;
+	}
+	return fd;
+}
+
+/* Opens @nl inside the namespace @netns_fd; the caller's stays unchanged. */
+int netns_nl_open(struct nl *nl, int netns_fd)
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (self < 0)
+		return -errno;
+	if (setns(netns_fd, CLONE_NEWNET)) {
+		ret = -errno;
+		close(self);
+		return ret;
+	}
+	ret = nl_open(nl);
+	if (setns(self, CLONE_NEWNET)) {
+		/* Stuck in the guest's namespace: nothing after this is safe. */
+		log_err("cannot return to our network namespace: %s", strerror(errno));
+		abort();
+	}
+	close(self);
+	return ret;
+}
+
+/* Runs in the forked child: new namespace, report, wait, exec. */
+static void __attribute__((noreturn))
+child_main(int report_fd, int go_fd, char *const argv[])
+{
+	sigset_t none;
+	int err = 0;
+	char go;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1)
+		_exit(127);
+	if (unshare(CLONE_NEWNET))
+		err = errno;
+	if (write(report_fd, &err, sizeof(err)) != sizeof(err) || err)
+		_exit(127);
+	close(report_fd);
+	if (read(go_fd, &go, 1) != 1)
+		_exit(127);	/* xdpslirp gave up before starting us */
+	close(go_fd);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	execvp(argv[0], argv);
+	fprintf(stderr, "xdpslirp: cannot run %s: %s\n", argv[0], strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+/**
+ * child_spawn() - fork COMMAND's process into a new network namespace
+ * @c: filled in on success
+ * @argv: COMMAND and its arguments
+ *
+ * The child is held before exec until child_release().
+ *
+ * Return: 0, or negative errno (logged).
+ */
+int child_spawn(struct child *c, char *const argv[])
+{
+	int report[2], go[2], err = 0;
+	char path[64];
+
+	if (pipe2(report, O_CLOEXEC))
+		return -errno;
+	if (pipe2(go, O_CLOEXEC)) {
+		err = -errno;
+		goto out_report;
+	}
+	c->pid = fork();
+	if (c->pid < 0) {
+		err = -errno;
+		close(go[1]);
+		goto out_go;
+	}
+	if (c->pid == 0) {
+		close(report[0]);
+		close(go[1]);
+		child_main(report[1], go[0], argv);
+	}
+	c->go_fd = go[1];
+	if (read(report[0], &err, sizeof(err)) != sizeof(err))
+		err = ECHILD;
+	if (err) {
+		log_err("cannot create a network namespace: %s", strerror(err));
+		err = -err;
+		goto out_go;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)c->pid);
+	c->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (c->netns_fd < 0)
+		err = -errno;
+out_go:
+	close(go[0]);
+out_report:
+	close(report[0]);
+	close(report[1]);
+	return err;
+}
+
+/* Lets the held child exec COMMAND. */
+int child_release(struct child *c)
+{
+	int ret = write(c->go_fd, "g", 1) == 1 ? 0 : -errno;
+
+	close(c->go_fd);
+	c->go_fd = -1;
+	return ret;
+}
+
+/* Runs in the reaper: wait for our parent's end, then delete @ifname. */
+static void __attribute__((noreturn)) reaper_main(int fd, const char *ifname)
+{
+	struct nl nl = { 0 };
+	char buf;
+
+	/* Hold no other descriptor: no socket, link or pipe of the parent's. */
+	if (dup2(fd, 3) < 0)
+		_exit(1);
+	fd = 3;
+	close_range(4, ~0u, 0);
+	while (read(fd, &buf, 1) < 0 && errno == EINTR)
+		;
+	if (!nl_open(&nl))
+		nl_link_delete(&nl, ifname);
+	_exit(0);
+}
+
+/**
+ * reaper_start() - make sure @ifname is deleted when xdpslirp ends
+ * @r: filled in on success
+ * @ifname: a link in the current namespace that xdpslirp created
+ *
+ * The reaper closes every inherited descriptor but its pipe, and keeps the
+ * signal mask it inherits, so a terminal's ^C does not
+ * stop it before its parent has cleaned up.
+ *
+ * Return: 0 or negative errno.
+ */
+int reaper_start(struct reaper *r, const char *ifname)
+{
+	int p[2];
+
+	if (pipe2(p, O_CLOEXEC))
+		return -errno;
+	r->pid = fork();
+	if (r->pid < 0) {
+		int ret = -errno;
+
+		close(p[0]);
+		close(p[1]);
+		return ret;
+	}
+	if (r->pid == 0) {
+		close(p[1]);
+		reaper_main(p[0], ifname);
+	}
+	close(p[0]);
+	r->fd = p[1];
+	return 0;
+}
+
+/* Lets the reaper run now and waits for it. */
+void reaper_stop(struct reaper *r)
+{
+	if (r->pid <= 0)
+		return;
+	close(r->fd);
+	while (waitpid(r->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	r->pid = 0;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XDPSLIRP_NETNS_H
+#define XDPSLIRP_NETNS_H
+
+#include <sys/types.h>
+
+#include "netlink.h"
+
+/* COMMAND, started in a new network namespace, held until released. */
+struct child {
+	pid_t pid;
+	int go_fd;	/* write end: closing or writing lets the child exec */
+	int netns_fd;	/* the child's network namespace */
+};
+
+/* A process that deletes a link when xdpslirp dies, however it dies. */
+struct reaper {
+	pid_t pid;
+	int fd;		/* write end of its pipe: its EOF is our death */
+};
+
+int netns_open(const char *spec);
+int netns_nl_open(struct nl *nl, int netns_fd);
+int child_spawn(struct child *c, char *const argv[]);
+int child_release(struct child *c);
+int reaper_start(struct reaper *r, const char *ifname);
+void reaper_stop(struct reaper *r);
+
+#endif

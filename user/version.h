@@ -1,0 +1,1 @@
+#define XDPSLIRP_VERSION "0.1.0"

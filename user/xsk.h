@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XDPSLIRP_XSK_H
+#define XDPSLIRP_XSK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <xdp/xsk.h>
+
+#include "counters.h"
+#include "frame.h"
+#include "umem.h"
+
+/*
+ * struct xsk_port - one AF_XDP socket with its own UMEM, serving one queue
+ * of the guest's link.  Owned and used by a single worker: nothing in it is
+ * shared, so nothing is locked.
+ *
+ * The frame I/O interface the engine uses is: xsk_port_receive(),
+ * xsk_port_release(), xsk_port_transmit(), xsk_port_flush() and
+ * xsk_port_fd() for sleeping.  A tap-fd backend will offer the same calls.
+ */
+struct xsk_port {
+	struct xsk_socket *xsk;
+	struct xsk_umem *umem;
+	struct xsk_ring_prod fill;
+	struct xsk_ring_cons comp;
+	struct xsk_ring_cons rx;
+	struct xsk_ring_prod tx;
+	uint8_t *area;
+	uint64_t area_size;
+	struct chunk_pool pool;
+	struct counters *cnt;
+	uint32_t queue;
+	uint32_t tx_unkicked;	/* descriptors submitted since the last kick */
+	uint64_t tx_kick_errors;
+};
+
+struct xsk_port_stats {
+	uint32_t chunks[CHUNK_STATES];
+	uint64_t violations;
+	uint64_t kernel_rx_dropped;
+	uint64_t kernel_rx_ring_full;
+	uint64_t kernel_fill_empty;
+	uint64_t kernel_tx_invalid;
+};
+
+int xsk_probe_multibuffer(void);
+int xsk_port_open(struct xsk_port *p, const char *ifname, uint32_t queue,
+		  bool multibuffer, struct counters *cnt);
+void xsk_port_close(struct xsk_port *p);
+int xsk_port_fd(const struct xsk_port *p);
+unsigned xsk_port_receive(struct xsk_port *p, struct frame *frames, unsigned max);
+void xsk_port_release(struct xsk_port *p, const struct frame *f);
+void xsk_port_transmit(struct xsk_port *p, const struct frame *f);
+void xsk_port_flush(struct xsk_port *p);
+void xsk_port_refill(struct xsk_port *p);
+void xsk_port_stats(struct xsk_port *p, struct xsk_port_stats *st);
+
+#endif
