@@ -64,7 +64,7 @@ $(BUILD)/asan/%: tests/unit/%.c $(PROTO_SRCS) $(HEADERS) tests/unit/frames.h | $
 
 # --- fuzzing (libFuzzer, clang) ---
 $(BUILD)/fuzz_frame: tests/fuzz/fuzz_frame.c $(PROTO_SRCS) $(HEADERS) | $(BUILD)
-	$(CLANG) $(CPPFLAGS) $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
+	$(CLANG) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $< $(PROTO_SRCS) -o $@
 
 FUZZ_SECONDS	?= 300

@@ -10,6 +10,8 @@
  * to FRAME_MAX_SEGS pieces (AF_XDP multi-buffer: MAX_SKB_FRAGS + 1).  The
  * first piece holds at least the first chunk's worth of bytes, so all headers
  * the engine parses are contiguous in seg[0]; parsers still check that.
+ * seg[0].data sits 2 bytes past a 4-byte boundary (the backend's job), so
+ * the IPv4 header and what follows it are naturally aligned.
  *
  * The frame I/O backend (AF_XDP now, a tap fd later) owns the memory.  The
  * protocol code may rewrite bytes and shrink lengths, then hand the frame

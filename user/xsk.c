@@ -34,6 +34,12 @@
 #define NUM_CHUNKS	4096u
 #define RING_SIZE	2048u
 #define KICK_TRIES	1024
+/*
+ * Headroom before each received frame: with the kernel's 256 bytes it puts
+ * the Ethernet header 2 bytes past a 4-byte boundary, so the IPv4 header
+ * that follows is 4-byte aligned, as the protocol code assumes.
+ */
+#define NET_IP_ALIGN	2
 
 /**
  * xsk_probe_multibuffer() - does the kernel accept XDP_USE_SG?
@@ -103,7 +109,7 @@ static int umem_create(struct xsk_port *p)
 		.fill_size = RING_SIZE,
 		.comp_size = RING_SIZE,
 		.frame_size = CHUNK_SIZE,
-		.frame_headroom = 0,
+		.frame_headroom = NET_IP_ALIGN,
 	};
 	int ret;
 

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * frames.h - test helpers: a gateway fixture, frame builders, and a naive
+ * reference checksum that shares no code with user/csum.c.
+ */
+#ifndef XDPSLIRP_TEST_FRAMES_H
+#define XDPSLIRP_TEST_FRAMES_H
+
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "frame.h"
+#include "gateway.h"
+
+static const uint8_t GW_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
+static const uint8_t GUEST_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x64 };
+
+static inline void test_gateway(struct gateway *gw)
+{
+	memset(gw, 0, sizeof(*gw));
+	memcpy(gw->mac, GW_MAC, 6);
+	gw->gw_addr = htonl(0x0a000202);
+	gw->dns_addr = htonl(0x0a000203);
+	gw->guest_addr = htonl(0x0a000264);
+	gw->netmask = htonl(0xffffff00);
+	gw->mtu = 65520;
+}
+
+/* Naive RFC 1071: big-endian 16-bit words, folded, complemented. */
+static inline uint16_t ref_csum(const uint8_t *p, size_t len)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)(p[len - 1] << 8);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static inline void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Single-piece frame over @buf. */
+static inline void frame_over(struct frame *f, uint8_t *buf, uint32_t len)
+{
+	f->nseg = 1;
+	f->len = len;
+	f->seg[0].data = buf;
+	f->seg[0].len = len;
+}
+
+/*
+ * Writes an Ethernet + IPv4 + ICMP echo request from the guest to @dst with
+ * @plen payload bytes (pattern i & 0xff) into @buf; returns the frame length.
+ */
+static inline uint32_t build_echo(uint8_t *buf, uint32_t dst, size_t plen)
+{
+	uint8_t *ip = buf + 14, *icmp = ip + 20;
+	uint16_t tot = (uint16_t)(20 + 8 + plen);
+
+	memcpy(buf, GW_MAC, 6);
+	memcpy(buf + 6, GUEST_MAC, 6);
+	put16(buf + 12, 0x0800);
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	put16(ip + 2, tot);
+	put16(ip + 4, 0x1234);
+	put16(ip + 6, 0x4000);		/* DF */
+	ip[8] = 17;			/* TTL, rewritten in the reply */
+	ip[9] = 1;
+	memcpy(ip + 12, (uint8_t[]){ 10, 0, 2, 100 }, 4);
+	memcpy(ip + 16, &dst, 4);
+	put16(ip + 10, ref_csum(ip, 20));
+	icmp[0] = 8;
+	icmp[1] = 0;
+	put16(icmp + 2, 0);
+	put16(icmp + 4, 0x0042);
+	put16(icmp + 6, 0x0007);
+	for (size_t i = 0; i < plen; i++)
+		icmp[8 + i] = (uint8_t)i;
+	put16(icmp + 2, ref_csum(icmp, 8 + plen));
+	return 14u + tot;
+}
+
+/* What the gateway must answer to build_echo(): built independently. */
+static inline void expected_echo_reply(uint8_t *buf, uint32_t len)
+{
+	uint8_t *ip = buf + 14, *icmp = ip + 20, tmp[4];
+
+	memcpy(buf, GUEST_MAC, 6);
+	memcpy(buf + 6, GW_MAC, 6);
+	memcpy(tmp, ip + 12, 4);
+	memcpy(ip + 12, ip + 16, 4);
+	memcpy(ip + 16, tmp, 4);
+	ip[8] = 64;
+	put16(ip + 10, 0);
+	put16(ip + 10, ref_csum(ip, 20));
+	icmp[0] = 0;
+	put16(icmp + 2, 0);
+	put16(icmp + 2, ref_csum(icmp, len - 34));
+}
+
+#endif

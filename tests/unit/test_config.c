@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+/* The command line: defaults, each option, and every kind of bad input. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include "config.h"
+
+static char errbuf[4096];
+
+/* Parses a NULL-terminated argument list; error text lands in errbuf. */
+static int parse(struct config *cfg, const char **args)
+{
+	static char *argv[32];	/* cfg->command points into it */
+	int argc = 0, ret;
+	FILE *err = fmemopen(errbuf, sizeof(errbuf), "w");
+
+	argv[argc++] = (char *)"xdpslirp";
+	while (*args)
+		argv[argc++] = (char *)*args++;
+	argv[argc] = NULL;
+	memset(errbuf, 0, sizeof(errbuf));
+	ret = config_parse(cfg, argc, argv, err);
+	fclose(err);
+	return ret;
+}
+
+#define PARSE(cfg, ...) parse(cfg, (const char *[]){ __VA_ARGS__, NULL })
+
+static void defaults_command_mode(void **state)
+{
+	struct config cfg;
+	char a[INET_ADDRSTRLEN];
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--", "ping", "-c", "3", "10.0.2.2"), 0);
+	assert_int_equal(cfg.mode, MODE_COMMAND);
+	assert_string_equal(cfg.command[0], "ping");
+	assert_string_equal(cfg.command[2], "3");	/* options of COMMAND kept */
+	assert_string_equal(cfg.guest_ifname, "eth0");
+	assert_int_equal(cfg.mtu, 0);
+	assert_int_equal(cfg.queues, 0);
+	assert_int_equal(cfg.ready_fd, -1);
+	uint32_t gw = config_host_addr(&cfg, CIDR_HOST_GATEWAY);
+	assert_string_equal(inet_ntop(AF_INET, &gw, a, sizeof(a)), "10.0.2.2");
+	gw = config_host_addr(&cfg, CIDR_HOST_GUEST);
+	assert_string_equal(inet_ntop(AF_INET, &gw, a, sizeof(a)), "10.0.2.100");
+}
+
+static void all_options(void **state)
+{
+	struct config cfg;
+	char a[INET_ADDRSTRLEN];
+	uint32_t dns;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--netns", "/run/netns/x", "--mtu", "1500",
+			       "--cidr", "10.9.0.0/16", "--queues", "4",
+			       "--guest-ifname", "veth-g", "--xdp-mode", "generic",
+			       "--ready-fd", "5", "--log-level", "debug"), 0);
+	assert_int_equal(cfg.mode, MODE_NETNS);
+	assert_string_equal(cfg.netns, "/run/netns/x");
+	assert_int_equal(cfg.mtu, 1500);
+	assert_int_equal(cfg.prefix_len, 16);
+	assert_int_equal(cfg.queues, 4);
+	assert_string_equal(cfg.guest_ifname, "veth-g");
+	assert_true(cfg.xdp_generic);
+	assert_int_equal(cfg.ready_fd, 5);
+	dns = config_host_addr(&cfg, CIDR_HOST_DNS);
+	assert_string_equal(inet_ntop(AF_INET, &dns, a, sizeof(a)), "10.9.0.3");
+	assert_int_equal(ntohl(config_netmask(&cfg)), 0xffff0000);
+}
+
+static void ifname_mode(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--ifname", "veth0"), 0);
+	assert_int_equal(cfg.mode, MODE_IFNAME);
+	assert_string_equal(cfg.ifname, "veth0");
+}
+
+static void help_and_version(void **state)
+{
+	struct config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--version"), CONFIG_EXIT_OK);
+	assert_int_equal(PARSE(&cfg, "-h"), CONFIG_EXIT_OK);
+}
+
+/* Each bad command line fails with -EINVAL and a message naming the problem. */
+static void bad_input(void **state)
+{
+	static const struct { const char *args[6]; const char *says; } cases[] = {
+		{ { "--mtu", "67", "--", "true" }, "--mtu" },
+		{ { "--mtu", "65521", "--", "true" }, "--mtu" },
+		{ { "--mtu", "15x", "--", "true" }, "--mtu" },
+		{ { "--mtu", "-1", "--", "true" }, "--mtu" },
+		{ { "--mtu", "99999999999999999999", "--", "true" }, "--mtu" },
+		{ { "--cidr", "10.0.2.0", "--", "true" }, "--cidr" },
+		{ { "--cidr", "10.0.2.0/26", "--", "true" }, "/25" },
+		{ { "--cidr", "10.0.2.5/24", "--", "true" }, "10.0.2.0/24" },
+		{ { "--cidr", "10.0.2.0/33", "--", "true" }, "--cidr" },
+		{ { "--cidr", "300.0.2.0/24", "--", "true" }, "--cidr" },
+		{ { "--cidr", "10.0.2.0/24/1", "--", "true" }, "--cidr" },
+		{ { "--queues", "0", "--", "true" }, "--queues" },
+		{ { "--queues", "65", "--", "true" }, "--queues" },
+		{ { "--xdp-mode", "fast", "--", "true" }, "--xdp-mode" },
+		{ { "--log-level", "loud", "--", "true" }, "--log-level" },
+		{ { "--ready-fd", "x", "--", "true" }, "--ready-fd" },
+		{ { "--ifname", "a-name-far-too-long", }, "--ifname" },
+		{ { "--ifname", "../x" }, "--ifname" },
+		{ { "--guest-ifname", "", "--", "true" }, "--guest-ifname" },
+		{ { "--netns", "" }, "--netns" },
+		{ { "--ifname", "a", "--netns", "1" }, "only one" },
+		{ { "--ifname", "a", "--", "true" }, "only one" },
+		{ { "--ifname", "a", "--mtu", "1500" }, "--mtu" },
+		{ { "--bogus" }, "unknown option" },
+		{ { "--mtu" }, "needs a value" },
+		{ { "ping" }, "after '--'" },
+		{ { "--log-level", "info" }, "give one of" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config cfg;
+		const char *args[8];
+		int n = 0;
+
+		while (n < 6 && cases[i].args[n]) {
+			args[n] = cases[i].args[n];
+			n++;
+		}
+		args[n] = NULL;
+		assert_int_equal(parse(&cfg, args), -EINVAL);
+		if (!strstr(errbuf, cases[i].says))
+			fail_msg("case %zu: '%s' not in: %s", i, cases[i].says, errbuf);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(defaults_command_mode),
+		cmocka_unit_test(all_options),
+		cmocka_unit_test(ifname_mode),
+		cmocka_unit_test(help_and_version),
+		cmocka_unit_test(bad_input),
+	};
+
+	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+}
