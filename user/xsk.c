@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "compat.h"
@@ -34,6 +35,7 @@
 #define NUM_CHUNKS	4096u
 #define RING_SIZE	2048u
 #define KICK_TRIES	1024
+#define BUSY_RETRIES	50
 /*
  * Headroom before each received frame: with the kernel's 256 bytes it puts
  * the Ethernet header 2 bytes past a 4-byte boundary, so the IPv4 header
@@ -127,6 +129,27 @@ static int umem_create(struct xsk_port *p)
 	return pool_init(&p->pool, NUM_CHUNKS, CHUNK_SIZE);
 }
 
+/*
+ * Creates and binds the socket.  A queue stays busy for a moment after the
+ * socket of a killed process closes (the kernel releases the binding from a
+ * work queue), so a quick restart retries EBUSY for up to a second.
+ */
+static int bind_socket(struct xsk_port *p, const char *ifname,
+		       const struct xsk_socket_config *cfg)
+{
+	const struct timespec pause = { .tv_nsec = 20 * 1000 * 1000 };
+	int ret;
+
+	for (int tries = 0; tries < BUSY_RETRIES; tries++) {
+		ret = xsk_socket__create(&p->xsk, ifname, p->queue, p->umem,
+					 &p->rx, &p->tx, cfg);
+		if (ret != -EBUSY)
+			break;
+		nanosleep(&pause, NULL);
+	}
+	return ret;
+}
+
 /**
  * xsk_port_open() - create the socket and UMEM serving one queue
  * @p: zeroed port
@@ -157,10 +180,14 @@ int xsk_port_open(struct xsk_port *p, const char *ifname, uint32_t queue,
 			ret == -ENOBUFS ? " (RLIMIT_MEMLOCK too low? run as root)" : "");
 		return ret;
 	}
-	ret = xsk_socket__create(&p->xsk, ifname, queue, p->umem, &p->rx, &p->tx, &cfg);
+	ret = bind_socket(p, ifname, &cfg);
 	if (ret) {
-		log_err("queue %u: cannot bind an AF_XDP socket to %s: %s", queue,
-			ifname, strerror(-ret));
+		if (ret == -EBUSY)
+			log_err("queue %u of %s is already served by another AF_XDP socket (another xdpslirp?)",
+				queue, ifname);
+		else
+			log_err("queue %u: cannot bind an AF_XDP socket to %s: %s", queue,
+				ifname, strerror(-ret));
 		return ret;
 	}
 	xsk_port_refill(p);

@@ -1,0 +1,75 @@
+#!/bin/sh
+# Runs every suite of 'make check' (after make built them) and ends with the
+# line "N passed, N failed".  Exit status: 0 only if nothing failed.
+#
+#   unit tests (cmocka, TAP output), the same under ASan+UBSan, a short fuzz
+#   run of the frame-input path, and the end-to-end tests (pytest, as root).
+set -u
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-20}
+passed=0
+failed=0
+
+count() { # count PASSED FAILED
+	passed=$((passed + $1))
+	failed=$((failed + $2))
+}
+
+# Sums the numbers before the words matching $2 in pytest's summary line $1.
+pytest_count() {
+	printf '%s\n' "$1" | awk -v w="^($2)" \
+		'{ for (i = 1; i < NF; i++) if ($(i + 1) ~ w) s += $i } END { print s + 0 }'
+}
+
+# A cmocka binary: count its TAP lines; a crash with no "not ok" is a failure.
+run_unit() {
+	out=$(CMOCKA_MESSAGE_OUTPUT=TAP "$1" 2>&1)
+	rc=$?
+	p=$(printf '%s\n' "$out" | grep -c '^ok ')
+	f=$(printf '%s\n' "$out" | grep -c '^not ok ')
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+	fi
+	printf '%s\n' "$out" | grep -E '^(not ok|#)|ERROR|runtime error' || true
+	echo "== $1: $p passed, $f failed"
+	count "$p" "$f"
+}
+
+echo "== unit tests"
+for t in "$BUILD"/tests/test_*; do run_unit "$t"; done
+echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+for t in "$BUILD"/asan/test_*; do run_unit "$t"; done
+
+echo "== fuzz smoke: frame input, ${FUZZ_SMOKE_SECONDS}s"
+mkdir -p "$BUILD/corpus"
+if "$BUILD/fuzz_frame" -max_total_time="$FUZZ_SMOKE_SECONDS" -max_len=70000 \
+	-artifact_prefix="$BUILD/" "$BUILD/corpus" tests/fuzz/seeds \
+	>"$BUILD/fuzz-smoke.log" 2>&1; then
+	tail -n 1 "$BUILD/fuzz-smoke.log"
+	count 1 0
+else
+	tail -n 30 "$BUILD/fuzz-smoke.log"
+	count 0 1
+fi
+
+echo "== end-to-end tests"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "end-to-end tests need root (namespaces, XDP, AF_XDP): run make check as root"
+	count 0 1
+else
+	/usr/bin/python3 -m pytest -q -rf -p no:cacheprovider tests/e2e \
+		>"$BUILD/e2e.log" 2>&1
+	rc=$?
+	cat "$BUILD/e2e.log"
+	summary=$(tail -n 1 "$BUILD/e2e.log")
+	p=$(pytest_count "$summary" 'passed')
+	f=$(pytest_count "$summary" 'failed|errors?')
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1	# pytest itself failed (collection error, no tests)
+	fi
+	count "$p" "$f"
+fi
+
+echo "$passed passed, $failed failed" | tee "$BUILD/check-summary"
+[ "$failed" -eq 0 ]
