@@ -70,7 +70,8 @@ $(BUILD)/fuzz_frame: tests/fuzz/fuzz_frame.c $(PROTO_SRCS) $(HEADERS) | $(BUILD)
 FUZZ_SECONDS	?= 300
 fuzz: $(BUILD)/fuzz_frame
 	@mkdir -p $(BUILD)/corpus
-	$(BUILD)/fuzz_frame -max_total_time=$(FUZZ_SECONDS) $(BUILD)/corpus tests/fuzz/seeds
+	$(BUILD)/fuzz_frame -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
+		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus tests/fuzz/seeds
 
 # --- the suites, as make check runs them ---
 check: deps

@@ -11,14 +11,7 @@ import socket
 import struct
 import sys
 
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+from pkt import arp_request, csum, echo_request
 
 
 def recv_matching(s, want, timeout=2.0):
@@ -39,9 +32,7 @@ def main():
     s.bind((ifname, 0))
     mac = s.getsockname()[4]
 
-    arp = (b"\xff" * 6 + mac + b"\x08\x06" + struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) +
-           mac + me + bytes(6) + gw)
-    s.send(arp)
+    s.send(arp_request(mac, me, gw))
     rep = recv_matching(s, lambda f: f[12:14] == b"\x08\x06" and f[20:22] == b"\x00\x02")
     gw_mac = rep[22:28]
     assert rep[:6] == mac and rep[6:12] == gw_mac, "ARP reply Ethernet header"
@@ -52,11 +43,9 @@ def main():
 
     for seq, size in enumerate(sizes):
         payload = bytes((i * 7 + seq) & 0xFF for i in range(size))
-        icmp = struct.pack("!BBHHH", 8, 0, 0, 0x4242, seq) + payload
-        icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), seq, 0x4000, 64, 1, 0, me, gw)
-        ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
-        s.send(gw_mac + mac + b"\x08\x00" + ip + icmp)
+        request = echo_request(mac, gw_mac, me, gw, 0x4242, seq, payload)
+        icmp = request[34:]
+        s.send(request)
         rep = recv_matching(s, lambda f: f[12:14] == b"\x08\x00" and f[23] == 1 and
                             f[34] == 0 and f[38:40] == b"\x42\x42")
         rip, ricmp = rep[14:34], rep[34:]
