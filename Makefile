@@ -21,11 +21,13 @@ XCFLAGS		:= -std=gnu11 $(WARN) $(CFLAGS)
 LDLIBS		:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lxdp -lbpf -lmnl) -lpthread
 SAN		:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-# The protocol code: no system dependencies, so unit tests and the fuzzer
-# link it alone.
+# The protocol code: unit tests and the fuzzer link it alone, with a stub
+# for host sockets (tests/unit/hostsock_stub.c) so they never touch the network.
 PROTO_SRCS	:= user/arp.c user/counters.c user/csum.c user/eth.c user/frame.c \
-		   user/icmp.c user/ipv4.c user/umem.c user/config.c user/log.c
-SYS_SRCS	:= user/engine.c user/netlink.c user/netns.c user/plumb.c \
+		   user/icmp.c user/ipv4.c user/umem.c user/config.c user/log.c \
+		   user/flow.c user/tcp.c
+TEST_SRCS	:= $(PROTO_SRCS) tests/unit/hostsock_stub.c
+SYS_SRCS	:= user/hostsock.c user/engine.c user/netlink.c user/netns.c user/plumb.c \
 		   user/xdp.c user/xsk.c
 MAIN_SRC	:= user/main.c
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
@@ -54,18 +56,18 @@ $(BUILD)/xdpslirp: $(patsubst user/%.c,$(BUILD)/%.o,$(PROTO_SRCS) $(SYS_SRCS) $(
 	$(CC) $(XCFLAGS) $^ -o $@ $(LDLIBS)
 
 # --- unit tests (cmocka), plain and sanitized ---
-$(BUILD)/tests/%: tests/unit/%.c $(PROTO_SRCS) $(HEADERS) tests/unit/frames.h | $(BUILD)
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_SRCS) $(HEADERS) tests/unit/frames.h | $(BUILD)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $< $(PROTO_SRCS) -o $@ -lcmocka
+	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $< $(TEST_SRCS) -o $@ -lcmocka
 
-$(BUILD)/asan/%: tests/unit/%.c $(PROTO_SRCS) $(HEADERS) tests/unit/frames.h | $(BUILD)
+$(BUILD)/asan/%: tests/unit/%.c $(TEST_SRCS) $(HEADERS) tests/unit/frames.h | $(BUILD)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $(SAN) $< $(PROTO_SRCS) -o $@ -lcmocka
+	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $(SAN) $< $(TEST_SRCS) -o $@ -lcmocka
 
 # --- fuzzing (libFuzzer, clang) ---
-$(BUILD)/fuzz_frame: tests/fuzz/fuzz_frame.c $(PROTO_SRCS) $(HEADERS) | $(BUILD)
+$(BUILD)/fuzz_frame: tests/fuzz/fuzz_frame.c $(TEST_SRCS) $(HEADERS) | $(BUILD)
 	$(CLANG) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all $< $(PROTO_SRCS) -o $@
+		-fno-sanitize-recover=all $< $(TEST_SRCS) -o $@
 
 FUZZ_SECONDS	?= 300
 fuzz: $(BUILD)/fuzz_frame

@@ -43,6 +43,10 @@ static const char usage[] =
 "                        gateway .2, DNS .3, guest .100\n"
 "  --queues N            queues and workers, 1-64 (default: 1, or all the\n"
 "                        link's receive queues with --ifname)\n"
+"  --max-flows N         TCP connections per worker, 16-16777216 (default\n"
+"                        131072)\n"
+"  --disable-host-loopback  the gateway address does not reach the host's\n"
+"                        loopback (the guest gets \"unreachable\")\n"
 "  --xdp-mode MODE       native (default) or generic (slow, for testing)\n"
 "  --ready-fd FD         write \"1\" to FD once the guest has connectivity\n"
 "  --log-level LEVEL     error, warn, info (default) or debug\n"
@@ -53,7 +57,8 @@ static const char usage[] =
 
 enum {
 	OPT_IFNAME = 256, OPT_NETNS, OPT_GUEST_IFNAME, OPT_MTU, OPT_CIDR,
-	OPT_QUEUES, OPT_XDP_MODE, OPT_READY_FD, OPT_LOG_LEVEL,
+	OPT_QUEUES, OPT_XDP_MODE, OPT_READY_FD, OPT_LOG_LEVEL, OPT_MAX_FLOWS,
+	OPT_NO_HOST_LOOPBACK,
 };
 
 static const struct option options[] = {
@@ -66,6 +71,8 @@ static const struct option options[] = {
 	{ "xdp-mode",	  required_argument, NULL, OPT_XDP_MODE },
 	{ "ready-fd",	  required_argument, NULL, OPT_READY_FD },
 	{ "log-level",	  required_argument, NULL, OPT_LOG_LEVEL },
+	{ "max-flows",	  required_argument, NULL, OPT_MAX_FLOWS },
+	{ "disable-host-loopback", no_argument, NULL, OPT_NO_HOST_LOOPBACK },
 	{ "help",	  no_argument,	     NULL, 'h' },
 	{ "version",	  no_argument,	     NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -138,6 +145,7 @@ static void config_defaults(struct config *cfg)
 	cfg->prefix_len = 24;
 	cfg->log_level = LOG_INFO;
 	cfg->ready_fd = -1;
+	cfg->max_flows = 131072;
 }
 
 /* Applies one option; returns false after printing what is wrong. */
@@ -201,6 +209,17 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 		}
 		fprintf(err, "xdpslirp: --ready-fd '%s': expected a file descriptor number\n", arg);
 		return false;
+	case OPT_MAX_FLOWS:
+		if (parse_uint(arg, 16, 1u << 24, &v)) {
+			cfg->max_flows = (uint32_t)v;
+			return true;
+		}
+		fprintf(err, "xdpslirp: --max-flows '%s': expected a number from 16 to %u\n",
+			arg, 1u << 24);
+		return false;
+	case OPT_NO_HOST_LOOPBACK:
+		cfg->disable_host_loopback = true;
+		return true;
 	case OPT_LOG_LEVEL:
 		cfg->log_level = log_parse_level(arg);
 		if (cfg->log_level >= 0)

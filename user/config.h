@@ -35,6 +35,8 @@ struct config {
 	int log_level;
 	bool xdp_generic;
 	int ready_fd;			/* -1: none */
+	uint32_t max_flows;
+	bool disable_host_loopback;
 };
 
 /* config_parse() results besides 0 */

@@ -19,7 +19,11 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_ICMP_MALFORMED]	= "icmp_malformed",
 	[DROP_ICMP_CSUM]	= "icmp_csum",
 	[DROP_ICMP_TYPE]	= "icmp_type",
+	[DROP_TCP_MALFORMED]	= "tcp_malformed",
+	[DROP_TCP_IGNORED]	= "tcp_ignored",
+	[DROP_TCP_TABLE_FULL]	= "tcp_table_full",
 	[DROP_TX_RING_FULL]	= "tx_ring_full",
+	[DROP_TX_NO_FRAMES]	= "tx_no_frames",
 };
 
 const char *drop_reason_name(enum drop_reason r)

@@ -21,7 +21,11 @@ enum drop_reason {
 	DROP_ICMP_MALFORMED,
 	DROP_ICMP_CSUM,
 	DROP_ICMP_TYPE,		/* not an echo request */
+	DROP_TCP_MALFORMED,	/* header length, flags that make no sense */
+	DROP_TCP_IGNORED,	/* no flow and nothing to answer (e.g. RST) */
+	DROP_TCP_TABLE_FULL,	/* SYN while every flow slot is taken */
 	DROP_TX_RING_FULL,	/* reply lost: no room in the TX ring */
+	DROP_TX_NO_FRAMES,	/* frame to the guest not built: no free chunk */
 	DROP_MAX,
 };
 

@@ -4,9 +4,10 @@
  *
  * Theory of operation: a worker takes a burst of frames from its port, runs
  * each through eth_input() and either transmits the reply built in place or
- * releases the frame.  After a burst it kicks transmission and refills the
- * fill ring; with nothing to do it sleeps in poll() on its socket and on the
- * engine's stop eventfd.  Workers share only read-only data (struct
+ * releases the frame.  Host sockets of its flows (tcp.c) wake it through
+ * epoll, as do its AF_XDP socket and the engine's stop eventfd; between
+ * bursts it runs due TCP timers, kicks transmission and refills the fill
+ * ring.  Each worker has its own flow table.  Workers share only read-only data (struct
  * gateway); counters are per worker.  Nothing on this path allocates or
  * locks.
  *
@@ -14,29 +15,45 @@
  * program is attached, so no guest frame meets an empty slot.
  */
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine.h"
 #include "eth.h"
 #include "log.h"
+#include "tcp.h"
 #include "xsk.h"
 
-#define RX_BURST 64
+#define RX_BURST	64
+#define EPOLL_BATCH	64
+
+/* epoll data of a worker's own descriptors (flows: EPOLL_FLOW_BASE + index) */
+enum { EV_XSK, EV_STOP };
 
 struct worker {
 	struct xsk_port port;
 	struct counters cnt;
+	struct flow_table flows;
 	struct gw_ctx ctx;
 	pthread_t thread;
 	bool running;
 	int stop_fd;
 	struct frame burst[RX_BURST];
+	struct epoll_event events[EPOLL_BATCH];
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /* Handles one burst; returns the number of frames received. */
 static unsigned worker_poll_once(struct worker *w)
@@ -51,30 +68,75 @@ static unsigned worker_poll_once(struct worker *w)
 		else
 			xsk_port_release(&w->port, f);
 	}
-	xsk_port_flush(&w->port);
-	xsk_port_refill(&w->port);
 	return n;
+}
+
+/* Milliseconds until the next timer, for epoll_wait(): -1 if none. */
+static int timer_wait_ms(uint64_t next, uint64_t now)
+{
+	if (!next)
+		return -1;
+	if (next <= now)
+		return 0;
+	return (int)((next - now) / 1000000) + 1;
+}
+
+/* Dispatches host socket events; returns false once told to stop. */
+static bool worker_events(struct worker *w, int n)
+{
+	for (int i = 0; i < n; i++) {
+		uint64_t id = w->events[i].data.u64;
+
+		if (id == EV_STOP)
+			return false;
+		if (id >= EPOLL_FLOW_BASE && id - EPOLL_FLOW_BASE < w->flows.max)
+			tcp_sock_event(&w->ctx, &w->flows.flows[id - EPOLL_FLOW_BASE],
+				       w->events[i].events);
+	}
+	return true;
 }
 
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
-	struct pollfd pfd[2] = {
-		{ .fd = xsk_port_fd(&w->port), .events = POLLIN },
-		{ .fd = w->stop_fd, .events = POLLIN },
-	};
+	uint64_t next_timer = 0;
 
 	for (;;) {
-		if (worker_poll_once(w))
-			continue;
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
-			log_err("queue %u: poll: %s", w->port.queue, strerror(errno));
+		unsigned rx;
+		int n;
+
+		w->ctx.now = now_ns();
+		rx = worker_poll_once(w);
+		n = epoll_wait(w->ctx.epfd, w->events, EPOLL_BATCH,
+			       rx ? 0 : timer_wait_ms(next_timer, w->ctx.now));
+		if (n < 0 && errno != EINTR) {
+			log_err("queue %u: epoll_wait: %s", w->port.queue, strerror(errno));
 			break;
 		}
-		if (pfd[1].revents)
+		w->ctx.now = now_ns();
+		if (n > 0 && !worker_events(w, n))
 			break;
+		if (!next_timer || next_timer <= w->ctx.now)
+			next_timer = tcp_timers(&w->ctx);
+		xsk_port_flush(&w->port);
+		xsk_port_refill(&w->port);
 	}
+	tcp_close_all(&w->ctx);
+	xsk_port_flush(&w->port);
 	return NULL;
+}
+
+static int worker_epoll(struct worker *w)
+{
+	struct epoll_event xsk = { .events = EPOLLIN, .data.u64 = EV_XSK };
+	struct epoll_event stop = { .events = EPOLLIN, .data.u64 = EV_STOP };
+
+	w->ctx.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (w->ctx.epfd < 0 ||
+	    epoll_ctl(w->ctx.epfd, EPOLL_CTL_ADD, xsk_port_fd(&w->port), &xsk) ||
+	    epoll_ctl(w->ctx.epfd, EPOLL_CTL_ADD, w->stop_fd, &stop))
+		return -errno;
+	return 0;
 }
 
 static int engine_open_ports(struct engine *e, const struct engine_params *p)
@@ -85,10 +147,17 @@ static int engine_open_ports(struct engine *e, const struct engine_params *p)
 
 		w->ctx.gw = p->gw;
 		w->ctx.cnt = &w->cnt;
+		w->ctx.flows = &w->flows;
+		w->ctx.epfd = -1;
 		w->stop_fd = e->stop_fd;
-		ret = xsk_port_open(&w->port, p->ifname, q, p->multibuffer, &w->cnt);
+		ret = flow_table_init(&w->flows, p->max_flows);
+		if (!ret)
+			ret = xsk_port_open(&w->port, p->ifname, q, p->multibuffer, &w->cnt);
+		if (!ret)
+			ret = worker_epoll(w);
 		if (!ret)
 			ret = xdp_prog_add_socket(&e->prog, q, xsk_port_fd(&w->port));
+		xsk_port_frame_out(&w->port, &w->ctx.out);
 		if (ret)
 			return ret;
 	}
@@ -189,6 +258,9 @@ int engine_stop(struct engine *e)
 		if (port->xsk && audit_port(port))
 			ret = -EFAULT;
 		xsk_port_close(port);
+		flow_table_fini(&e->workers[q].flows);
+		if (e->workers[q].ctx.epfd >= 0)
+			close(e->workers[q].ctx.epfd);
 	}
 	xdp_prog_close(&e->prog);
 	free(e->workers);

@@ -14,6 +14,7 @@ struct engine_params {
 	const char *ifname;	/* host end of the guest's link */
 	int ifindex;
 	unsigned queues;
+	uint32_t max_flows;	/* per worker */
 	bool multibuffer;
 	bool xdp_generic;
 	const struct gateway *gw;

@@ -36,6 +36,21 @@ enum verdict {
 	VERDICT_REPLY,		/* rewritten in place: transmit to the guest */
 };
 
+/*
+ * struct frame_out - how protocol code sends frames it builds itself (data
+ * and segments not answering a frame in hand).  One per worker; the
+ * backend behind it is the worker's port.
+ */
+struct frame_out {
+	void *port;
+	/* Gets room for a @len-byte frame; false if no buffers are free. */
+	bool (*alloc)(void *port, struct frame *f, uint32_t len);
+	/* Queues @f for the guest (pieces of length 0 are released). */
+	void (*send)(void *port, const struct frame *f);
+	/* Gives back a frame that will not be sent. */
+	void (*discard)(void *port, const struct frame *f);
+};
+
 void frame_trim(struct frame *f, uint32_t len);
 uint32_t frame_csum(const struct frame *f, uint32_t off, uint32_t len);
 

@@ -7,6 +7,7 @@
 #include <linux/if_ether.h>
 
 #include "counters.h"
+#include "flow.h"
 #include "frame.h"
 
 /*
@@ -21,7 +22,11 @@ struct gateway {
 	uint32_t guest_addr;	/* what the guest is given */
 	uint32_t netmask;
 	uint32_t mtu;		/* IP MTU of the link */
+	bool no_host_loopback;	/* the gateway address does not reach the host */
 };
+
+/* epoll data of a flow's host socket: its index, above the worker's own */
+#define EPOLL_FLOW_BASE 16
 
 /*
  * struct gw_ctx - what protocol input functions work with: the shared
@@ -30,6 +35,11 @@ struct gateway {
 struct gw_ctx {
 	const struct gateway *gw;
 	struct counters *cnt;
+	struct frame_out out;		/* for frames not answering one in hand */
+	struct flow_table *flows;
+	int epfd;			/* the worker's epoll: host sockets */
+	uint64_t now;			/* CLOCK_MONOTONIC ns, per burst */
+	uint8_t guest_mac[ETH_ALEN];	/* learnt from the guest's frames */
 };
 
 /* Counts a dropped frame; the caller releases it. */

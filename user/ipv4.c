@@ -6,7 +6,8 @@
  * on (version, header length, total length within the frame, header
  * checksum), trims Ethernet padding, recognises fragments, and passes the
  * datagram to the protocol's input function with the header already
- * validated.  The guest's header checksum is always complete (only L4
+ * validated: TCP to any destination (tcp.c), ICMP to the gateway's own
+ * addresses.  The guest's header checksum is always complete (only L4
  * checksums are offloaded on veth), so a bad one means a broken or hostile
  * guest.  Options are accepted and skipped.
  */
@@ -17,6 +18,7 @@
 #include "eth.h"
 #include "icmp.h"
 #include "ipv4.h"
+#include "tcp.h"
 
 #define IPV4_DEFAULT_TTL 64
 #define IPV4_MF		0x2000	/* more fragments */
@@ -55,6 +57,8 @@ enum verdict ipv4_input(struct gw_ctx *ctx, struct frame *f)
 
 	if (ip->frag_off & htons(IPV4_MF | IPV4_OFFSET))
 		return drop(ctx, DROP_IPV4_FRAGMENT);
+	if (ip->protocol == IPPROTO_TCP)
+		return tcp_input(ctx, f, ip);
 	if (!gw_is_local(ctx->gw, ip->daddr))
 		return drop(ctx, DROP_IPV4_NOT_LOCAL);
 

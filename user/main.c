@@ -80,6 +80,7 @@ static void gateway_init(struct gateway *gw, const struct config *cfg,
 	gw->guest_addr = config_host_addr(cfg, CIDR_HOST_GUEST);
 	gw->netmask = config_netmask(cfg);
 	gw->mtu = host->mtu;
+	gw->no_host_loopback = cfg->disable_host_loopback;
 }
 
 static void log_ready(const struct guest_link *gl, const struct gateway *gw,
@@ -219,6 +220,7 @@ static int run(struct config *cfg)
 			.ifname = gl.host_ifname,
 			.ifindex = gl.host.ifindex,
 			.queues = cfg->queues,
+			.max_flows = cfg->max_flows,
 			.multibuffer = multibuffer,
 			.xdp_generic = cfg->xdp_generic,
 			.gw = &gw,

@@ -341,6 +341,64 @@ void xsk_port_transmit(struct xsk_port *p, const struct frame *f)
 }
 
 /**
+ * xsk_port_alloc() - take free chunks for a frame the engine builds
+ * @p: the port
+ * @f: described on success: the first piece starts NET_IP_ALIGN into its
+ *     chunk (like received frames), the others at their chunk's start
+ * @len: frame length, at most FRAME_MAX_SEGS chunks' worth
+ *
+ * Return: false, taking nothing, if too few chunks are free.
+ */
+bool xsk_port_alloc(struct xsk_port *p, struct frame *f, uint32_t len)
+{
+	uint32_t need = (len + NET_IP_ALIGN + CHUNK_SIZE - 1) / CHUNK_SIZE;
+	uint32_t left = len;
+
+	if (!need)
+		need = 1;
+	if (need > FRAME_MAX_SEGS || need > p->pool.nfree)
+		return false;
+	f->len = len;
+	f->nseg = need;
+	for (uint32_t i = 0; i < need; i++) {
+		uint32_t off = i ? 0 : NET_IP_ALIGN, n = CHUNK_SIZE - off;
+		uint64_t addr;
+
+		pool_take(&p->pool, CHUNK_USER, &addr);
+		if (n > left)
+			n = left;
+		f->seg[i].data = p->area + addr + off;
+		f->seg[i].len = n;
+		left -= n;
+	}
+	return true;
+}
+
+static bool out_alloc(void *port, struct frame *f, uint32_t len)
+{
+	return xsk_port_alloc(port, f, len);
+}
+
+static void out_send(void *port, const struct frame *f)
+{
+	xsk_port_transmit(port, f);
+}
+
+static void out_discard(void *port, const struct frame *f)
+{
+	xsk_port_release(port, f);
+}
+
+/* The port as the protocol code's frame_out. */
+void xsk_port_frame_out(struct xsk_port *p, struct frame_out *out)
+{
+	out->port = p;
+	out->alloc = out_alloc;
+	out->send = out_send;
+	out->discard = out_discard;
+}
+
+/**
  * xsk_port_flush() - make the kernel transmit what is queued, reclaim chunks
  * @p: the port
  *

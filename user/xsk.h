@@ -53,6 +53,8 @@ unsigned xsk_port_receive(struct xsk_port *p, struct frame *frames, unsigned max
 void xsk_port_release(struct xsk_port *p, const struct frame *f);
 void xsk_port_transmit(struct xsk_port *p, const struct frame *f);
 void xsk_port_flush(struct xsk_port *p);
+bool xsk_port_alloc(struct xsk_port *p, struct frame *f, uint32_t len);
+void xsk_port_frame_out(struct xsk_port *p, struct frame_out *out);
 void xsk_port_refill(struct xsk_port *p);
 void xsk_port_stats(struct xsk_port *p, struct xsk_port_stats *st);
 

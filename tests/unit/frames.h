@@ -27,6 +27,36 @@ static inline void test_gateway(struct gateway *gw)
 	gw->mtu = 65520;
 }
 
+static bool no_alloc(void *port, struct frame *f, uint32_t len)
+{
+	(void)port;
+	(void)f;
+	(void)len;
+	return false;
+}
+
+static void no_send(void *port, const struct frame *f)
+{
+	(void)port;
+	(void)f;
+}
+
+/* Protocol context over @gw, @cnt and @flows (initialised by the caller);
+ * frames the code would build itself cannot be allocated (tx_no_frames).
+ */
+static inline void test_ctx(struct gw_ctx *ctx, const struct gateway *gw,
+			    struct counters *cnt, struct flow_table *flows)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->gw = gw;
+	ctx->cnt = cnt;
+	ctx->flows = flows;
+	ctx->epfd = -1;
+	ctx->out.alloc = no_alloc;
+	ctx->out.send = no_send;
+	ctx->out.discard = no_send;
+}
+
 /* Naive RFC 1071: big-endian 16-bit words, folded, complemented. */
 static inline uint16_t ref_csum(const uint8_t *p, size_t len)
 {

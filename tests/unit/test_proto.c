@@ -17,6 +17,7 @@ struct fixture {
 	struct gateway gw;
 	struct counters cnt;
 	struct gw_ctx ctx;
+	struct flow_table flows;
 	struct frame f;
 	uint8_t *buf;		/* 2 bytes past alignment, see frame.h */
 	uint8_t *want;
@@ -31,15 +32,18 @@ static int setup(void **state)
 	fx->buf = fx->raw_buf + 2;
 	fx->want = fx->raw_want + 2;
 	test_gateway(&fx->gw);
-	fx->ctx.gw = &fx->gw;
-	fx->ctx.cnt = &fx->cnt;
+	test_ctx(&fx->ctx, &fx->gw, &fx->cnt, &fx->flows);
+	flow_table_init(&fx->flows, 16);
 	*state = fx;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	free(*state);
+	struct fixture *fx = *state;
+
+	flow_table_fini(&fx->flows);
+	free(fx);
 	return 0;
 }
 
@@ -237,7 +241,7 @@ static void ipv4_malformed(void **state)
 		{ 3, 0x10, DROP_IPV4_MALFORMED },	/* total length < header */
 		{ 6, 0x20, DROP_IPV4_FRAGMENT },	/* MF */
 		{ 7, 0x01, DROP_IPV4_FRAGMENT },	/* offset 8 */
-		{ 9, 6, DROP_IPV4_PROTO },		/* TCP, not served yet */
+		{ 9, 17, DROP_IPV4_PROTO },		/* UDP, not served yet */
 		{ 19, 9, DROP_IPV4_NOT_LOCAL },		/* 10.0.2.9 */
 	};
 

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: MIT
+/*
+ * flow.c - the flow table: where a connection's state lives.
+ *
+ * Theory of operation: every worker owns one table (no locks).  A flow is
+ * found by its key through an open-addressing hash of flow indices; flows in
+ * use are also linked in a list so that timers visit only them.  Insertion
+ * fails when the table is full; the caller decides what to evict.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "flow.h"
+
+static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+void inany_from_v4(struct inany *a, uint32_t v4)
+{
+	memcpy(a->b, v4mapped, 12);
+	memcpy(a->b + 12, &v4, 4);
+}
+
+uint32_t inany_v4(const struct inany *a)
+{
+	uint32_t v4;
+
+	memcpy(&v4, a->b + 12, 4);
+	return v4;
+}
+
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* Keyed hash of a flow key (5 words mixed with the table's seed). */
+static uint32_t flow_hash(const struct flow_table *t, const struct flow_key *k)
+{
+	uint64_t w[5], h = t->seed;
+
+	memcpy(w, k, sizeof(w));
+	for (int i = 0; i < 5; i++)
+		h = mix(h ^ w[i]) + (uint64_t)i;
+	return (uint32_t)h & t->mask;
+}
+
+int flow_table_init(struct flow_table *t, uint32_t max)
+{
+	uint32_t nb = 2;
+
+	memset(t, 0, sizeof(*t));
+	while (nb < 2 * (uint64_t)max)
+		nb <<= 1;
+	t->flows = calloc(max, sizeof(*t->flows));
+	t->buckets = calloc(nb, sizeof(*t->buckets));
+	t->free = calloc(max, sizeof(*t->free));
+	if (!t->flows || !t->buckets || !t->free) {
+		flow_table_fini(t);
+		return -ENOMEM;
+	}
+	if (getrandom(&t->seed, sizeof(t->seed), 0) != sizeof(t->seed))
+		t->seed = (uint64_t)(uintptr_t)t ^ 0x9e3779b97f4a7c15ULL;
+	t->max = max;
+	t->mask = nb - 1;
+	for (uint32_t i = 0; i < max; i++)
+		t->free[i] = max - 1 - i;
+	t->nfree = max;
+	t->active = FLOW_NONE;
+	return 0;
+}
+
+void flow_table_fini(struct flow_table *t)
+{
+	free(t->flows);
+	free(t->buckets);
+	free(t->free);
+	memset(t, 0, sizeof(*t));
+}
+
+uint32_t flow_index(const struct flow_table *t, const struct flow *f)
+{
+	return (uint32_t)(f - t->flows);
+}
+
+struct flow *flow_lookup(struct flow_table *t, const struct flow_key *k)
+{
+	for (uint32_t b = flow_hash(t, k);; b = (b + 1) & t->mask) {
+		uint32_t v = t->buckets[b];
+
+		if (!v)
+			return NULL;
+		if (!memcmp(&t->flows[v - 1].key, k, sizeof(*k)))
+			return &t->flows[v - 1];
+	}
+}
+
+/* Takes a free slot for @k (not present); NULL when the table is full. */
+struct flow *flow_insert(struct flow_table *t, const struct flow_key *k)
+{
+	struct flow *f;
+	uint32_t idx, b;
+
+	if (!t->nfree)
+		return NULL;
+	idx = t->free[--t->nfree];
+	f = &t->flows[idx];
+	memset(f, 0, sizeof(*f));
+	f->key = *k;
+	f->sock = -1;
+	for (b = flow_hash(t, k); t->buckets[b]; b = (b + 1) & t->mask)
+		;
+	t->buckets[b] = idx + 1;
+	f->prev = FLOW_NONE;
+	f->next = t->active;
+	if (t->active != FLOW_NONE)
+		t->flows[t->active].prev = idx;
+	t->active = idx;
+	t->count++;
+	return f;
+}
+
+/* Frees @f's slot; later entries of its probe run move back (no tombstones). */
+void flow_remove(struct flow_table *t, struct flow *f)
+{
+	uint32_t idx = flow_index(t, f), b = flow_hash(t, &f->key), next;
+
+	while (t->buckets[b] != idx + 1)
+		b = (b + 1) & t->mask;
+	for (next = (b + 1) & t->mask; t->buckets[next]; next = (next + 1) & t->mask) {
+		uint32_t home = flow_hash(t, &t->flows[t->buckets[next] - 1].key);
+
+		/* move next into the hole at b unless its home lies in (b, next] */
+		if (((next - home) & t->mask) >= ((next - b) & t->mask)) {
+			t->buckets[b] = t->buckets[next];
+			b = next;
+		}
+	}
+	t->buckets[b] = 0;
+
+	if (f->prev != FLOW_NONE)
+		t->flows[f->prev].next = f->next;
+	else
+		t->active = f->next;
+	if (f->next != FLOW_NONE)
+		t->flows[f->next].prev = f->prev;
+	f->state = FLOW_FREE;
+	t->free[t->nfree++] = idx;
+	t->count--;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XDPSLIRP_FLOW_H
+#define XDPSLIRP_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * An address of either family: IPv4 is stored IPv4-mapped (::ffff:a.b.c.d),
+ * so flow keys need no change for IPv6.
+ */
+struct inany {
+	uint8_t b[16];
+};
+
+void inany_from_v4(struct inany *a, uint32_t v4);
+uint32_t inany_v4(const struct inany *a);
+
+/* Identifies a flow from the guest's point of view. Ports in network order. */
+struct flow_key {
+	struct inany guest;
+	struct inany remote;
+	uint16_t guest_port;
+	uint16_t remote_port;
+	uint8_t proto;
+	uint8_t pad[3];
+};
+
+/* TCP state of a flow, as the guest sees the connection. */
+enum tcp_state {
+	FLOW_CONNECTING,		/* guest's SYN seen, host connect() pending */
+	FLOW_SYN_ACK_SENT,	/* SYN-ACK sent, waiting for the guest's ACK */
+	FLOW_ESTABLISHED,
+	FLOW_FREE,	/* slot free */
+};
+
+/* Flow flags */
+#define FLOW_GUEST_FIN		0x01	/* guest sent FIN: host socket shut down for writing */
+#define FLOW_HOST_EOF		0x02	/* host socket reached end of stream */
+#define FLOW_FIN_SENT		0x04	/* our FIN to the guest is out */
+#define FLOW_FIN_ACKED		0x08	/* ... and acknowledged */
+#define FLOW_WAIT_WRITABLE	0x10	/* guest data refused: socket send buffer full */
+
+/*
+ * struct flow - one connection.  The host socket's buffers are the only
+ * payload storage: the engine keeps sequence numbers, not bytes.
+ */
+struct flow {
+	struct flow_key key;
+	int sock;		/* host socket */
+	uint8_t state;		/* enum tcp_state */
+	uint8_t flags;
+	uint8_t guest_wscale;	/* shift for the guest's advertised window */
+	uint8_t retries;	/* consecutive retransmission timeouts */
+	uint16_t guest_mss;
+	uint8_t our_wscale;	/* shift of the window we advertise */
+	uint8_t pad;
+	uint32_t snd_una;	/* oldest byte sent to the guest, not acked */
+	uint32_t snd_nxt;	/* next byte to send to the guest */
+	uint32_t rcv_nxt;	/* next byte expected from the guest */
+	uint32_t guest_wnd;	/* guest's window, scaled */
+	uint32_t dup_acks;
+	uint64_t rto_at;	/* retransmission deadline, ns; 0: none */
+	uint32_t prev, next;	/* active-list links (flow indices) */
+};
+
+/*
+ * struct flow_table - a worker's flows: a slot array and an open-addressing
+ * hash (linear probing, backward-shift deletion) keyed with a random seed,
+ * so that a guest cannot aim for collisions.  All memory is allocated once.
+ */
+struct flow_table {
+	struct flow *flows;
+	uint32_t *buckets;	/* flow index + 1; 0 is empty */
+	uint32_t *free;		/* stack of free slot indices */
+	uint32_t nfree;
+	uint32_t max;
+	uint32_t mask;		/* buckets - 1 */
+	uint64_t seed;
+	uint32_t active;	/* head of the list of flows in use, or FLOW_NONE */
+	uint32_t count;
+};
+
+#define FLOW_NONE UINT32_MAX
+
+int flow_table_init(struct flow_table *t, uint32_t max);
+void flow_table_fini(struct flow_table *t);
+struct flow *flow_lookup(struct flow_table *t, const struct flow_key *k);
+struct flow *flow_insert(struct flow_table *t, const struct flow_key *k);
+void flow_remove(struct flow_table *t, struct flow *f);
+uint32_t flow_index(const struct flow_table *t, const struct flow *f);
+
+#endif

@@ -1,0 +1,668 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tcp.c - the guest's TCP connections, terminated and re-originated.
+ *
+ * Theory of operation (the design of pasta, see the TCP issue):
+ * - A guest SYN becomes a non-blocking connect() from the host
+ *   (hostsock.c).  The SYN-ACK goes to the guest only once that connect
+ *   succeeded, so refusals and timeouts look real: refused -> RST.
+ * - Guest -> host: payload in sequence goes straight into the host socket
+ *   with sendmsg(); only the bytes the socket accepted are acknowledged, and
+ *   the window advertised to the guest is the socket's free send space.  The
+ *   guest retransmits what was not accepted.
+ * - Host -> guest: bytes are read with MSG_PEEK at the socket's peek offset
+ *   (SO_PEEK_OFF) straight into frames, so the socket's receive queue is the
+ *   retransmission buffer; they are removed from it (MSG_TRUNC) only when
+ *   the guest acknowledges them.  Retransmission rewinds the peek offset.
+ * - The engine keeps no payload, only sequence numbers (struct flow).
+ *
+ * Sequence numbers toward the guest start at a random ISS; the guest's own
+ * are taken from its SYN.
+ */
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/tcp.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <linux/sockios.h>
+#include <unistd.h>
+
+#include "csum.h"
+#include "eth.h"
+#include "hostsock.h"
+#include "ipv4.h"
+#include "log.h"
+#include "tcp.h"
+
+#define TCP_HDR_LEN	20
+#define TCPOPT_EOL	0
+#define TCPOPT_NOP	1
+#define TCPOPT_MAXSEG	2
+#define TCPOPT_WINDOW	3
+#define SYN_OPTS_LEN	8			/* MSS, NOP, window scale */
+#define HDRS_LEN	(ETH_HLEN + 20 + TCP_HDR_LEN)
+#define OUR_WSCALE	7			/* our window up to 8 MiB */
+#define RTO_MIN_NS	(200ull * 1000 * 1000)
+#define RTO_MAX_RETRIES	12
+#define DEFAULT_MSS	536
+
+
+static bool seq_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+static bool seq_le(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) <= 0;
+}
+
+/* What tcp_input() learnt from a segment's header. */
+struct tcp_seg {
+	struct tcphdr *th;
+	uint32_t seq, ack;
+	uint32_t off;		/* payload offset in the frame */
+	uint32_t len;		/* payload length */
+	uint16_t mss;		/* from the SYN's options, 0 if absent */
+	int8_t wscale;		/* from the SYN's options, -1 if absent */
+};
+
+static void parse_syn_options(const uint8_t *o, uint32_t len, struct tcp_seg *s)
+{
+	uint32_t i = 0;
+
+	while (i < len) {
+		uint8_t kind = o[i];
+
+		if (kind == TCPOPT_EOL)
+			break;
+		if (kind == TCPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len || o[i + 1] < 2 || i + o[i + 1] > len)
+			break;
+		if (kind == TCPOPT_MAXSEG && o[i + 1] == 4)
+			s->mss = (uint16_t)(o[i + 2] << 8 | o[i + 3]);
+		else if (kind == TCPOPT_WINDOW && o[i + 1] == 3)
+			s->wscale = (int8_t)(o[i + 2] > 14 ? 14 : o[i + 2]);
+		i += o[i + 1];
+	}
+}
+
+/* Window to advertise: the host socket's free send space, scaled. */
+static uint16_t tcp_window(const struct flow *fl)
+{
+	int sndbuf = 0, outq = 0;
+	socklen_t len = sizeof(sndbuf);
+	uint32_t free_space;
+
+	if (fl->sock < 0 || getsockopt(fl->sock, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) ||
+	    ioctl(fl->sock, SIOCOUTQ, &outq))
+		return 0;
+	free_space = sndbuf > outq ? (uint32_t)(sndbuf - outq) : 0;
+	free_space >>= fl->our_wscale;
+	return free_space > 0xffff ? 0xffff : (uint16_t)free_space;
+}
+
+/**
+ * tcp_fill_headers() - write Ethernet, IPv4 and TCP headers and checksums
+ * @ctx: worker context
+ * @fl: the flow (addresses, ports, ack number)
+ * @f: frame of HDRS_LEN + @optlen + payload bytes, payload already in place
+ * @flags: TCP flags byte (TCP_FLAG_* >> 16 style: FIN 1, SYN 2, RST 4, PSH 8, ACK 16)
+ * @seq: sequence number
+ * @optlen: bytes of options already written after the header (multiple of 4)
+ */
+static void tcp_fill_headers(struct gw_ctx *ctx, const struct flow *fl, struct frame *f,
+			     uint8_t flags, uint32_t seq, uint32_t optlen)
+{
+	uint8_t *p = f->seg[0].data;
+	struct ethhdr *eth = (struct ethhdr *)p;
+	struct iphdr *ip = (struct iphdr *)(p + ETH_HLEN);
+	struct tcphdr *th = (struct tcphdr *)(p + ETH_HLEN + 20);
+	uint32_t l4len = f->len - ETH_HLEN - 20;
+	uint32_t saddr = inany_v4(&fl->key.remote), daddr = inany_v4(&fl->key.guest);
+
+	memcpy(eth->h_dest, ctx->guest_mac, ETH_ALEN);
+	memcpy(eth->h_source, ctx->gw->mac, ETH_ALEN);
+	eth->h_proto = htons(ETH_P_IP);
+	*ip = (struct iphdr){
+		.version = 4, .ihl = 5, .tot_len = htons((uint16_t)(f->len - ETH_HLEN)),
+		.frag_off = htons(0x4000), .ttl = 64, .protocol = IPPROTO_TCP,
+		.saddr = saddr, .daddr = daddr,
+	};
+	ip->check = csum_ipv4_header(ip, 20);
+	memset(th, 0, TCP_HDR_LEN);
+	th->source = fl->key.remote_port;
+	th->dest = fl->key.guest_port;
+	th->seq = htonl(seq);
+	th->ack_seq = (flags & 16) ? htonl(fl->rcv_nxt) : 0;
+	th->doff = (uint16_t)((TCP_HDR_LEN + optlen) / 4);
+	((uint8_t *)th)[13] = flags;
+	th->window = (flags & 4) ? 0 : htons(tcp_window(fl));
+	th->check = csum_fold(csum_add(frame_csum(f, ETH_HLEN + 20, l4len),
+				       csum_pseudo_ipv4(saddr, daddr, IPPROTO_TCP,
+							(uint16_t)l4len)));
+}
+
+#define F_FIN 0x01
+#define F_SYN 0x02
+#define F_RST 0x04
+#define F_PSH 0x08
+#define F_ACK 0x10
+
+/* Sends a segment without payload (SYN-ACK carries MSS and window scale). */
+static void tcp_send_ctl(struct gw_ctx *ctx, const struct flow *fl, uint8_t flags,
+			 uint32_t seq)
+{
+	uint32_t optlen = (flags & F_SYN) ? SYN_OPTS_LEN : 0;
+	struct frame f;
+
+	if (!ctx->out.alloc(ctx->out.port, &f, HDRS_LEN + optlen)) {
+		counter_add(&ctx->cnt->drop[DROP_TX_NO_FRAMES], 1);
+		return;
+	}
+	if (optlen) {
+		uint8_t *o = f.seg[0].data + HDRS_LEN;
+		uint16_t mss = (uint16_t)(ctx->gw->mtu - 40);
+
+		o[0] = TCPOPT_MAXSEG;
+		o[1] = 4;
+		o[2] = (uint8_t)(mss >> 8);
+		o[3] = (uint8_t)mss;
+		memset(o + 4, TCPOPT_NOP, 4);
+		if (fl->our_wscale) {
+			o[5] = TCPOPT_WINDOW;
+			o[6] = 3;
+			o[7] = fl->our_wscale;
+		}
+	}
+	tcp_fill_headers(ctx, fl, &f, flags, seq, optlen);
+	ctx->out.send(ctx->out.port, &f);
+}
+
+/* Frees a flow; the socket is closed (with RST to the peer if @abort). */
+static void tcp_flow_close(struct gw_ctx *ctx, struct flow *fl, bool abort)
+{
+	if (fl->sock >= 0) {
+		epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, fl->sock, NULL);
+		if (abort)
+			hostsock_abort(fl->sock);
+		else
+			close(fl->sock);
+	}
+	flow_remove(ctx->flows, fl);
+}
+
+/* Resets the guest's side and forgets the flow. */
+static void tcp_reset_guest(struct gw_ctx *ctx, struct flow *fl)
+{
+	tcp_send_ctl(ctx, fl, F_RST | F_ACK, fl->snd_nxt);
+	tcp_flow_close(ctx, fl, true);
+}
+
+static void arm_rto(struct gw_ctx *ctx, struct flow *fl)
+{
+	if (!fl->rto_at)
+		fl->rto_at = ctx->now + (RTO_MIN_NS << (fl->retries > 8 ? 8 : fl->retries));
+}
+
+/* Sends our FIN once everything before it went out. */
+static void tcp_send_fin(struct gw_ctx *ctx, struct flow *fl)
+{
+	tcp_send_ctl(ctx, fl, F_FIN | F_ACK, fl->snd_nxt);
+	fl->snd_nxt++;
+	fl->flags |= FLOW_FIN_SENT;
+	arm_rto(ctx, fl);
+}
+
+/*
+ * Reads one segment's worth of host data at the peek offset straight into
+ * a frame.  Returns bytes read, 0 at end of stream, negative errno.
+ */
+static ssize_t peek_segment(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
+			    uint32_t want)
+{
+	struct iovec iov[FRAME_MAX_SEGS];
+	struct msghdr mh = { .msg_iov = iov };
+	uint32_t skip = HDRS_LEN;
+	ssize_t n;
+
+	if (!ctx->out.alloc(ctx->out.port, f, HDRS_LEN + want))
+		return -ENOBUFS;
+	for (uint32_t i = 0; i < f->nseg; i++) {
+		uint32_t s = skip < f->seg[i].len ? skip : f->seg[i].len;
+
+		skip -= s;
+		if (f->seg[i].len == s)
+			continue;
+		iov[mh.msg_iovlen].iov_base = f->seg[i].data + s;
+		iov[mh.msg_iovlen++].iov_len = f->seg[i].len - s;
+	}
+	n = recvmsg(fl->sock, &mh, MSG_PEEK | MSG_DONTWAIT);
+	if (n <= 0) {
+		ctx->out.discard(ctx->out.port, f);
+		return n < 0 ? -errno : 0;
+	}
+	frame_trim(f, HDRS_LEN + (uint32_t)n);
+	return n;
+}
+
+/**
+ * tcp_send_data() - move host data to the guest as far as its window allows
+ * @ctx: worker context
+ * @fl: established flow
+ * @probe: allow one byte into a zero window (persist timer)
+ */
+static void tcp_send_data(struct gw_ctx *ctx, struct flow *fl, bool probe)
+{
+	uint32_t mss = fl->guest_mss ? fl->guest_mss : DEFAULT_MSS;
+
+	if (fl->state != FLOW_ESTABLISHED)
+		return;
+	while (!(fl->flags & (FLOW_HOST_EOF | FLOW_FIN_SENT))) {
+		uint32_t in_flight = fl->snd_nxt - fl->snd_una;
+		uint32_t wnd = fl->guest_wnd ? fl->guest_wnd : (probe ? 1 : 0);
+		uint32_t want;
+		struct frame f;
+		ssize_t n;
+
+		if (in_flight >= wnd) {
+			if (!fl->guest_wnd)
+				arm_rto(ctx, fl);	/* persist: probe later */
+			return;
+		}
+		want = wnd - in_flight < mss ? wnd - in_flight : mss;
+		n = peek_segment(ctx, fl, &f, want);
+		if (n == -EAGAIN)
+			return;
+		if (n == 0) {
+			fl->flags |= FLOW_HOST_EOF;
+			break;
+		}
+		if (n < 0) {
+			if (n == -ENOBUFS) {
+				counter_add(&ctx->cnt->drop[DROP_TX_NO_FRAMES], 1);
+				arm_rto(ctx, fl);
+				return;
+			}
+			tcp_reset_guest(ctx, fl);
+			return;
+		}
+		tcp_fill_headers(ctx, fl, &f, F_ACK | F_PSH, fl->snd_nxt, 0);
+		ctx->out.send(ctx->out.port, &f);
+		fl->snd_nxt += (uint32_t)n;
+		arm_rto(ctx, fl);
+	}
+	if ((fl->flags & FLOW_HOST_EOF) && !(fl->flags & FLOW_FIN_SENT))
+		tcp_send_fin(ctx, fl);
+}
+
+/* The guest acknowledged up to @ack: drop those bytes from the socket. */
+static void tcp_acked(struct gw_ctx *ctx, struct flow *fl, uint32_t ack)
+{
+	uint32_t data_end = fl->snd_nxt - ((fl->flags & FLOW_FIN_SENT) ? 1 : 0);
+	uint32_t bytes = (seq_lt(data_end, ack) ? data_end : ack) - fl->snd_una;
+
+	if (bytes && recv(fl->sock, NULL, bytes, MSG_TRUNC | MSG_DONTWAIT) < 0)
+		log_debug("tcp: discarding %u acknowledged bytes: %s", bytes, strerror(errno));
+	if ((fl->flags & FLOW_FIN_SENT) && ack == fl->snd_nxt)
+		fl->flags |= FLOW_FIN_ACKED;
+	fl->snd_una = ack;
+	fl->retries = 0;
+	fl->dup_acks = 0;
+	fl->rto_at = 0;
+	if (fl->snd_una != fl->snd_nxt)
+		arm_rto(ctx, fl);
+}
+
+/* Rewinds to the oldest unacknowledged byte: the peek offset goes back. */
+static void tcp_rewind(struct flow *fl)
+{
+	int zero = 0;
+
+	if (fl->flags & FLOW_FIN_SENT && !(fl->flags & FLOW_FIN_ACKED))
+		fl->flags &= (uint8_t)~FLOW_FIN_SENT;
+	fl->flags &= (uint8_t)~FLOW_HOST_EOF;
+	fl->snd_nxt = fl->snd_una;
+	setsockopt(fl->sock, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
+}
+
+/* Writes in-sequence guest payload to the host socket; returns bytes taken. */
+static uint32_t tcp_to_host(struct flow *fl, const struct frame *f, uint32_t off,
+			    uint32_t len)
+{
+	struct iovec iov[FRAME_MAX_SEGS];
+	struct msghdr mh = { .msg_iov = iov };
+	ssize_t n;
+
+	for (uint32_t i = 0; i < f->nseg && len; i++) {
+		uint32_t n_here;
+
+		if (off >= f->seg[i].len) {
+			off -= f->seg[i].len;
+			continue;
+		}
+		n_here = f->seg[i].len - off < len ? f->seg[i].len - off : len;
+		iov[mh.msg_iovlen].iov_base = f->seg[i].data + off;
+		iov[mh.msg_iovlen++].iov_len = n_here;
+		len -= n_here;
+		off = 0;
+	}
+	n = sendmsg(fl->sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	return n > 0 ? (uint32_t)n : 0;
+}
+
+static void tcp_watch(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
+{
+	struct epoll_event ev = {
+		.events = events | EPOLLET | EPOLLRDHUP,
+		.data.u64 = EPOLL_FLOW_BASE + flow_index(ctx->flows, fl),
+	};
+
+	epoll_ctl(ctx->epfd, EPOLL_CTL_MOD, fl->sock, &ev);
+}
+
+/* A SYN from the guest for a new connection: the one place flows are admitted. */
+static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
+			      const struct tcp_seg *s, struct frame *f, struct iphdr *ip);
+
+static enum verdict tcp_rst_reply(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip,
+				  const struct tcp_seg *s);
+
+/* Processes a segment of an established (or about to be) flow. */
+static void tcp_established_input(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
+				  const struct tcp_seg *s)
+{
+	uint8_t flags = ((uint8_t *)s->th)[13];
+	bool need_ack = false;
+
+	if (flags & F_ACK) {
+		if (seq_lt(fl->snd_una, s->ack) && seq_le(s->ack, fl->snd_nxt)) {
+			tcp_acked(ctx, fl, s->ack);
+		} else if (s->ack == fl->snd_una && !s->len && fl->snd_una != fl->snd_nxt &&
+			   ++fl->dup_acks == 3) {
+			tcp_rewind(fl);		/* fast retransmit */
+		}
+		fl->guest_wnd = (uint32_t)ntohs(s->th->window) << fl->guest_wscale;
+	}
+
+	if (s->len || (flags & F_FIN)) {
+		if (s->seq == fl->rcv_nxt && !(fl->flags & FLOW_GUEST_FIN)) {
+			uint32_t taken = s->len ? tcp_to_host(fl, f, s->off, s->len) : 0;
+
+			fl->rcv_nxt += taken;
+			if (taken < s->len) {
+				fl->flags |= FLOW_WAIT_WRITABLE;
+				tcp_watch(ctx, fl, EPOLLIN | EPOLLOUT);
+			} else if (flags & F_FIN) {
+				shutdown(fl->sock, SHUT_WR);
+				fl->rcv_nxt++;
+				fl->flags |= FLOW_GUEST_FIN;
+			}
+		}
+		need_ack = true;	/* new data, or a duplicate: (re)acknowledge */
+	}
+	if (need_ack)
+		tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);
+	tcp_send_data(ctx, fl, false);
+	if ((fl->flags & FLOW_GUEST_FIN) && (fl->flags & FLOW_FIN_ACKED))
+		tcp_flow_close(ctx, fl, false);
+}
+
+static bool tcp_parse(struct frame *f, struct iphdr *ip, struct tcp_seg *s)
+{
+	uint32_t ihl = ip->ihl * 4u, l4len = ntohs(ip->tot_len) - ihl;
+	uint32_t off = ETH_HLEN + ihl, doff;
+
+	if (l4len < TCP_HDR_LEN || off + TCP_HDR_LEN > f->seg[0].len)
+		return false;
+	s->th = (struct tcphdr *)(f->seg[0].data + off);
+	doff = s->th->doff * 4u;
+	if (doff < TCP_HDR_LEN || doff > l4len || off + doff > f->seg[0].len)
+		return false;
+	s->seq = ntohl(s->th->seq);
+	s->ack = ntohl(s->th->ack_seq);
+	s->off = off + doff;
+	s->len = l4len - doff;
+	s->mss = 0;
+	s->wscale = -1;
+	if (s->th->syn)
+		parse_syn_options((uint8_t *)s->th + TCP_HDR_LEN, doff - TCP_HDR_LEN, s);
+	return !(s->th->syn && s->th->fin) && !(s->th->syn && s->th->rst);
+}
+
+/**
+ * tcp_input() - a TCP segment from the guest
+ * @ctx: worker context
+ * @f: the frame
+ * @ip: its validated IPv4 header
+ *
+ * Return: VERDICT_REPLY when @f was turned into a RST, else VERDICT_DONE.
+ */
+enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
+{
+	struct flow_key k = { .proto = IPPROTO_TCP };
+	struct tcp_seg s;
+	struct flow *fl;
+
+	if (!tcp_parse(f, ip, &s) || !ipv4_is_unicast(ip->saddr) || !ipv4_is_unicast(ip->daddr))
+		return drop(ctx, DROP_TCP_MALFORMED);
+	memcpy(ctx->guest_mac, ((struct ethhdr *)f->seg[0].data)->h_source, ETH_ALEN);
+	inany_from_v4(&k.guest, ip->saddr);
+	inany_from_v4(&k.remote, ip->daddr);
+	k.guest_port = s.th->source;
+	k.remote_port = s.th->dest;
+
+	fl = flow_lookup(ctx->flows, &k);
+	if (!fl) {
+		if (s.th->rst)
+			return drop(ctx, DROP_TCP_IGNORED);
+		if (s.th->syn && !s.th->ack)
+			return tcp_admit(ctx, &k, &s, f, ip);
+		return tcp_rst_reply(ctx, f, ip, &s);
+	}
+	if (s.th->rst) {
+		tcp_flow_close(ctx, fl, true);
+		return VERDICT_DONE;
+	}
+	switch (fl->state) {
+	case FLOW_CONNECTING:
+		break;			/* SYN retransmission: still connecting */
+	case FLOW_SYN_ACK_SENT:
+		if (s.th->syn) {
+			tcp_send_ctl(ctx, fl, F_SYN | F_ACK, fl->snd_una - 1);
+			break;
+		}
+		if (!s.th->ack || s.ack != fl->snd_nxt)
+			return tcp_rst_reply(ctx, f, ip, &s);
+		fl->state = FLOW_ESTABLISHED;
+		fl->rto_at = 0;
+		fl->retries = 0;
+		tcp_established_input(ctx, fl, f, &s);
+		break;
+	default:
+		if (s.th->syn) {
+			tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);	/* challenge ACK */
+			break;
+		}
+		tcp_established_input(ctx, fl, f, &s);
+	}
+	return VERDICT_DONE;
+}
+
+static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
+			      const struct tcp_seg *s, struct frame *f, struct iphdr *ip)
+{
+	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN | EPOLLET | EPOLLRDHUP };
+	struct flow *fl;
+	uint32_t iss;
+	int sock;
+
+	if (ip->daddr == ctx->gw->dns_addr)
+		return tcp_rst_reply(ctx, f, ip, s);	/* DNS forwarder: later */
+	sock = hostsock_tcp_connect(ctx->gw, ip->daddr, s->th->dest);
+	if (sock < 0)
+		return tcp_rst_reply(ctx, f, ip, s);
+	fl = flow_insert(ctx->flows, k);
+	if (!fl) {
+		close(sock);
+		return drop(ctx, DROP_TCP_TABLE_FULL);
+	}
+	if (getrandom(&iss, sizeof(iss), GRND_NONBLOCK) != sizeof(iss))
+		iss = (uint32_t)ctx->now;
+	fl->sock = sock;
+	fl->state = FLOW_CONNECTING;
+	fl->rcv_nxt = s->seq + 1;
+	fl->snd_una = iss + 1;	/* the SYN-ACK's SYN takes iss */
+	fl->snd_nxt = iss + 1;
+	fl->guest_mss = s->mss ? s->mss : DEFAULT_MSS;
+	if (fl->guest_mss > ctx->gw->mtu - 40)
+		fl->guest_mss = (uint16_t)(ctx->gw->mtu - 40);
+	/* no window scaling on either side unless the guest offers it (RFC 7323) */
+	fl->guest_wscale = s->wscale < 0 ? 0 : (uint8_t)s->wscale;
+	fl->our_wscale = s->wscale < 0 ? 0 : OUR_WSCALE;
+	fl->guest_wnd = ntohs(s->th->window);
+	ev.data.u64 = EPOLL_FLOW_BASE + flow_index(ctx->flows, fl);
+	if (epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, sock, &ev)) {
+		tcp_flow_close(ctx, fl, true);
+		return drop(ctx, DROP_TCP_TABLE_FULL);
+	}
+	return VERDICT_DONE;
+}
+
+/*
+ * Answers a segment that has no connection with a RST, in place, as a real
+ * stack does (RFC 793: seq from the ACK field, or ACK of what it carried).
+ */
+static enum verdict tcp_rst_reply(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip,
+				  const struct tcp_seg *s)
+{
+	struct tcphdr *th = s->th;
+	uint32_t acked = s->seq + s->len + th->syn + th->fin;
+	uint16_t port = th->source;
+	bool had_ack = th->ack;
+	uint32_t l4len = TCP_HDR_LEN;
+
+	if (th->rst)
+		return drop(ctx, DROP_TCP_IGNORED);
+	ip->ihl = 5;	/* options of the segment are not echoed */
+	memmove((uint8_t *)ip + 20, th, TCP_HDR_LEN);
+	th = (struct tcphdr *)((uint8_t *)ip + 20);
+	th->source = th->dest;
+	th->dest = port;
+	th->seq = had_ack ? htonl(s->ack) : 0;
+	th->ack_seq = had_ack ? 0 : htonl(acked);
+	th->doff = 5;
+	((uint8_t *)th)[13] = had_ack ? F_RST : (F_RST | F_ACK);
+	th->window = 0;
+	th->urg_ptr = 0;
+	ip->tot_len = htons((uint16_t)(20 + l4len));
+	ip->frag_off = htons(0x4000);
+	ip->id = 0;
+	ip->protocol = IPPROTO_TCP;
+	frame_trim(f, ETH_HLEN + 20 + l4len);
+	ipv4_reply_header(ip);
+	th->check = 0;
+	th->check = csum_fold(csum_partial(th, l4len,
+			      csum_pseudo_ipv4(ip->saddr, ip->daddr, IPPROTO_TCP, (uint16_t)l4len)));
+	eth_reply_header(ctx->gw, f);
+	return VERDICT_REPLY;
+}
+
+/* The host connect() finished: SYN-ACK to the guest, or a RST. */
+static void tcp_connected(struct gw_ctx *ctx, struct flow *fl)
+{
+	int err = hostsock_error(fl->sock);
+
+	if (err) {
+		log_debug("tcp: connect failed: %s", strerror(err));
+		tcp_reset_guest(ctx, fl);
+		return;
+	}
+	fl->state = FLOW_SYN_ACK_SENT;
+	tcp_send_ctl(ctx, fl, F_SYN | F_ACK, fl->snd_una - 1);
+	arm_rto(ctx, fl);
+}
+
+/**
+ * tcp_sock_event() - something happened on a flow's host socket
+ * @ctx: worker context
+ * @fl: the flow
+ * @events: epoll events
+ */
+void tcp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
+{
+	if (fl->state == FLOW_FREE)
+		return;
+	if (fl->state == FLOW_CONNECTING) {
+		if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+			tcp_connected(ctx, fl);
+		return;
+	}
+	if ((events & EPOLLERR) && hostsock_error(fl->sock)) {
+		tcp_reset_guest(ctx, fl);
+		return;
+	}
+	if ((events & EPOLLOUT) && (fl->flags & FLOW_WAIT_WRITABLE)) {
+		fl->flags &= (uint8_t)~FLOW_WAIT_WRITABLE;
+		tcp_watch(ctx, fl, EPOLLIN);
+		tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);	/* window update */
+	}
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
+		tcp_send_data(ctx, fl, false);
+}
+
+/* A retransmission timeout on @fl. */
+static void tcp_timeout(struct gw_ctx *ctx, struct flow *fl)
+{
+	fl->rto_at = 0;
+	if (++fl->retries > RTO_MAX_RETRIES) {
+		tcp_reset_guest(ctx, fl);
+		return;
+	}
+	if (fl->state == FLOW_SYN_ACK_SENT) {
+		tcp_send_ctl(ctx, fl, F_SYN | F_ACK, fl->snd_una - 1);
+		arm_rto(ctx, fl);
+		return;
+	}
+	if (fl->state != FLOW_ESTABLISHED)
+		return;
+	tcp_rewind(fl);
+	tcp_send_data(ctx, fl, true);
+}
+
+/**
+ * tcp_timers() - run due retransmission timers
+ * @ctx: worker context (ctx->now is current)
+ *
+ * Return: the earliest deadline still pending, or 0 if none.
+ */
+uint64_t tcp_timers(struct gw_ctx *ctx)
+{
+	struct flow_table *t = ctx->flows;
+	uint64_t next = 0;
+
+	for (uint32_t i = t->active; i != FLOW_NONE;) {
+		struct flow *fl = &t->flows[i];
+
+		i = fl->next;	/* fl may be freed below */
+		if (fl->rto_at && fl->rto_at <= ctx->now)
+			tcp_timeout(ctx, fl);
+		if (fl->state != FLOW_FREE && fl->rto_at && (!next || fl->rto_at < next))
+			next = fl->rto_at;
+	}
+	return next;
+}
+
+/* At shutdown: reset every connection on both sides. */
+void tcp_close_all(struct gw_ctx *ctx)
+{
+	while (ctx->flows->active != FLOW_NONE)
+		tcp_reset_guest(ctx, &ctx->flows->flows[ctx->flows->active]);
+}

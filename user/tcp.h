@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XDPSLIRP_TCP_H
+#define XDPSLIRP_TCP_H
+
+#include <linux/ip.h>
+
+#include "gateway.h"
+
+enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip);
+void tcp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events);
+uint64_t tcp_timers(struct gw_ctx *ctx);
+void tcp_close_all(struct gw_ctx *ctx);
+
+#endif
