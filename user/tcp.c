@@ -50,6 +50,13 @@
 #define RTO_MAX_RETRIES	12
 #define DEFAULT_MSS	536
 
+/* TCP flags, as in byte 13 of the header */
+#define F_FIN 0x01
+#define F_SYN 0x02
+#define F_RST 0x04
+#define F_PSH 0x08
+#define F_ACK 0x10
+
 
 static bool seq_lt(uint32_t a, uint32_t b)
 {
@@ -94,8 +101,25 @@ static void parse_syn_options(const uint8_t *o, uint32_t len, struct tcp_seg *s)
 	}
 }
 
-/* Window to advertise: the host socket's free send space, scaled. */
-static uint16_t tcp_window(const struct flow *fl)
+static void tcp_watch(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
+{
+	struct epoll_event ev = {
+		.events = events | EPOLLET | EPOLLRDHUP,
+		.data.u64 = EPOLL_FLOW_BASE + flow_index(ctx->flows, fl),
+	};
+
+	epoll_ctl(ctx->epfd, EPOLL_CTL_MOD, fl->sock, &ev);
+}
+
+/*
+ * Window to advertise: the host socket's free send space, scaled.  The
+ * kernel doubled the buffer size we asked for to cover its per-segment
+ * overhead, so only half of it counts as room for payload: advertising more
+ * would have sendmsg() refuse bytes the guest then must retransmit.  When it
+ * is less than a segment, the socket's next "writable" edge must bring a
+ * window update, or the guest would wait for its persist timer.
+ */
+static uint16_t tcp_window(struct gw_ctx *ctx, struct flow *fl)
 {
 	int sndbuf = 0, outq = 0;
 	socklen_t len = sizeof(sndbuf);
@@ -104,7 +128,12 @@ static uint16_t tcp_window(const struct flow *fl)
 	if (fl->sock < 0 || getsockopt(fl->sock, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) ||
 	    ioctl(fl->sock, SIOCOUTQ, &outq))
 		return 0;
+	sndbuf /= 2;
 	free_space = sndbuf > outq ? (uint32_t)(sndbuf - outq) : 0;
+	if (free_space < fl->guest_mss && !(fl->flags & FLOW_WAIT_WRITABLE)) {
+		fl->flags |= FLOW_WAIT_WRITABLE;
+		tcp_watch(ctx, fl, EPOLLIN | EPOLLOUT);
+	}
 	free_space >>= fl->our_wscale;
 	return free_space > 0xffff ? 0xffff : (uint16_t)free_space;
 }
@@ -114,11 +143,11 @@ static uint16_t tcp_window(const struct flow *fl)
  * @ctx: worker context
  * @fl: the flow (addresses, ports, ack number)
  * @f: frame of HDRS_LEN + @optlen + payload bytes, payload already in place
- * @flags: TCP flags byte (TCP_FLAG_* >> 16 style: FIN 1, SYN 2, RST 4, PSH 8, ACK 16)
+ * @flags: TCP flags byte (F_*)
  * @seq: sequence number
  * @optlen: bytes of options already written after the header (multiple of 4)
  */
-static void tcp_fill_headers(struct gw_ctx *ctx, const struct flow *fl, struct frame *f,
+static void tcp_fill_headers(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
 			     uint8_t flags, uint32_t seq, uint32_t optlen)
 {
 	uint8_t *p = f->seg[0].data;
@@ -141,23 +170,18 @@ static void tcp_fill_headers(struct gw_ctx *ctx, const struct flow *fl, struct f
 	th->source = fl->key.remote_port;
 	th->dest = fl->key.guest_port;
 	th->seq = htonl(seq);
-	th->ack_seq = (flags & 16) ? htonl(fl->rcv_nxt) : 0;
+	th->ack_seq = (flags & F_ACK) ? htonl(fl->rcv_nxt) : 0;
 	th->doff = (uint16_t)((TCP_HDR_LEN + optlen) / 4);
 	((uint8_t *)th)[13] = flags;
-	th->window = (flags & 4) ? 0 : htons(tcp_window(fl));
+	th->window = (flags & F_RST) ? 0 : htons(tcp_window(ctx, fl));
 	th->check = csum_fold(csum_add(frame_csum(f, ETH_HLEN + 20, l4len),
 				       csum_pseudo_ipv4(saddr, daddr, IPPROTO_TCP,
 							(uint16_t)l4len)));
 }
 
-#define F_FIN 0x01
-#define F_SYN 0x02
-#define F_RST 0x04
-#define F_PSH 0x08
-#define F_ACK 0x10
 
 /* Sends a segment without payload (SYN-ACK carries MSS and window scale). */
-static void tcp_send_ctl(struct gw_ctx *ctx, const struct flow *fl, uint8_t flags,
+static void tcp_send_ctl(struct gw_ctx *ctx, struct flow *fl, uint8_t flags,
 			 uint32_t seq)
 {
 	uint32_t optlen = (flags & F_SYN) ? SYN_OPTS_LEN : 0;
@@ -358,16 +382,6 @@ static uint32_t tcp_to_host(struct flow *fl, const struct frame *f, uint32_t off
 	return n > 0 ? (uint32_t)n : 0;
 }
 
-static void tcp_watch(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
-{
-	struct epoll_event ev = {
-		.events = events | EPOLLET | EPOLLRDHUP,
-		.data.u64 = EPOLL_FLOW_BASE + flow_index(ctx->flows, fl),
-	};
-
-	epoll_ctl(ctx->epfd, EPOLL_CTL_MOD, fl->sock, &ev);
-}
-
 /* A SYN from the guest for a new connection: the one place flows are admitted. */
 static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
 			      const struct tcp_seg *s, struct frame *f, struct iphdr *ip);
@@ -397,10 +411,7 @@ static void tcp_established_input(struct gw_ctx *ctx, struct flow *fl, struct fr
 			uint32_t taken = s->len ? tcp_to_host(fl, f, s->off, s->len) : 0;
 
 			fl->rcv_nxt += taken;
-			if (taken < s->len) {
-				fl->flags |= FLOW_WAIT_WRITABLE;
-				tcp_watch(ctx, fl, EPOLLIN | EPOLLOUT);
-			} else if (flags & F_FIN) {
+			if (taken == s->len && (flags & F_FIN)) {
 				shutdown(fl->sock, SHUT_WR);
 				fl->rcv_nxt++;
 				fl->flags |= FLOW_GUEST_FIN;

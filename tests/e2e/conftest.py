@@ -54,10 +54,12 @@ def wait_until(cond, timeout=10.0, what="condition"):
 class Xdpslirp:
     """One xdpslirp process: started with --ready-fd, stderr kept in a file."""
 
-    def __init__(self, args, ready=True):
+    def __init__(self, args, ready=True, netns=None):
         self.log = tempfile.TemporaryFile(mode="w+")
         r, w = os.pipe()
-        self.proc = subprocess.Popen([BINARY, "--ready-fd", str(w)] + list(args),
+        prefix = ["ip", "netns", "exec", netns] if netns else []
+        # ip netns exec execs the command: the pid stays xdpslirp's
+        self.proc = subprocess.Popen(prefix + [BINARY, "--ready-fd", str(w)] + list(args),
                                      pass_fds=(w,), stdout=subprocess.PIPE,
                                      stderr=self.log, text=True)
         os.close(w)
@@ -111,8 +113,8 @@ def xdpslirp():
     """Starts xdpslirp processes; kills (by pid) any left running."""
     started = []
 
-    def start(*args, ready=True):
-        x = Xdpslirp(args, ready=ready)
+    def start(*args, ready=True, netns=None):
+        x = Xdpslirp(args, ready=ready, netns=netns)
         started.append(x)
         return x
 
@@ -159,6 +161,55 @@ def veth(netns):
     yield create
     for host in made:
         subprocess.run(["ip", "link", "del", host], capture_output=True)
+
+
+PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcp_peer.py")
+REMOTE = "198.51.100.2"      # inside the test's own remote namespace only
+
+
+class Topology:
+    """host: where xdpslirp runs, with its own loopback; guest: behind
+    xdpslirp; remote: a namespace routed from host over a veth pair
+    (198.51.100.1 <-> 198.51.100.2).  No route leads anywhere else."""
+
+    def __init__(self, netns):
+        self.host, self.guest, self.remote = netns(), netns(), netns()
+        a, b = unique("xta"), unique("xtb")
+        sh("ip", "-n", self.host, "link", "add", a, "type", "veth", "peer", "name", b,
+           "netns", self.remote)
+        sh("ip", "-n", self.host, "addr", "add", "198.51.100.1/24", "dev", a)
+        sh("ip", "-n", self.remote, "addr", "add", REMOTE + "/24", "dev", b)
+        sh("ip", "-n", self.host, "link", "set", a, "up")
+        sh("ip", "-n", self.remote, "link", "set", b, "up")
+        self.servers = []
+
+    def server(self, where, addr, port):
+        """tcp_peer.py serve in namespace @where; returns once it listens."""
+        p = subprocess.Popen(["ip", "netns", "exec", where, "/usr/bin/python3", PEER,
+                              "serve", addr, str(port)], stdout=subprocess.PIPE, text=True)
+        self.servers.append(p)
+        assert p.stdout.readline().strip() == "ready"
+        return p
+
+    def guest_run(self, *cmd, timeout=300):
+        return in_netns(self.guest, *cmd, timeout=timeout)
+
+    def peer(self, *args, timeout=300):
+        """tcp_peer.py in the guest."""
+        return self.guest_run("/usr/bin/python3", PEER, *[str(a) for a in args],
+                              timeout=timeout)
+
+    def close(self):
+        for p in self.servers:
+            p.kill()
+            p.wait()
+
+
+@pytest.fixture
+def topo(netns):
+    t = Topology(netns)
+    yield t
+    t.close()
 
 
 def in_netns(ns, *cmd, timeout=30):

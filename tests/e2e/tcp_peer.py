@@ -1,0 +1,243 @@
+# SPDX-License-Identifier: MIT
+"""Both ends of the TCP tests: a server for the host and remote namespaces,
+and clients for the guest.  Every transfer is checked by SHA-256 against the
+stream both sides can generate from (length, seed).
+
+  tcp_peer.py serve ADDR PORT          prints "ready" once listening
+  tcp_peer.py client ADDR PORT MODE N SEED
+        MODE up: guest sends N bytes, server answers their hash
+             down: server sends N bytes, then closes
+             both: both send N bytes at once; server answers its hash
+  tcp_peer.py many ADDR PORT COUNT N   COUNT connections, each "both" with N
+  tcp_peer.py halfclose ADDR PORT N    guest shuts down writing first, then
+                                       still receives N bytes
+  tcp_peer.py blocked ADDR PORT N      server holds reading until the guest's
+                                       sends block, then reads everything
+Clients print "ok ..." and exit 0 when every hash matches.
+"""
+import hashlib
+import random
+import selectors
+import socket
+import socketserver
+import sys
+import threading
+
+BLOCK = 65536
+_bases = {}
+
+
+def base(seed):
+    if seed not in _bases:
+        _bases[seed] = random.Random(seed).randbytes(BLOCK)
+    return _bases[seed]
+
+
+def stream(n, seed):
+    """Yields the n bytes of stream @seed in blocks: block i starts with i."""
+    b, i = base(seed), 0
+    while n > 0:
+        chunk = (i.to_bytes(8, "big") + b[8:])[:n]
+        yield chunk
+        n -= len(chunk)
+        i += 1
+
+
+def digest(n, seed):
+    h = hashlib.sha256()
+    for c in stream(n, seed):
+        h.update(c)
+    return h.hexdigest()
+
+
+def recv_exact(sock, n, h=None):
+    got = 0
+    while got < n:
+        b = sock.recv(min(1 << 20, n - got))
+        if not b:
+            break
+        got += len(b)
+        if h:
+            h.update(b)
+    return got
+
+
+def recv_line(sock):
+    line = b""
+    while not line.endswith(b"\n"):
+        b = sock.recv(1)
+        if not b:
+            break
+        line += b
+    return line.decode().strip()
+
+
+def send_stream(sock, n, seed):
+    for c in stream(n, seed):
+        sock.sendall(c)
+
+
+class Handler(socketserver.BaseRequestHandler):
+    def handle(self):
+        s = self.request
+        mode, n, seed = recv_line(s).split()
+        n, seed = int(n), int(seed)
+        if mode == "up":
+            h = hashlib.sha256()
+            recv_exact(s, n, h)
+            s.sendall((h.hexdigest() + "\n").encode())
+        elif mode == "down":
+            send_stream(s, n, seed)
+        elif mode == "both":
+            h = hashlib.sha256()
+            t = threading.Thread(target=recv_exact, args=(s, n, h))
+            t.start()
+            send_stream(s, n, seed + 1)
+            t.join()
+            s.sendall((h.hexdigest() + "\n").encode())
+        elif mode == "halfclose":
+            # the guest already shut down its side: read to EOF, then send
+            assert s.recv(1) == b""
+            send_stream(s, n, seed)
+        elif mode == "hold":
+            Handler.held = s
+            Handler.hold_ready.set()
+            Handler.go.wait()
+            h = hashlib.sha256()
+            recv_exact(s, n, h)
+            s.sendall((h.hexdigest() + "\n").encode())
+        elif mode == "go":
+            Handler.go.set()
+        elif mode == "rst":
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+        s.close()
+
+
+Handler.hold_ready = threading.Event()
+Handler.go = threading.Event()
+
+
+class Server(socketserver.ThreadingTCPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+    request_queue_size = 1024
+
+
+def serve(addr, port):
+    srv = Server((addr, port), Handler)
+    print("ready", flush=True)
+    srv.serve_forever()
+
+
+def connect(addr, port, line):
+    s = socket.create_connection((addr, port), timeout=60)
+    s.sendall(line.encode())
+    return s
+
+
+def client(addr, port, mode, n, seed):
+    s = connect(addr, port, f"{mode} {n} {seed}\n")
+    if mode == "up":
+        send_stream(s, n, seed)
+        ok = recv_line(s) == digest(n, seed)
+    elif mode == "down":
+        h = hashlib.sha256()
+        got = recv_exact(s, n + 1, h)
+        ok = got == n and h.hexdigest() == digest(n, seed)
+    else:
+        h = hashlib.sha256()
+        t = threading.Thread(target=recv_exact, args=(s, n, h))
+        t.start()
+        send_stream(s, n, seed)
+        t.join()
+        ok = h.hexdigest() == digest(n, seed + 1) and recv_line(s) == digest(n, seed)
+    print("ok" if ok else "MISMATCH", mode, n, flush=True)
+    return ok
+
+
+def halfclose(addr, port, n):
+    s = connect(addr, port, f"halfclose {n} 7\n")
+    s.shutdown(socket.SHUT_WR)
+    h = hashlib.sha256()
+    got = recv_exact(s, n + 1, h)
+    ok = got == n and h.hexdigest() == digest(n, 7)
+    print("ok" if ok else "MISMATCH", "halfclose", got, flush=True)
+    return ok
+
+
+def blocked(addr, port, n):
+    """Fill the path until the guest's send blocks, then let the server read."""
+    s = connect(addr, port, f"hold {n} 9\n")
+    s.setblocking(False)
+    data = b"".join(stream(n, 9))
+    sent = 0
+    while sent < n:
+        try:
+            sent += s.send(data[sent:sent + (1 << 20)])
+        except BlockingIOError:
+            break
+    print("blocked after", sent, flush=True)
+    if sent >= n:
+        print("MISMATCH never blocked")
+        return False
+    connect(addr, port, "go 0 0\n").close()
+    s.setblocking(True)
+    s.sendall(data[sent:])
+    ok = recv_line(s) == digest(n, 9)
+    print("ok" if ok else "MISMATCH", "blocked", flush=True)
+    return ok
+
+
+def many(addr, port, count, n):
+    """COUNT concurrent "both" exchanges driven by one selector."""
+    sel = selectors.DefaultSelector()
+    want = digest(n, 2)          # what every server sends: seed 1 + 1
+    payload = b"".join(stream(n, 1))
+    up_hash = digest(n, 1)
+    conns = []
+    for i in range(count):
+        s = socket.create_connection((addr, port), timeout=60)
+        s.setblocking(False)
+        c = {"s": s, "out": b"both %d 1\n" % n + payload, "in": b"", "h": hashlib.sha256(), "got": 0}
+        conns.append(c)
+        sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE, c)
+    done = 0
+    while done < count:
+        for key, ev in sel.select(timeout=60):
+            c = key.data
+            if ev & selectors.EVENT_WRITE and c["out"]:
+                c["out"] = c["out"][c["s"].send(c["out"]):]
+                if not c["out"]:
+                    sel.modify(c["s"], selectors.EVENT_READ, c)
+            if ev & selectors.EVENT_READ:
+                b = c["s"].recv(1 << 20)
+                eof = not b
+                if c["got"] < n:
+                    take = b[:n - c["got"]]
+                    c["h"].update(take)
+                    c["got"] += len(take)
+                    b = b[len(take):]
+                c["in"] += b
+                if c["in"].endswith(b"\n") or eof:
+                    sel.unregister(c["s"])
+                    done += 1
+    bad = sum(1 for c in conns if c["h"].hexdigest() != want or c["in"].decode().strip() != up_hash)
+    for c in conns:
+        c["s"].close()
+    print("ok" if not bad else f"MISMATCH {bad}", "many", count, flush=True)
+    return not bad
+
+
+def main():
+    cmd, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    a = sys.argv[4:]
+    if cmd == "serve":
+        serve(addr, port)
+    ok = {"client": lambda: client(addr, port, a[0], int(a[1]), int(a[2])),
+          "many": lambda: many(addr, port, int(a[0]), int(a[1])),
+          "halfclose": lambda: halfclose(addr, port, int(a[0])),
+          "blocked": lambda: blocked(addr, port, int(a[0]))}[cmd]()
+    sys.exit(0 if ok else 1)
+
+
+main()
