@@ -31,17 +31,6 @@ const char *drop_reason_name(enum drop_reason r)
 	return r < DROP_MAX ? drop_names[r] : "?";
 }
 
-/* Adds a snapshot of @c to @sum. */
-void counters_sum(struct counters *sum, const struct counters *c)
-{
-	sum->rx_frames += counter_read(&c->rx_frames);
-	sum->rx_bytes += counter_read(&c->rx_bytes);
-	sum->tx_frames += counter_read(&c->tx_frames);
-	sum->tx_bytes += counter_read(&c->tx_bytes);
-	for (int i = 0; i < DROP_MAX; i++)
-		sum->drop[i] += counter_read(&c->drop[i]);
-}
-
 /* One line of totals, one line of non-zero drop reasons. */
 void counters_print(FILE *out, const char *who, const struct counters *c)
 {
@@ -49,12 +38,13 @@ void counters_print(FILE *out, const char *who, const struct counters *c)
 
 	for (int i = 0; i < DROP_MAX; i++)
 		dropped += counter_read(&c->drop[i]);
-	fprintf(out, "xdpslirp: %s: rx %llu frames %llu bytes, tx %llu frames %llu bytes, dropped %llu\n",
+	fprintf(out, "xdpslirp: %s: rx %llu frames %llu bytes, tx %llu frames %llu bytes, dropped %llu, tcp evicted %llu\n",
 		who, (unsigned long long)counter_read(&c->rx_frames),
 		(unsigned long long)counter_read(&c->rx_bytes),
 		(unsigned long long)counter_read(&c->tx_frames),
 		(unsigned long long)counter_read(&c->tx_bytes),
-		(unsigned long long)dropped);
+		(unsigned long long)dropped,
+		(unsigned long long)counter_read(&c->tcp_evicted));
 	if (!dropped)
 		return;
 	fprintf(out, "xdpslirp: %s: dropped:", who);

@@ -42,6 +42,7 @@ struct counters {
 	uint64_t rx_bytes;
 	uint64_t tx_frames;
 	uint64_t tx_bytes;
+	uint64_t tcp_evicted;	/* half-open connections evicted for new ones */
 	uint64_t drop[DROP_MAX];
 };
 
@@ -58,6 +59,5 @@ static inline uint64_t counter_read(const uint64_t *c)
 
 const char *drop_reason_name(enum drop_reason r);
 void counters_print(FILE *out, const char *who, const struct counters *c);
-void counters_sum(struct counters *sum, const struct counters *c);
 
 #endif

@@ -205,6 +205,10 @@ void engine_print_counters(const struct engine *e, FILE *out)
 
 		snprintf(who, sizeof(who), "queue %u", q);
 		counters_print(out, who, &e->workers[q].cnt);
+		/* the worker writes these; a relaxed read may be a burst late */
+		fprintf(out, "xdpslirp: %s: flows %u, half-open %u\n", who,
+			__atomic_load_n(&e->workers[q].flows.count, __ATOMIC_RELAXED),
+			__atomic_load_n(&e->workers[q].flows.npending, __ATOMIC_RELAXED));
 	}
 	xdp_prog_counters(&e->prog, xdp);
 	fprintf(out, "xdpslirp: xdp: redirected %llu, no socket %llu\n",

@@ -4,8 +4,10 @@
  *
  * Theory of operation: every worker owns one table (no locks).  A flow is
  * found by its key through an open-addressing hash of flow indices; flows in
- * use are also linked in a list so that timers visit only them.  Insertion
- * fails when the table is full; the caller decides what to evict.
+ * use are also linked in a list so that timers visit only them, and flows
+ * not yet established in a FIFO "pending" list, so that the oldest can be
+ * evicted when a guest floods SYNs.  Insertion fails when the table is
+ * full; the caller decides what to evict.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -73,6 +75,7 @@ int flow_table_init(struct flow_table *t, uint32_t max)
 		t->free[i] = max - 1 - i;
 	t->nfree = max;
 	t->active = FLOW_NONE;
+	t->pend_head = t->pend_tail = FLOW_NONE;
 	return 0;
 }
 
@@ -144,6 +147,7 @@ void flow_remove(struct flow_table *t, struct flow *f)
 	}
 	t->buckets[b] = 0;
 
+	flow_pending_del(t, f);
 	if (f->prev != FLOW_NONE)
 		t->flows[f->prev].next = f->next;
 	else
@@ -153,4 +157,42 @@ void flow_remove(struct flow_table *t, struct flow *f)
 	f->state = FLOW_FREE;
 	t->free[t->nfree++] = idx;
 	t->count--;
+}
+
+/* Appends @f to the pending list (newest last). */
+void flow_pending_add(struct flow_table *t, struct flow *f)
+{
+	uint32_t idx = flow_index(t, f);
+
+	f->pend_prev = t->pend_tail;
+	f->pend_next = FLOW_NONE;
+	if (t->pend_tail != FLOW_NONE)
+		t->flows[t->pend_tail].pend_next = idx;
+	else
+		t->pend_head = idx;
+	t->pend_tail = idx;
+	f->flags |= FLOW_PENDING;
+	t->npending++;
+}
+
+/* Takes @f off the pending list, if it is on it. */
+void flow_pending_del(struct flow_table *t, struct flow *f)
+{
+	if (!(f->flags & FLOW_PENDING))
+		return;
+	if (f->pend_prev != FLOW_NONE)
+		t->flows[f->pend_prev].pend_next = f->pend_next;
+	else
+		t->pend_head = f->pend_next;
+	if (f->pend_next != FLOW_NONE)
+		t->flows[f->pend_next].pend_prev = f->pend_prev;
+	else
+		t->pend_tail = f->pend_prev;
+	f->flags &= (uint8_t)~FLOW_PENDING;
+	t->npending--;
+}
+
+struct flow *flow_pending_oldest(struct flow_table *t)
+{
+	return t->pend_head == FLOW_NONE ? NULL : &t->flows[t->pend_head];
 }

@@ -39,7 +39,8 @@ enum tcp_state {
 #define FLOW_HOST_EOF		0x02	/* host socket reached end of stream */
 #define FLOW_FIN_SENT		0x04	/* our FIN to the guest is out */
 #define FLOW_FIN_ACKED		0x08	/* ... and acknowledged */
-#define FLOW_WAIT_WRITABLE	0x10	/* guest data refused: socket send buffer full */
+#define FLOW_WAIT_WRITABLE	0x10	/* window update due when the socket drains */
+#define FLOW_PENDING		0x20	/* on the table's pending (half-open) list */
 
 /*
  * struct flow - one connection.  The host socket's buffers are the only
@@ -62,6 +63,7 @@ struct flow {
 	uint32_t dup_acks;
 	uint64_t rto_at;	/* retransmission deadline, ns; 0: none */
 	uint32_t prev, next;	/* active-list links (flow indices) */
+	uint32_t pend_prev, pend_next;	/* pending-list links */
 };
 
 /*
@@ -79,6 +81,8 @@ struct flow_table {
 	uint64_t seed;
 	uint32_t active;	/* head of the list of flows in use, or FLOW_NONE */
 	uint32_t count;
+	uint32_t pend_head, pend_tail;	/* pending flows, oldest first */
+	uint32_t npending;
 };
 
 #define FLOW_NONE UINT32_MAX
@@ -89,5 +93,8 @@ struct flow *flow_lookup(struct flow_table *t, const struct flow_key *k);
 struct flow *flow_insert(struct flow_table *t, const struct flow_key *k);
 void flow_remove(struct flow_table *t, struct flow *f);
 uint32_t flow_index(const struct flow_table *t, const struct flow *f);
+void flow_pending_add(struct flow_table *t, struct flow *f);
+void flow_pending_del(struct flow_table *t, struct flow *f);
+struct flow *flow_pending_oldest(struct flow_table *t);
 
 #endif

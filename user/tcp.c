@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <linux/icmp.h>
 #include <linux/tcp.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -34,6 +35,7 @@
 #include "csum.h"
 #include "eth.h"
 #include "hostsock.h"
+#include "icmp.h"
 #include "ipv4.h"
 #include "log.h"
 #include "tcp.h"
@@ -382,7 +384,6 @@ static uint32_t tcp_to_host(struct flow *fl, const struct frame *f, uint32_t off
 	return n > 0 ? (uint32_t)n : 0;
 }
 
-/* A SYN from the guest for a new connection: the one place flows are admitted. */
 static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
 			      const struct tcp_seg *s, struct frame *f, struct iphdr *ip);
 
@@ -493,6 +494,7 @@ enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 		if (!s.th->ack || s.ack != fl->snd_nxt)
 			return tcp_rst_reply(ctx, f, ip, &s);
 		fl->state = FLOW_ESTABLISHED;
+		flow_pending_del(ctx->flows, fl);
 		fl->rto_at = 0;
 		fl->retries = 0;
 		tcp_established_input(ctx, fl, f, &s);
@@ -507,27 +509,65 @@ enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 	return VERDICT_DONE;
 }
 
+/*
+ * Tells the guest its connect failed the way a network would: refused ->
+ * RST; unreachable or timed out -> ICMP unreachable, quoting the guest's
+ * SYN (ports and sequence number) so that its stack aborts the connect.
+ */
+static void tcp_connect_failed(struct gw_ctx *ctx, struct flow *fl, int err)
+{
+	struct iphdr ip = {
+		.version = 4, .ihl = 5, .tot_len = htons(40), .ttl = 64,
+		.protocol = IPPROTO_TCP, .saddr = inany_v4(&fl->key.guest),
+		.daddr = inany_v4(&fl->key.remote),
+	};
+	uint8_t l4[8];
+	uint32_t iss = htonl(fl->rcv_nxt - 1);
+
+	if (err != ENETUNREACH && err != EHOSTUNREACH && err != ETIMEDOUT) {
+		tcp_reset_guest(ctx, fl);
+		return;
+	}
+	memcpy(l4, &fl->key.guest_port, 2);
+	memcpy(l4 + 2, &fl->key.remote_port, 2);
+	memcpy(l4 + 4, &iss, 4);
+	icmp_send_unreach(ctx, err == ENETUNREACH ? ICMP_NET_UNREACH : ICMP_HOST_UNREACH,
+			  &ip, l4);
+	tcp_flow_close(ctx, fl, true);
+}
+
+/* Half-open flows allowed at once: a quarter of the table. */
+static uint32_t tcp_pending_max(const struct flow_table *t)
+{
+	return t->max / 4 ? t->max / 4 : 1;
+}
+
+/*
+ * A SYN for a new connection: the one place where TCP flows are admitted.
+ * When a quarter of the table is half-open (a SYN flood toward a black
+ * hole), or the table is full, the oldest half-open flow makes room.
+ */
 static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
 			      const struct tcp_seg *s, struct frame *f, struct iphdr *ip)
 {
 	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN | EPOLLET | EPOLLRDHUP };
+	struct flow_table *t = ctx->flows;
 	struct flow *fl;
 	uint32_t iss;
-	int sock;
 
 	if (ip->daddr == ctx->gw->dns_addr)
 		return tcp_rst_reply(ctx, f, ip, s);	/* DNS forwarder: later */
-	sock = hostsock_tcp_connect(ctx->gw, ip->daddr, s->th->dest);
-	if (sock < 0)
-		return tcp_rst_reply(ctx, f, ip, s);
-	fl = flow_insert(ctx->flows, k);
-	if (!fl) {
-		close(sock);
-		return drop(ctx, DROP_TCP_TABLE_FULL);
+	if (t->npending >= tcp_pending_max(t) || !t->nfree) {
+		struct flow *old = flow_pending_oldest(t);
+
+		if (!old)
+			return drop(ctx, DROP_TCP_TABLE_FULL);
+		counter_add(&ctx->cnt->tcp_evicted, 1);
+		tcp_reset_guest(ctx, old);
 	}
+	fl = flow_insert(t, k);
 	if (getrandom(&iss, sizeof(iss), GRND_NONBLOCK) != sizeof(iss))
 		iss = (uint32_t)ctx->now;
-	fl->sock = sock;
 	fl->state = FLOW_CONNECTING;
 	fl->rcv_nxt = s->seq + 1;
 	fl->snd_una = iss + 1;	/* the SYN-ACK's SYN takes iss */
@@ -539,11 +579,16 @@ static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
 	fl->guest_wscale = s->wscale < 0 ? 0 : (uint8_t)s->wscale;
 	fl->our_wscale = s->wscale < 0 ? 0 : OUR_WSCALE;
 	fl->guest_wnd = ntohs(s->th->window);
-	ev.data.u64 = EPOLL_FLOW_BASE + flow_index(ctx->flows, fl);
-	if (epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, sock, &ev)) {
-		tcp_flow_close(ctx, fl, true);
-		return drop(ctx, DROP_TCP_TABLE_FULL);
+	flow_pending_add(t, fl);
+
+	fl->sock = hostsock_tcp_connect(ctx->gw, ip->daddr, s->th->dest);
+	if (fl->sock < 0) {
+		tcp_connect_failed(ctx, fl, -fl->sock);
+		return VERDICT_DONE;
 	}
+	ev.data.u64 = EPOLL_FLOW_BASE + flow_index(t, fl);
+	if (epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, fl->sock, &ev))
+		tcp_reset_guest(ctx, fl);
 	return VERDICT_DONE;
 }
 
@@ -586,14 +631,14 @@ static enum verdict tcp_rst_reply(struct gw_ctx *ctx, struct frame *f, struct ip
 	return VERDICT_REPLY;
 }
 
-/* The host connect() finished: SYN-ACK to the guest, or a RST. */
+/* The host connect() finished: SYN-ACK to the guest, or a failure. */
 static void tcp_connected(struct gw_ctx *ctx, struct flow *fl)
 {
 	int err = hostsock_error(fl->sock);
 
 	if (err) {
 		log_debug("tcp: connect failed: %s", strerror(err));
-		tcp_reset_guest(ctx, fl);
+		tcp_connect_failed(ctx, fl, err);
 		return;
 	}
 	fl->state = FLOW_SYN_ACK_SENT;
