@@ -47,6 +47,8 @@ static const char usage[] =
 "                        131072)\n"
 "  --disable-host-loopback  the gateway address does not reach the host's\n"
 "                        loopback (the guest gets \"unreachable\")\n"
+"  --test-tx-loss PERMILLE  drop that share of frames sent to the guest\n"
+"                        (testing loss recovery only; default 0)\n"
 "  --xdp-mode MODE       native (default) or generic (slow, for testing)\n"
 "  --ready-fd FD         write \"1\" to FD once the guest has connectivity\n"
 "  --log-level LEVEL     error, warn, info (default) or debug\n"
@@ -58,7 +60,7 @@ static const char usage[] =
 enum {
 	OPT_IFNAME = 256, OPT_NETNS, OPT_GUEST_IFNAME, OPT_MTU, OPT_CIDR,
 	OPT_QUEUES, OPT_XDP_MODE, OPT_READY_FD, OPT_LOG_LEVEL, OPT_MAX_FLOWS,
-	OPT_NO_HOST_LOOPBACK,
+	OPT_NO_HOST_LOOPBACK, OPT_TEST_TX_LOSS,
 };
 
 static const struct option options[] = {
@@ -73,6 +75,7 @@ static const struct option options[] = {
 	{ "log-level",	  required_argument, NULL, OPT_LOG_LEVEL },
 	{ "max-flows",	  required_argument, NULL, OPT_MAX_FLOWS },
 	{ "disable-host-loopback", no_argument, NULL, OPT_NO_HOST_LOOPBACK },
+	{ "test-tx-loss", required_argument, NULL, OPT_TEST_TX_LOSS },
 	{ "help",	  no_argument,	     NULL, 'h' },
 	{ "version",	  no_argument,	     NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -220,6 +223,13 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 	case OPT_NO_HOST_LOOPBACK:
 		cfg->disable_host_loopback = true;
 		return true;
+	case OPT_TEST_TX_LOSS:
+		if (parse_uint(arg, 0, 1000, &v)) {
+			cfg->test_tx_loss = (uint32_t)v;
+			return true;
+		}
+		fprintf(err, "xdpslirp: --test-tx-loss '%s': expected per mille, 0 to 1000\n", arg);
+		return false;
 	case OPT_LOG_LEVEL:
 		cfg->log_level = log_parse_level(arg);
 		if (cfg->log_level >= 0)

@@ -37,6 +37,7 @@ struct config {
 	int ready_fd;			/* -1: none */
 	uint32_t max_flows;
 	bool disable_host_loopback;
+	uint32_t test_tx_loss;		/* per mille of frames to the guest dropped */
 };
 
 /* config_parse() results besides 0 */

@@ -24,6 +24,7 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_TCP_TABLE_FULL]	= "tcp_table_full",
 	[DROP_TX_RING_FULL]	= "tx_ring_full",
 	[DROP_TX_NO_FRAMES]	= "tx_no_frames",
+	[DROP_TX_TEST_LOSS]	= "tx_test_loss",
 };
 
 const char *drop_reason_name(enum drop_reason r)

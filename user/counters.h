@@ -26,6 +26,7 @@ enum drop_reason {
 	DROP_TCP_TABLE_FULL,	/* SYN while every flow slot is taken */
 	DROP_TX_RING_FULL,	/* reply lost: no room in the TX ring */
 	DROP_TX_NO_FRAMES,	/* frame to the guest not built: no free chunk */
+	DROP_TX_TEST_LOSS,	/* dropped on purpose: --test-tx-loss */
 	DROP_MAX,
 };
 

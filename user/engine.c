@@ -158,6 +158,7 @@ static int engine_open_ports(struct engine *e, const struct engine_params *p)
 		if (!ret)
 			ret = xdp_prog_add_socket(&e->prog, q, xsk_port_fd(&w->port));
 		xsk_port_frame_out(&w->port, &w->ctx.out);
+		xsk_port_set_test_loss(&w->port, p->test_tx_loss);
 		if (ret)
 			return ret;
 	}

@@ -15,6 +15,7 @@ struct engine_params {
 	int ifindex;
 	unsigned queues;
 	uint32_t max_flows;	/* per worker */
+	uint32_t test_tx_loss;	/* per mille, for tests */
 	bool multibuffer;
 	bool xdp_generic;
 	const struct gateway *gw;

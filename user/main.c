@@ -221,6 +221,7 @@ static int run(struct config *cfg)
 			.ifindex = gl.host.ifindex,
 			.queues = cfg->queues,
 			.max_flows = cfg->max_flows,
+			.test_tx_loss = cfg->test_tx_loss,
 			.multibuffer = multibuffer,
 			.xdp_generic = cfg->xdp_generic,
 			.gw = &gw,

@@ -298,6 +298,24 @@ unsigned xsk_port_receive(struct xsk_port *p, struct frame *frames, unsigned max
 	return nframes;
 }
 
+/* Loss injection for tests: drops @per_mille of all frames sent. */
+void xsk_port_set_test_loss(struct xsk_port *p, uint32_t per_mille)
+{
+	p->test_loss = per_mille;
+	p->loss_rng = 0x9e3779b97f4a7c15ULL ^ p->queue;
+}
+
+static bool test_loss_hit(struct xsk_port *p)
+{
+	uint64_t x = p->loss_rng;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	p->loss_rng = x;
+	return x % 1000 < p->test_loss;
+}
+
 /**
  * xsk_port_transmit() - queue a frame, built in received chunks, for the guest
  * @p: the port that received the chunks
@@ -315,6 +333,11 @@ void xsk_port_transmit(struct xsk_port *p, const struct frame *f)
 			nsend++;
 			last = i;
 		}
+	if (p->test_loss && test_loss_hit(p)) {
+		xsk_port_release(p, f);
+		counter_add(&p->cnt->drop[DROP_TX_TEST_LOSS], 1);
+		return;
+	}
 	if (!nsend || xsk_ring_prod__reserve(&p->tx, nsend, &idx) != nsend) {
 		xsk_port_release(p, f);
 		counter_add(&p->cnt->drop[DROP_TX_RING_FULL], 1);

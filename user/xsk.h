@@ -33,6 +33,8 @@ struct xsk_port {
 	uint32_t queue;
 	uint32_t tx_unkicked;	/* descriptors submitted since the last kick */
 	uint64_t tx_kick_errors;
+	uint32_t test_loss;	/* per mille of transmissions dropped (tests) */
+	uint64_t loss_rng;	/* xorshift state for test_loss */
 };
 
 struct xsk_port_stats {
@@ -47,6 +49,7 @@ struct xsk_port_stats {
 int xsk_probe_multibuffer(void);
 int xsk_port_open(struct xsk_port *p, const char *ifname, uint32_t queue,
 		  bool multibuffer, struct counters *cnt);
+void xsk_port_set_test_loss(struct xsk_port *p, uint32_t per_mille);
 void xsk_port_close(struct xsk_port *p);
 int xsk_port_fd(const struct xsk_port *p);
 unsigned xsk_port_receive(struct xsk_port *p, struct frame *frames, unsigned max);

@@ -7,6 +7,7 @@ address outside them.
 """
 import itertools
 import os
+import re
 import select
 import signal
 import subprocess
@@ -98,6 +99,25 @@ class Xdpslirp:
     def stderr(self):
         self.log.seek(0)
         return self.log.read()
+
+    def snapshot(self):
+        """Counters of queue 0 now: SIGUSR1, then the block it printed."""
+        before = self.stderr().count(": flows ")
+        self.send(signal.SIGUSR1)
+        wait_until(lambda: self.stderr().count(": flows ") > before, what="counters")
+        err = self.stderr()
+        tail = err[err.rfind("queue 0: rx "):]
+        m = re.search(r"tcp evicted (\d+).*?flows (\d+), half-open (\d+)", tail, re.S)
+        drops = dict((k, int(v)) for k, v in re.findall(r" (\w+) (\d+)",
+                     (re.search(r"queue 0: dropped:(.*)", tail) or ["", ""])[1]))
+        return {"evicted": int(m.group(1)), "flows": int(m.group(2)),
+                "half_open": int(m.group(3)), "drops": drops}
+
+    def wait_flows(self, n=0, timeout=20):
+        """Waits (bounded) until queue 0 holds @n flows: connections close
+        asynchronously, after the last ACK, so there is no event to await."""
+        wait_until(lambda: self.snapshot()["flows"] == n, timeout=timeout,
+                   what=f"{n} flows")
 
     def assert_frames_accounted(self):
         """The exit-time audit: no frame leaked or used twice."""

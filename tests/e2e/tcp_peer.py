@@ -108,6 +108,14 @@ class Handler(socketserver.BaseRequestHandler):
             s.sendall((h.hexdigest() + "\n").encode())
         elif mode == "go":
             Handler.go.set()
+        elif mode == "watch":
+            # report how the guest ends the connection: RST or FIN
+            try:
+                while s.recv(65536):
+                    pass
+                print("eof", flush=True)
+            except ConnectionResetError:
+                print("reset", flush=True)
         elif mode == "rst":
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
         s.close()

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import REMOTE
+from conftest import REMOTE, sh, wait_until
 
 MiB = 1 << 20
 
@@ -96,5 +96,114 @@ def test_1000_concurrent_connections(xdpslirp, topo):
     x = start(xdpslirp, topo)
     r = topo.peer("many", "10.0.2.2", 5006, 1000, 64 * 1024)
     assert r.returncode == 0, r.stdout + r.stderr + x.stderr()
+    x.wait_flows(0)
+    assert x.stop() == 0
+    x.assert_frames_accounted()
+
+
+def test_guest_rst_reaches_host(xdpslirp, topo):
+    srv = topo.server(topo.host, "127.0.0.1", 5007)
+    x = start(xdpslirp, topo)
+    r = topo.guest_run("/usr/bin/python3", "-c", """
+import socket, struct
+s = socket.create_connection(("10.0.2.2", 5007), timeout=5)
+s.sendall(b"watch 0 0\\n")
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+""")
+    assert r.returncode == 0, r.stderr
+    assert srv.stdout.readline().strip() == "reset"
+    x.wait_flows(0)
+    assert x.stop() == 0
+
+
+def test_guest_close_reaches_host_as_fin(xdpslirp, topo):
+    srv = topo.server(topo.host, "127.0.0.1", 5008)
+    x = start(xdpslirp, topo)
+    r = topo.guest_run("/usr/bin/python3", "-c", """
+import socket
+s = socket.create_connection(("10.0.2.2", 5008), timeout=5)
+s.sendall(b"watch 0 0\\n" + b"x" * 100000)
+s.close()
+""")
+    assert r.returncode == 0, r.stderr
+    assert srv.stdout.readline().strip() == "eof"
+    x.wait_flows(0)
+    assert x.stop() == 0
+
+
+CONNECT = """
+import errno, socket, sys, time
+t = time.monotonic()
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=30)
+    print("connected")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e)), "%.0f ms" % ((time.monotonic() - t) * 1000))
+"""
+
+
+def test_disable_host_loopback(xdpslirp, topo):
+    topo.server(topo.host, "127.0.0.1", 5009)
+    topo.server(topo.remote, REMOTE, 5009)
+    x = start(xdpslirp, topo, "--disable-host-loopback")
+    r = topo.guest_run("/usr/bin/python3", "-c", CONNECT, "10.0.2.2", "5009")
+    m = re.match(r"ENETUNREACH (\d+) ms", r.stdout)
+    assert m and int(m.group(1)) < 100, r.stdout + r.stderr
+    r = topo.peer("client", REMOTE, 5009, "both", MiB, 5)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert x.stop() == 0
+
+
+def test_blackholed_destination(xdpslirp, topo):
+    """198.51.100.77 is on the remote link but nobody answers ARP: the host's
+    connect fails with EHOSTUNREACH, and so does the guest's."""
+    x = start(xdpslirp, topo)
+    r = topo.guest_run("/usr/bin/python3", "-c", CONNECT, "198.51.100.77", "80", timeout=60)
+    assert r.stdout.startswith("EHOSTUNREACH"), r.stdout + r.stderr
+    x.wait_flows(0)
+    assert x.stop() == 0
+
+
+def test_syn_flood_evicts_oldest_half_open(xdpslirp, topo):
+    x = start(xdpslirp, topo, "--max-flows", "64")     # at most 16 half-open
+    r = topo.guest_run("/usr/bin/python3", "-c", """
+import socket
+socks = []
+for i in range(200):
+    s = socket.socket()
+    s.setblocking(False)
+    s.connect_ex(("198.51.100.77", 80))
+    socks.append(s)
+print("sent")
+""")
+    assert r.stdout.strip() == "sent", r.stderr
+    wait_until(lambda: x.snapshot()["evicted"] >= 200 - 16, what="evictions")
+    snap = x.snapshot()
+    assert snap["half_open"] <= 16, snap
+    # the table still serves new connections
+    topo.server(topo.host, "127.0.0.1", 5010)
+    r = topo.peer("client", "10.0.2.2", 5010, "both", MiB, 6)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert x.stop() == 0
+
+
+@pytest.mark.parametrize("mode", ["up", "down"])
+def test_loss_both_ways(xdpslirp, topo, mode):
+    """1% loss on the guest's egress (nftables in the guest) and 1% of the
+    engine's frames to the guest dropped on purpose: still byte-exact."""
+    sh("ip", "netns", "exec", topo.guest, "nft", "-f", "-", input="""
+table ip loss {
+    chain out {
+        type filter hook output priority 0;
+        oifname "eth0" numgen random mod 100 < 1 drop
+    }
+}
+""")
+    topo.server(topo.remote, REMOTE, 5011)
+    x = start(xdpslirp, topo, "--test-tx-loss", "10")
+    r = topo.peer("client", REMOTE, 5011, mode, 32 * MiB, 11)
+    assert r.returncode == 0, r.stdout + r.stderr + x.stderr()
+    assert x.snapshot()["drops"].get("tx_test_loss", 0) > 0
     assert x.stop() == 0
     x.assert_frames_accounted()
