@@ -69,15 +69,22 @@ $(BUILD)/fuzz_frame: tests/fuzz/fuzz_frame.c $(TEST_SRCS) $(HEADERS) | $(BUILD)
 	$(CLANG) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $< $(TEST_SRCS) -o $@
 
+$(BUILD)/fuzz_tcp: tests/fuzz/fuzz_tcp.c tests/fuzz/hostsock_loop.c $(PROTO_SRCS) $(HEADERS) | $(BUILD)
+	$(CLANG) $(CPPFLAGS) -Itests/unit -Itests/fuzz $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $< tests/fuzz/hostsock_loop.c $(PROTO_SRCS) -o $@
+
 FUZZ_SECONDS	?= 300
-fuzz: $(BUILD)/fuzz_frame
-	@mkdir -p $(BUILD)/corpus
+fuzz: $(BUILD)/fuzz_frame $(BUILD)/fuzz_tcp
+	@mkdir -p $(BUILD)/corpus $(BUILD)/corpus-tcp
 	$(BUILD)/fuzz_frame -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
 		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus tests/fuzz/seeds
+	$(BUILD)/fuzz_tcp -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-tcp tests/fuzz/seeds-tcp
 
 # --- the suites, as make check runs them ---
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(ASAN_TESTS) $(BUILD)/fuzz_frame
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(ASAN_TESTS) $(BUILD)/fuzz_frame \
+		$(BUILD)/fuzz_tcp
 	@scripts/check.sh
 
 demo: deps

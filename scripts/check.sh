@@ -2,12 +2,13 @@
 # Runs every suite of 'make check' (after make built them) and ends with the
 # line "N passed, N failed".  Exit status: 0 only if nothing failed.
 #
-#   unit tests (cmocka, TAP output), the same under ASan+UBSan, a short fuzz
-#   run of the frame-input path, and the end-to-end tests (pytest, as root).
+#   unit tests (cmocka, TAP output), the same under ASan+UBSan, short fuzz
+#   runs of the frame-input and TCP paths, and the end-to-end tests (pytest,
+#   as root).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
-FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-20}
+FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-15}
 passed=0
 failed=0
 
@@ -41,17 +42,24 @@ for t in "$BUILD"/tests/test_*; do run_unit "$t"; done
 echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 for t in "$BUILD"/asan/test_*; do run_unit "$t"; done
 
-echo "== fuzz smoke: frame input, ${FUZZ_SMOKE_SECONDS}s"
-mkdir -p "$BUILD/corpus"
-if "$BUILD/fuzz_frame" -max_total_time="$FUZZ_SMOKE_SECONDS" -max_len=70000 \
-	-artifact_prefix="$BUILD/" "$BUILD/corpus" tests/fuzz/seeds \
-	>"$BUILD/fuzz-smoke.log" 2>&1; then
-	tail -n 1 "$BUILD/fuzz-smoke.log"
-	count 1 0
-else
-	tail -n 30 "$BUILD/fuzz-smoke.log"
-	count 0 1
-fi
+# fuzz_smoke NAME SEEDS [OPTIONS]: a short libFuzzer run counts as one test
+fuzz_smoke() {
+	name=$1 seeds=$2
+	shift 2
+	echo "== fuzz smoke: $name, ${FUZZ_SMOKE_SECONDS}s"
+	mkdir -p "$BUILD/corpus-$name"
+	if "$BUILD/$name" -max_total_time="$FUZZ_SMOKE_SECONDS" -timeout=10 "$@" \
+		-artifact_prefix="$BUILD/" "$BUILD/corpus-$name" "$seeds" \
+		>"$BUILD/$name.log" 2>&1; then
+		tail -n 1 "$BUILD/$name.log"
+		count 1 0
+	else
+		tail -n 30 "$BUILD/$name.log"
+		count 0 1
+	fi
+}
+fuzz_smoke fuzz_frame tests/fuzz/seeds -max_len=70000
+fuzz_smoke fuzz_tcp tests/fuzz/seeds-tcp
 
 echo "== end-to-end tests"
 if [ "$(id -u)" -ne 0 ]; then

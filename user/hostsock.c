@@ -57,6 +57,26 @@ int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port)
 }
 
 /* Pending error of a socket (SO_ERROR), as a positive errno or 0. */
+int hostsock_error(int fd);
+
+/*
+ * Outcome of a non-blocking connect(): 0 once connected, -EINPROGRESS while
+ * pending (a stale event, e.g. for an earlier flow in a reused slot), else
+ * the negative errno it failed with.
+ */
+int hostsock_connect_result(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int err = hostsock_error(fd);
+
+	if (err)
+		return -err;
+	if (getpeername(fd, (struct sockaddr *)&ss, &len))
+		return errno == ENOTCONN ? -EINPROGRESS : -errno;
+	return 0;
+}
+
 int hostsock_error(int fd)
 {
 	int err = 0;

@@ -212,9 +212,16 @@ static void tcp_send_ctl(struct gw_ctx *ctx, struct flow *fl, uint8_t flags,
 	ctx->out.send(ctx->out.port, &f);
 }
 
-/* Frees a flow; the socket is closed (with RST to the peer if @abort). */
+/*
+ * Frees a flow; the socket is closed (with RST to the peer if @abort).
+ * Closing a flow that is already closed does nothing: a segment's handling
+ * may reset the flow half-way (host error while sending), and its callers
+ * then see FLOW_FREE.
+ */
 static void tcp_flow_close(struct gw_ctx *ctx, struct flow *fl, bool abort)
 {
+	if (fl->state == FLOW_FREE)
+		return;
 	if (fl->sock >= 0) {
 		epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, fl->sock, NULL);
 		if (abort)
@@ -423,7 +430,8 @@ static void tcp_established_input(struct gw_ctx *ctx, struct flow *fl, struct fr
 	if (need_ack)
 		tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);
 	tcp_send_data(ctx, fl, false);
-	if ((fl->flags & FLOW_GUEST_FIN) && (fl->flags & FLOW_FIN_ACKED))
+	if (fl->state != FLOW_FREE && (fl->flags & FLOW_GUEST_FIN) &&
+	    (fl->flags & FLOW_FIN_ACKED))
 		tcp_flow_close(ctx, fl, false);
 }
 
@@ -634,11 +642,13 @@ static enum verdict tcp_rst_reply(struct gw_ctx *ctx, struct frame *f, struct ip
 /* The host connect() finished: SYN-ACK to the guest, or a failure. */
 static void tcp_connected(struct gw_ctx *ctx, struct flow *fl)
 {
-	int err = hostsock_error(fl->sock);
+	int ret = hostsock_connect_result(fl->sock);
 
-	if (err) {
-		log_debug("tcp: connect failed: %s", strerror(err));
-		tcp_connect_failed(ctx, fl, err);
+	if (ret == -EINPROGRESS)
+		return;
+	if (ret) {
+		log_debug("tcp: connect failed: %s", strerror(-ret));
+		tcp_connect_failed(ctx, fl, -ret);
 		return;
 	}
 	fl->state = FLOW_SYN_ACK_SENT;
@@ -655,7 +665,7 @@ static void tcp_connected(struct gw_ctx *ctx, struct flow *fl)
 void tcp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 {
 	if (fl->state == FLOW_FREE)
-		return;
+		return;		/* closed earlier in this batch of events */
 	if (fl->state == FLOW_CONNECTING) {
 		if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
 			tcp_connected(ctx, fl);

@@ -23,6 +23,11 @@ int hostsock_error(int fd)
 	return ECONNREFUSED;
 }
 
+int hostsock_connect_result(int fd)
+{
+	return -hostsock_error(fd);
+}
+
 void hostsock_abort(int fd)
 {
 	close(fd);

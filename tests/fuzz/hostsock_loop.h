@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XDPSLIRP_HOSTSOCK_LOOP_H
+#define XDPSLIRP_HOSTSOCK_LOOP_H
+
+#define HOSTSOCK_LOOP_MAX_FD 4096
+
+int hostsock_loop_peer(int fd);
+void hostsock_loop_reset(void);
+
+#endif
