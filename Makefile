@@ -4,7 +4,8 @@
 #   make check      install what is missing, then unit tests (plain and under
 #                   ASan+UBSan), a fuzz smoke run and the end-to-end tests
 #   make demo       install what is missing, build, show a guest using it
-#   make fuzz       run the frame-input fuzzer for FUZZ_SECONDS (default 300)
+#   make fuzz       run each fuzzer for FUZZ_SECONDS (default 300)
+#   make bench      xdpslirp vs pasta, slirp4netns and kernel routing (iperf3)
 #   make deps       install build and test dependencies (Debian, as root)
 
 BUILD		:= build
@@ -35,7 +36,7 @@ UNIT_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 ASAN_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/%)
 HEADERS		:= $(wildcard user/*.h include/*.h)
 
-.PHONY: all deps check unit unit-asan fuzz fuzz-smoke e2e demo clean
+.PHONY: all deps check fuzz demo bench clean
 all: $(BUILD)/xdpslirp
 
 deps:
@@ -90,6 +91,11 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/install-deps.sh --bench
+	@/usr/bin/python3 scripts/bench.py
 
 $(BUILD):
 	@mkdir -p $@

@@ -1,12 +1,18 @@
 #!/bin/sh
 # Install what building and testing xdpslirp needs, from Debian's archive only.
 # Idempotent: packages already present are skipped, and apt-get runs only when
-# something is missing.  Needs root for the install step.
+# something is missing.  Needs root for the install step.  With --bench: what
+# the benchmark needs instead.
 set -eu
 
 PACKAGES="make gcc pkg-config clang llvm libclang-rt-14-dev
 libbpf-dev libxdp-dev bpftool libmnl-dev linux-libc-dev
 libcmocka-dev python3-pytest iproute2 iputils-ping procps nftables curl"
+
+# make bench also needs the peers it measures against
+if [ "${1:-}" = "--bench" ]; then
+	PACKAGES="iperf3 passt slirp4netns util-linux"
+fi
 
 missing=""
 for p in $PACKAGES; do

@@ -14,8 +14,6 @@
 
 #include "hostsock.h"
 
-#define HOSTSOCK_SNDBUF (4 << 20)	/* the kernel doubles it */
-
 /**
  * hostsock_tcp_connect() - start a non-blocking connect() for a guest's SYN
  * @gw: gateway identity (for the gateway-to-loopback mapping)

@@ -6,6 +6,12 @@
 
 #include "gateway.h"
 
+/* Send buffer asked for each host TCP socket (the kernel doubles it): the
+ * largest window the guest is offered.
+ */
+#define HOSTSOCK_SNDBUF		(4 << 20)
+#define HOSTSOCK_SNDBUF_MAX	(2 * HOSTSOCK_SNDBUF)
+
 int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port);
 int hostsock_error(int fd);
 int hostsock_connect_result(int fd);

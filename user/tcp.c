@@ -415,11 +415,16 @@ static void tcp_established_input(struct gw_ctx *ctx, struct flow *fl, struct fr
 	}
 
 	if (s->len || (flags & F_FIN)) {
-		if (s->seq == fl->rcv_nxt && !(fl->flags & FLOW_GUEST_FIN)) {
-			uint32_t taken = s->len ? tcp_to_host(fl, f, s->off, s->len) : 0;
+		/* a retransmission may overlap bytes already taken: skip them */
+		uint32_t skip = fl->rcv_nxt - s->seq;
+
+		if (seq_le(s->seq, fl->rcv_nxt) && skip <= s->len &&
+		    !(fl->flags & FLOW_GUEST_FIN)) {
+			uint32_t len = s->len - skip;
+			uint32_t taken = len ? tcp_to_host(fl, f, s->off + skip, len) : 0;
 
 			fl->rcv_nxt += taken;
-			if (taken == s->len && (flags & F_FIN)) {
+			if (taken == len && (flags & F_FIN)) {
 				shutdown(fl->sock, SHUT_WR);
 				fl->rcv_nxt++;
 				fl->flags |= FLOW_GUEST_FIN;
@@ -433,6 +438,18 @@ static void tcp_established_input(struct gw_ctx *ctx, struct flow *fl, struct fr
 	if (fl->state != FLOW_FREE && (fl->flags & FLOW_GUEST_FIN) &&
 	    (fl->flags & FLOW_FIN_ACKED))
 		tcp_flow_close(ctx, fl, false);
+}
+
+/*
+ * RFC 5961: a RST is taken only if its sequence number is within what we
+ * could receive; before the handshake completes, any RST ends the flow.
+ */
+static bool tcp_rst_acceptable(const struct flow *fl, uint32_t seq)
+{
+	if (fl->state != FLOW_ESTABLISHED)
+		return true;
+	return seq_le(fl->rcv_nxt, seq) &&
+	       seq_lt(seq, fl->rcv_nxt + (HOSTSOCK_SNDBUF_MAX >> 1));
 }
 
 static bool tcp_parse(struct frame *f, struct iphdr *ip, struct tcp_seg *s)
@@ -488,7 +505,10 @@ enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 		return tcp_rst_reply(ctx, f, ip, &s);
 	}
 	if (s.th->rst) {
-		tcp_flow_close(ctx, fl, true);
+		if (tcp_rst_acceptable(fl, s.seq))
+			tcp_flow_close(ctx, fl, true);
+		else
+			tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);	/* challenge ACK */
 		return VERDICT_DONE;
 	}
 	switch (fl->state) {

@@ -4,7 +4,7 @@ and clients for the guest.  Every transfer is checked by SHA-256 against the
 stream both sides can generate from (length, seed).
 
   tcp_peer.py serve ADDR PORT          prints "ready" once listening
-  tcp_peer.py client ADDR PORT MODE N SEED
+  tcp_peer.py client ADDR PORT MODE N SEED [RCVBUF]
         MODE up: guest sends N bytes, server answers their hash
              down: server sends N bytes, then closes
              both: both send N bytes at once; server answers its hash
@@ -143,8 +143,13 @@ def connect(addr, port, line):
     return s
 
 
-def client(addr, port, mode, n, seed):
-    s = connect(addr, port, f"{mode} {n} {seed}\n")
+def client(addr, port, mode, n, seed, rcvbuf=0):
+    s = socket.socket()
+    if rcvbuf:      # a tiny receive buffer: the guest's window closes often
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(60)
+    s.connect((addr, port))
+    s.sendall(f"{mode} {n} {seed}\n".encode())
     if mode == "up":
         send_stream(s, n, seed)
         ok = recv_line(s) == digest(n, seed)
@@ -241,7 +246,8 @@ def main():
     a = sys.argv[4:]
     if cmd == "serve":
         serve(addr, port)
-    ok = {"client": lambda: client(addr, port, a[0], int(a[1]), int(a[2])),
+    ok = {"client": lambda: client(addr, port, a[0], int(a[1]), int(a[2]),
+                                   int(a[3]) if len(a) > 3 else 0),
           "many": lambda: many(addr, port, int(a[0]), int(a[1])),
           "halfclose": lambda: halfclose(addr, port, int(a[0])),
           "blocked": lambda: blocked(addr, port, int(a[0]))}[cmd]()

@@ -46,6 +46,23 @@ except ConnectionRefusedError:
     assert x.stop() == 0
 
 
+def test_zero_window_from_slow_guest(xdpslirp, topo):
+    """A 4 KiB receive buffer in the guest: its window keeps closing, the
+    engine must wait, probe and resume without losing a byte."""
+    topo.server(topo.host, "127.0.0.1", 5012)
+    x = start(xdpslirp, topo)
+    r = topo.peer("client", "10.0.2.2", 5012, "down", 4 * MiB, 12, 4096)
+    assert r.returncode == 0, r.stdout + r.stderr + x.stderr()
+    assert x.stop() == 0
+
+
+def test_dns_address_refuses_tcp_until_dns_lands(xdpslirp, topo):
+    x = start(xdpslirp, topo)
+    r = topo.guest_run("/usr/bin/python3", "-c", CONNECT, "10.0.2.3", "53")
+    assert r.stdout.startswith("ECONNREFUSED"), r.stdout + r.stderr
+    assert x.stop() == 0
+
+
 def test_half_close_guest_first(xdpslirp, topo):
     topo.server(topo.host, "127.0.0.1", 5002)
     x = start(xdpslirp, topo)
