@@ -13,8 +13,5 @@
 #define HOSTSOCK_SNDBUF_MAX	(2 * HOSTSOCK_SNDBUF)
 
 int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port);
-int hostsock_error(int fd);
-int hostsock_connect_result(int fd);
-void hostsock_abort(int fd);
 
 #endif

@@ -38,6 +38,7 @@
 #include "icmp.h"
 #include "ipv4.h"
 #include "log.h"
+#include "sock.h"
 #include "tcp.h"
 
 #define TCP_HDR_LEN	20
@@ -225,7 +226,7 @@ static void tcp_flow_close(struct gw_ctx *ctx, struct flow *fl, bool abort)
 	if (fl->sock >= 0) {
 		epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, fl->sock, NULL);
 		if (abort)
-			hostsock_abort(fl->sock);
+			sock_abort(fl->sock);
 		else
 			close(fl->sock);
 	}
@@ -412,6 +413,8 @@ static void tcp_established_input(struct gw_ctx *ctx, struct flow *fl, struct fr
 			tcp_rewind(fl);		/* fast retransmit */
 		}
 		fl->guest_wnd = (uint32_t)ntohs(s->th->window) << fl->guest_wscale;
+		if (!fl->guest_wnd)
+			fl->retries = 0;	/* the guest answers our probes: keep probing */
 	}
 
 	if (s->len || (flags & F_FIN)) {
@@ -662,7 +665,7 @@ static enum verdict tcp_rst_reply(struct gw_ctx *ctx, struct frame *f, struct ip
 /* The host connect() finished: SYN-ACK to the guest, or a failure. */
 static void tcp_connected(struct gw_ctx *ctx, struct flow *fl)
 {
-	int ret = hostsock_connect_result(fl->sock);
+	int ret = sock_connect_result(fl->sock);
 
 	if (ret == -EINPROGRESS)
 		return;
@@ -691,7 +694,7 @@ void tcp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 			tcp_connected(ctx, fl);
 		return;
 	}
-	if ((events & EPOLLERR) && hostsock_error(fl->sock)) {
+	if ((events & EPOLLERR) && sock_error(fl->sock)) {
 		tcp_reset_guest(ctx, fl);
 		return;
 	}

@@ -74,25 +74,13 @@ static void fz_discard(void *port, const struct frame *f)
 static uint32_t guest_segment(uint8_t *buf, uint8_t conn, const uint8_t *in,
 			      const uint8_t *payload, uint32_t plen)
 {
-	uint8_t *ip = buf + 14, *th = ip + 20;
+	uint8_t *th = build_ipv4(buf, htonl(0x0a000202), IPPROTO_TCP, 28 + plen) + 20;
 	uint8_t flags = in[0];
 	uint32_t seq = last_ack + (uint32_t)(int8_t)in[1] * (in[2] & 7);
 	uint32_t ack = last_seq + (uint32_t)(int8_t)in[3] * (in[4] & 7);
-	uint16_t tot = (uint16_t)(20 + 20 + 8 + plen);
 
 	if (in[2] & 0x80)
 		seq = (uint32_t)in[5] << 24 | (uint32_t)in[6] << 16;	/* wild */
-	memcpy(buf, GW_MAC, 6);
-	memcpy(buf + 6, GUEST_MAC, 6);
-	put16(buf + 12, 0x0800);
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	put16(ip + 2, tot);
-	ip[8] = 64;
-	ip[9] = IPPROTO_TCP;
-	memcpy(ip + 12, (uint8_t[]){ 10, 0, 2, 100 }, 4);
-	memcpy(ip + 16, (uint8_t[]){ 10, 0, 2, 2 }, 4);
-	put16(ip + 10, ref_csum(ip, 20));
 	put16(th, (uint16_t)(40000 + (conn & 3)));
 	put16(th + 2, 80);
 	put16(th + 4, (uint16_t)(seq >> 16));
@@ -106,7 +94,7 @@ static uint32_t guest_segment(uint8_t *buf, uint8_t conn, const uint8_t *in,
 	put16(th + 18, 0);
 	memcpy(th + 20, (uint8_t[]){ 2, 4, in[6], in[7], 1, 3, 3, in[5] & 15 }, 8);
 	memcpy(th + 28, payload, plen);
-	return 14u + tot;
+	return 14 + 20 + 28 + plen;
 }
 
 static void host_op(struct gw_ctx *ctx, uint8_t op, uint8_t arg)

@@ -12,6 +12,7 @@
 
 #include "hostsock.h"
 #include "hostsock_loop.h"
+#include "sock.h"
 
 static int listener = -1;
 static int peer_of[HOSTSOCK_LOOP_MAX_FD];
@@ -54,7 +55,7 @@ int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port)
 		return -ECONNREFUSED;
 	}
 	if (peer_of[fd])	/* @fd was closed by the engine since */
-		hostsock_abort(peer_of[fd] - 1);
+		sock_abort(peer_of[fd] - 1);
 	peer_of[fd] = peer + 1;
 	setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
 	return fd;
@@ -71,44 +72,7 @@ void hostsock_loop_reset(void)
 {
 	for (int i = 0; i < HOSTSOCK_LOOP_MAX_FD; i++)
 		if (peer_of[i]) {
-			hostsock_abort(peer_of[i] - 1);
+			sock_abort(peer_of[i] - 1);
 			peer_of[i] = 0;
 		}
-}
-
-/*
- * Outcome of a non-blocking connect(): 0 once connected, -EINPROGRESS while
- * pending (a stale event, e.g. for an earlier flow in a reused slot), else
- * the negative errno it failed with.
- */
-int hostsock_error(int fd);
-
-int hostsock_connect_result(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	int err = hostsock_error(fd);
-
-	if (err)
-		return -err;
-	if (getpeername(fd, (struct sockaddr *)&ss, &len))
-		return errno == ENOTCONN ? -EINPROGRESS : -errno;
-	return 0;
-}
-
-int hostsock_error(int fd)
-{
-	int err = 0;
-	socklen_t len = sizeof(err);
-
-	return getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) ? errno : err;
-}
-
-/* Linger 0: no TIME_WAIT left behind by millions of fuzz runs. */
-void hostsock_abort(int fd)
-{
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-
-	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	close(fd);
 }

@@ -87,27 +87,39 @@ static inline void frame_over(struct frame *f, uint8_t *buf, uint32_t len)
 }
 
 /*
- * Writes an Ethernet + IPv4 + ICMP echo request from the guest to @dst with
- * @plen payload bytes (pattern i & 0xff) into @buf; returns the frame length.
+ * Writes the Ethernet and IPv4 headers (20 bytes, DF, TTL 17: replies must
+ * rewrite it) of a datagram from the guest (10.0.2.100) to @dst with @l4len
+ * bytes of @proto after them.  Returns the IPv4 header.
  */
-static inline uint32_t build_echo(uint8_t *buf, uint32_t dst, size_t plen)
+static inline uint8_t *build_ipv4(uint8_t *buf, uint32_t dst, uint8_t proto,
+				  size_t l4len)
 {
-	uint8_t *ip = buf + 14, *icmp = ip + 20;
-	uint16_t tot = (uint16_t)(20 + 8 + plen);
+	uint8_t *ip = buf + 14;
 
 	memcpy(buf, GW_MAC, 6);
 	memcpy(buf + 6, GUEST_MAC, 6);
 	put16(buf + 12, 0x0800);
 	memset(ip, 0, 20);
 	ip[0] = 0x45;
-	put16(ip + 2, tot);
+	put16(ip + 2, (uint16_t)(20 + l4len));
 	put16(ip + 4, 0x1234);
-	put16(ip + 6, 0x4000);		/* DF */
-	ip[8] = 17;			/* TTL, rewritten in the reply */
-	ip[9] = 1;
+	put16(ip + 6, 0x4000);
+	ip[8] = 17;
+	ip[9] = proto;
 	memcpy(ip + 12, (uint8_t[]){ 10, 0, 2, 100 }, 4);
 	memcpy(ip + 16, &dst, 4);
 	put16(ip + 10, ref_csum(ip, 20));
+	return ip;
+}
+
+/*
+ * Writes an Ethernet + IPv4 + ICMP echo request from the guest to @dst with
+ * @plen payload bytes (pattern i & 0xff) into @buf; returns the frame length.
+ */
+static inline uint32_t build_echo(uint8_t *buf, uint32_t dst, size_t plen)
+{
+	uint8_t *icmp = build_ipv4(buf, dst, 1, 8 + plen) + 20;
+
 	icmp[0] = 8;
 	icmp[1] = 0;
 	put16(icmp + 2, 0);
@@ -116,7 +128,7 @@ static inline uint32_t build_echo(uint8_t *buf, uint32_t dst, size_t plen)
 	for (size_t i = 0; i < plen; i++)
 		icmp[8 + i] = (uint8_t)i;
 	put16(icmp + 2, ref_csum(icmp, 8 + plen));
-	return 14u + tot;
+	return (uint32_t)(14 + 20 + 8 + plen);
 }
 
 /* What the gateway must answer to build_echo(): built independently. */

@@ -5,7 +5,6 @@
  * SYN is answered with a RST built in place.
  */
 #include <errno.h>
-#include <unistd.h>
 
 #include "hostsock.h"
 
@@ -15,20 +14,4 @@ int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port)
 	(void)dst;
 	(void)port;
 	return -ECONNREFUSED;
-}
-
-int hostsock_error(int fd)
-{
-	(void)fd;
-	return ECONNREFUSED;
-}
-
-int hostsock_connect_result(int fd)
-{
-	return -hostsock_error(fd);
-}
-
-void hostsock_abort(int fd)
-{
-	close(fd);
 }

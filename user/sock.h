@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XDPSLIRP_SOCK_H
+#define XDPSLIRP_SOCK_H
+
+int sock_error(int fd);
+int sock_connect_result(int fd);
+void sock_abort(int fd);
+
+#endif
