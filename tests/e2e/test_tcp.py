@@ -3,7 +3,6 @@
 transfer is compared by hash; servers run on the test host namespace's
 loopback (reached as the gateway) and in the remote namespace."""
 import re
-import time
 
 import pytest
 
@@ -16,17 +15,28 @@ def start(xdpslirp, topo, *args):
     return xdpslirp("--netns", f"/run/netns/{topo.guest}", *args, netns=topo.host)
 
 
+def exchange(xdpslirp, topo, where, cmd, *args, port=5001, xargs=(), before_stop=None):
+    """A tcp_peer.py server on the host's loopback or in the remote
+    namespace, xdpslirp (with @xargs), and tcp_peer.py CMD in the guest,
+    which must end with every hash matching; then @before_stop(xdpslirp),
+    and xdpslirp must stop cleanly.  Returns the guest's output."""
+    ns, addr, dst = ((topo.host, "127.0.0.1", "10.0.2.2") if where == "loopback"
+                     else (topo.remote, REMOTE, REMOTE))
+    topo.server(ns, addr, port)
+    x = start(xdpslirp, topo, *xargs)
+    r = topo.peer(cmd, dst, port, *args)
+    assert r.returncode == 0 and "ok" in r.stdout, r.stdout + r.stderr + x.stderr()
+    if before_stop:
+        before_stop(x)
+    assert x.stop() == 0
+    x.assert_frames_accounted()
+    return r.stdout
+
+
 @pytest.mark.parametrize("where", ["loopback", "remote"])
 @pytest.mark.parametrize("mode", ["up", "down", "both"])
 def test_transfer_256mib(xdpslirp, topo, where, mode):
-    ns, addr, dst = ((topo.host, "127.0.0.1", "10.0.2.2") if where == "loopback"
-                     else (topo.remote, REMOTE, REMOTE))
-    topo.server(ns, addr, 5001)
-    x = start(xdpslirp, topo)
-    r = topo.peer("client", dst, 5001, mode, 256 * MiB, 42)
-    assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr + x.stderr()
-    assert x.stop() == 0
-    x.assert_frames_accounted()
+    exchange(xdpslirp, topo, where, "client", mode, 256 * MiB, 42)
 
 
 def test_refused_port_is_fast(xdpslirp, topo):
@@ -49,11 +59,7 @@ except ConnectionRefusedError:
 def test_zero_window_from_slow_guest(xdpslirp, topo):
     """A 4 KiB receive buffer in the guest: its window keeps closing, the
     engine must wait, probe and resume without losing a byte."""
-    topo.server(topo.host, "127.0.0.1", 5012)
-    x = start(xdpslirp, topo)
-    r = topo.peer("client", "10.0.2.2", 5012, "down", 4 * MiB, 12, 4096)
-    assert r.returncode == 0, r.stdout + r.stderr + x.stderr()
-    assert x.stop() == 0
+    exchange(xdpslirp, topo, "loopback", "client", "down", 4 * MiB, 12, 4096)
 
 
 def test_dns_address_refuses_tcp_until_dns_lands(xdpslirp, topo):
@@ -64,30 +70,18 @@ def test_dns_address_refuses_tcp_until_dns_lands(xdpslirp, topo):
 
 
 def test_half_close_guest_first(xdpslirp, topo):
-    topo.server(topo.host, "127.0.0.1", 5002)
-    x = start(xdpslirp, topo)
-    r = topo.peer("halfclose", "10.0.2.2", 5002, 8 * MiB)
-    assert r.returncode == 0, r.stdout + r.stderr + x.stderr()
-    assert x.stop() == 0
+    exchange(xdpslirp, topo, "loopback", "halfclose", 8 * MiB)
 
 
 def test_half_close_host_first(xdpslirp, topo):
     """down: the server closes after sending; the guest keeps reading to EOF,
     and then closes its own side."""
-    topo.server(topo.remote, REMOTE, 5003)
-    x = start(xdpslirp, topo)
-    r = topo.peer("client", REMOTE, 5003, "down", 8 * MiB, 3)
-    assert r.returncode == 0, r.stdout + r.stderr + x.stderr()
-    assert x.stop() == 0
+    exchange(xdpslirp, topo, "remote", "client", "down", 8 * MiB, 3)
 
 
 def test_slow_reader_blocks_guest_without_loss(xdpslirp, topo):
-    topo.server(topo.host, "127.0.0.1", 5004)
-    x = start(xdpslirp, topo)
-    r = topo.peer("blocked", "10.0.2.2", 5004, 64 * MiB)
-    assert r.returncode == 0, r.stdout + r.stderr + x.stderr()
-    assert "blocked after" in r.stdout
-    assert x.stop() == 0
+    out = exchange(xdpslirp, topo, "loopback", "blocked", 64 * MiB)
+    assert "blocked after" in out
 
 
 def test_host_rst_reaches_guest(xdpslirp, topo):
@@ -109,13 +103,9 @@ except ConnectionResetError:
 
 
 def test_1000_concurrent_connections(xdpslirp, topo):
-    topo.server(topo.host, "127.0.0.1", 5006)
-    x = start(xdpslirp, topo)
-    r = topo.peer("many", "10.0.2.2", 5006, 1000, 64 * 1024)
-    assert r.returncode == 0, r.stdout + r.stderr + x.stderr()
-    x.wait_flows(0)
-    assert x.stop() == 0
-    x.assert_frames_accounted()
+    """...and the flow table is empty again afterwards."""
+    exchange(xdpslirp, topo, "loopback", "many", 1000, 64 * 1024,
+             before_stop=lambda x: x.wait_flows(0))
 
 
 @pytest.mark.parametrize("how,seen", [("rst", "reset"), ("close", "eof")])
@@ -206,10 +196,9 @@ table ip loss {
     }
 }
 """)
-    topo.server(topo.remote, REMOTE, 5011)
-    x = start(xdpslirp, topo, "--test-tx-loss", "10")
-    r = topo.peer("client", REMOTE, 5011, mode, 32 * MiB, 11)
-    assert r.returncode == 0, r.stdout + r.stderr + x.stderr()
-    assert x.snapshot()["drops"].get("tx_test_loss", 0) > 0
-    assert x.stop() == 0
-    x.assert_frames_accounted()
+
+    def lost_some(x):
+        assert x.snapshot()["drops"].get("tx_test_loss", 0) > 0
+
+    exchange(xdpslirp, topo, "remote", "client", mode, 32 * MiB, 11,
+             xargs=("--test-tx-loss", "10"), before_stop=lost_some)
