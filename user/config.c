@@ -47,6 +47,13 @@ static const char usage[] =
 "                        131072)\n"
 "  --disable-host-loopback  the gateway address does not reach the host's\n"
 "                        loopback (the guest gets \"unreachable\")\n"
+"  --udp-timeout SECONDS idle time before a UDP mapping expires, 1-86400\n"
+"                        (default 60)\n"
+"  --dns-upstream ADDR[:PORT]  where the DNS address forwards queries (up to\n"
+"                        4 times; default: the name servers of\n"
+"                        /etc/resolv.conf)\n"
+"  --disable-dns         the DNS address answers nothing\n"
+"  --no-dhcp             no DHCP server\n"
 "  --test-tx-loss PERMILLE  drop that share of frames sent to the guest\n"
 "                        (testing loss recovery only; default 0)\n"
 "  --xdp-mode MODE       native (default) or generic (slow, for testing)\n"
@@ -60,7 +67,8 @@ static const char usage[] =
 enum {
 	OPT_IFNAME = 256, OPT_NETNS, OPT_GUEST_IFNAME, OPT_MTU, OPT_CIDR,
 	OPT_QUEUES, OPT_XDP_MODE, OPT_READY_FD, OPT_LOG_LEVEL, OPT_MAX_FLOWS,
-	OPT_NO_HOST_LOOPBACK, OPT_TEST_TX_LOSS,
+	OPT_NO_HOST_LOOPBACK, OPT_TEST_TX_LOSS, OPT_UDP_TIMEOUT, OPT_DNS_UPSTREAM,
+	OPT_DISABLE_DNS, OPT_NO_DHCP,
 };
 
 static const struct option options[] = {
@@ -76,6 +84,10 @@ static const struct option options[] = {
 	{ "max-flows",	  required_argument, NULL, OPT_MAX_FLOWS },
 	{ "disable-host-loopback", no_argument, NULL, OPT_NO_HOST_LOOPBACK },
 	{ "test-tx-loss", required_argument, NULL, OPT_TEST_TX_LOSS },
+	{ "udp-timeout",  required_argument, NULL, OPT_UDP_TIMEOUT },
+	{ "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
+	{ "disable-dns",  no_argument,	     NULL, OPT_DISABLE_DNS },
+	{ "no-dhcp",	  no_argument,	     NULL, OPT_NO_DHCP },
 	{ "help",	  no_argument,	     NULL, 'h' },
 	{ "version",	  no_argument,	     NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -140,6 +152,26 @@ static bool parse_cidr(struct config *cfg, const char *s, FILE *err)
 	return true;
 }
 
+/* A.B.C.D or A.B.C.D:PORT (port default 53). */
+static bool parse_addr_port(const char *s, struct sockaddr_in *sa)
+{
+	char buf[INET_ADDRSTRLEN + 6];
+	unsigned long port = 53;
+	char *colon;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	colon = strchr(buf, ':');
+	if (colon) {
+		*colon = '\0';
+		if (!parse_uint(colon + 1, 1, 65535, &port))
+			return false;
+	}
+	*sa = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	return inet_pton(AF_INET, buf, &sa->sin_addr) == 1;
+}
+
 static void config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -149,6 +181,7 @@ static void config_defaults(struct config *cfg)
 	cfg->log_level = LOG_INFO;
 	cfg->ready_fd = -1;
 	cfg->max_flows = 131072;
+	cfg->udp_timeout_s = 60;
 }
 
 /* Applies one option; returns false after printing what is wrong. */
@@ -222,6 +255,27 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 		return false;
 	case OPT_NO_HOST_LOOPBACK:
 		cfg->disable_host_loopback = true;
+		return true;
+	case OPT_UDP_TIMEOUT:
+		if (parse_uint(arg, 1, 86400, &v)) {
+			cfg->udp_timeout_s = (uint32_t)v;
+			return true;
+		}
+		fprintf(err, "xdpslirp: --udp-timeout '%s': expected seconds, 1 to 86400\n", arg);
+		return false;
+	case OPT_DNS_UPSTREAM:
+		if (cfg->n_dns < 4 && parse_addr_port(arg, &cfg->dns[cfg->n_dns])) {
+			cfg->n_dns++;
+			return true;
+		}
+		fprintf(err, "xdpslirp: --dns-upstream '%s': expected A.B.C.D or A.B.C.D:PORT, at most 4 times\n",
+			arg);
+		return false;
+	case OPT_DISABLE_DNS:
+		cfg->disable_dns = true;
+		return true;
+	case OPT_NO_DHCP:
+		cfg->no_dhcp = true;
 		return true;
 	case OPT_TEST_TX_LOSS:
 		if (parse_uint(arg, 0, 1000, &v)) {

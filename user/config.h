@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <net/if.h>
+#include <netinet/in.h>
 
 #define MTU_MIN		68
 #define MTU_MAX		65520
@@ -38,6 +39,11 @@ struct config {
 	uint32_t max_flows;
 	bool disable_host_loopback;
 	uint32_t test_tx_loss;		/* per mille of frames to the guest dropped */
+	uint32_t udp_timeout_s;
+	bool disable_dns;
+	bool no_dhcp;
+	unsigned n_dns;			/* --dns-upstream given */
+	struct sockaddr_in dns[4];
 };
 
 /* config_parse() results besides 0 */

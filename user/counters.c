@@ -22,6 +22,14 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_TCP_MALFORMED]	= "tcp_malformed",
 	[DROP_TCP_IGNORED]	= "tcp_ignored",
 	[DROP_TCP_TABLE_FULL]	= "tcp_table_full",
+	[DROP_UDP_MALFORMED]	= "udp_malformed",
+	[DROP_UDP_NO_SERVICE]	= "udp_no_service",
+	[DROP_UDP_NO_SOCKET]	= "udp_no_socket",
+	[DROP_UDP_SEND]		= "udp_send",
+	[DROP_DNS_MALFORMED]	= "dns_malformed",
+	[DROP_DHCP_OFF]		= "dhcp_off",
+	[DROP_DHCP_MALFORMED]	= "dhcp_malformed",
+	[DROP_DHCP_IGNORED]	= "dhcp_ignored",
 	[DROP_TX_RING_FULL]	= "tx_ring_full",
 	[DROP_TX_NO_FRAMES]	= "tx_no_frames",
 	[DROP_TX_TEST_LOSS]	= "tx_test_loss",
@@ -39,13 +47,13 @@ void counters_print(FILE *out, const char *who, const struct counters *c)
 
 	for (int i = 0; i < DROP_MAX; i++)
 		dropped += counter_read(&c->drop[i]);
-	fprintf(out, "xdpslirp: %s: rx %llu frames %llu bytes, tx %llu frames %llu bytes, dropped %llu, tcp evicted %llu\n",
+	fprintf(out, "xdpslirp: %s: rx %llu frames %llu bytes, tx %llu frames %llu bytes, dropped %llu, evicted %llu\n",
 		who, (unsigned long long)counter_read(&c->rx_frames),
 		(unsigned long long)counter_read(&c->rx_bytes),
 		(unsigned long long)counter_read(&c->tx_frames),
 		(unsigned long long)counter_read(&c->tx_bytes),
 		(unsigned long long)dropped,
-		(unsigned long long)counter_read(&c->tcp_evicted));
+		(unsigned long long)counter_read(&c->evicted));
 	if (!dropped)
 		return;
 	fprintf(out, "xdpslirp: %s: dropped:", who);

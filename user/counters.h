@@ -24,6 +24,14 @@ enum drop_reason {
 	DROP_TCP_MALFORMED,	/* header length, flags that make no sense */
 	DROP_TCP_IGNORED,	/* no flow and nothing to answer (e.g. RST) */
 	DROP_TCP_TABLE_FULL,	/* SYN while every flow slot is taken */
+	DROP_UDP_MALFORMED,	/* lengths, or broadcast/multicast addresses */
+	DROP_UDP_NO_SERVICE,	/* to the DNS address: DNS off, or not port 53 */
+	DROP_UDP_NO_SOCKET,	/* no host socket could be had */
+	DROP_UDP_SEND,		/* the host refused to send it */
+	DROP_DNS_MALFORMED,	/* not a DNS query worth forwarding */
+	DROP_DHCP_OFF,		/* --no-dhcp */
+	DROP_DHCP_MALFORMED,
+	DROP_DHCP_IGNORED,	/* DECLINE, RELEASE and other types */
 	DROP_TX_RING_FULL,	/* reply lost: no room in the TX ring */
 	DROP_TX_NO_FRAMES,	/* frame to the guest not built: no free chunk */
 	DROP_TX_TEST_LOSS,	/* dropped on purpose: --test-tx-loss */
@@ -43,7 +51,7 @@ struct counters {
 	uint64_t rx_bytes;
 	uint64_t tx_frames;
 	uint64_t tx_bytes;
-	uint64_t tcp_evicted;	/* half-open connections evicted for new ones */
+	uint64_t evicted;	/* half-open TCP or idle UDP flows evicted for new ones */
 	uint64_t drop[DROP_MAX];
 };
 

@@ -26,7 +26,8 @@
 #include "engine.h"
 #include "eth.h"
 #include "log.h"
-#include "tcp.h"
+#include "l4.h"
+#include "udp.h"
 #include "xsk.h"
 
 #define RX_BURST	64
@@ -90,8 +91,8 @@ static bool worker_events(struct worker *w, int n)
 		if (id == EV_STOP)
 			return false;
 		if (id >= EPOLL_FLOW_BASE && id - EPOLL_FLOW_BASE < w->flows.max)
-			tcp_sock_event(&w->ctx, &w->flows.flows[id - EPOLL_FLOW_BASE],
-				       w->events[i].events);
+			l4_sock_event(&w->ctx, &w->flows.flows[id - EPOLL_FLOW_BASE],
+				      w->events[i].events);
 	}
 	return true;
 }
@@ -117,11 +118,11 @@ static void *worker_run(void *arg)
 		if (n > 0 && !worker_events(w, n))
 			break;
 		if (!next_timer || next_timer <= w->ctx.now)
-			next_timer = tcp_timers(&w->ctx);
+			next_timer = l4_timers(&w->ctx);
 		xsk_port_flush(&w->port);
 		xsk_port_refill(&w->port);
 	}
-	tcp_close_all(&w->ctx);
+	l4_close_all(&w->ctx);
 	xsk_port_flush(&w->port);
 	return NULL;
 }
@@ -150,7 +151,8 @@ static int engine_open_ports(struct engine *e, const struct engine_params *p)
 		w->ctx.flows = &w->flows;
 		w->ctx.epfd = -1;
 		w->stop_fd = e->stop_fd;
-		ret = flow_table_init(&w->flows, p->max_flows);
+		w->ctx.scratch = malloc(UDP_SCRATCH);
+		ret = w->ctx.scratch ? flow_table_init(&w->flows, p->max_flows) : -ENOMEM;
 		if (!ret)
 			ret = xsk_port_open(&w->port, p->ifname, q, p->multibuffer, &w->cnt);
 		if (!ret)
@@ -264,6 +266,7 @@ int engine_stop(struct engine *e)
 			ret = -EFAULT;
 		xsk_port_close(port);
 		flow_table_fini(&e->workers[q].flows);
+		free(e->workers[q].ctx.scratch);
 		if (e->workers[q].ctx.epfd >= 0)
 			close(e->workers[q].ctx.epfd);
 	}

@@ -56,3 +56,13 @@ void eth_reply_header(const struct gateway *gw, struct frame *f)
 	memcpy(eth->h_dest, eth->h_source, ETH_ALEN);
 	memcpy(eth->h_source, gw->mac, ETH_ALEN);
 }
+
+/* Writes the Ethernet header of a frame the gateway sends to the guest. */
+void eth_to_guest_header(const struct gw_ctx *ctx, struct frame *f)
+{
+	struct ethhdr *eth = (struct ethhdr *)f->seg[0].data;
+
+	memcpy(eth->h_dest, ctx->guest_mac, ETH_ALEN);
+	memcpy(eth->h_source, ctx->gw->mac, ETH_ALEN);
+	eth->h_proto = htons(ETH_P_IP);
+}

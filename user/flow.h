@@ -61,9 +61,11 @@ struct flow {
 	uint32_t rcv_nxt;	/* next byte expected from the guest */
 	uint32_t guest_wnd;	/* guest's window, scaled */
 	uint32_t dup_acks;
-	uint64_t rto_at;	/* retransmission deadline, ns; 0: none */
+	uint64_t timer_at;	/* TCP: retransmission deadline; UDP: idle expiry;
+				 * CLOCK_MONOTONIC ns, 0: none */
 	uint32_t prev, next;	/* active-list links (flow indices) */
 	uint32_t pend_prev, pend_next;	/* pending-list links */
+	uint64_t last_used;	/* UDP: last datagram either way, ns */
 };
 
 /*
@@ -83,6 +85,7 @@ struct flow_table {
 	uint32_t count;
 	uint32_t pend_head, pend_tail;	/* pending flows, oldest first */
 	uint32_t npending;
+	uint32_t nudp;		/* UDP mappings */
 };
 
 #define FLOW_NONE UINT32_MAX

@@ -2,6 +2,8 @@
 /*
  * frame.c - operations on frames spread over several buffers.
  */
+#include <string.h>
+
 #include "csum.h"
 #include "frame.h"
 
@@ -68,4 +70,22 @@ uint32_t frame_csum(const struct frame *f, uint32_t off, uint32_t len)
 	acc = (acc & 0xffffffff) + (acc >> 32);
 	acc = (acc & 0xffffffff) + (acc >> 32);
 	return (uint32_t)acc;
+}
+
+/* Copies @len bytes into the frame at offset @off, across its pieces. */
+void frame_copy_in(struct frame *f, uint32_t off, const uint8_t *src, uint32_t len)
+{
+	for (uint32_t i = 0; i < f->nseg && len; i++) {
+		uint32_t n;
+
+		if (off >= f->seg[i].len) {
+			off -= f->seg[i].len;
+			continue;
+		}
+		n = f->seg[i].len - off < len ? f->seg[i].len - off : len;
+		memcpy(f->seg[i].data + off, src, n);
+		src += n;
+		len -= n;
+		off = 0;
+	}
 }

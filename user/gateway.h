@@ -5,10 +5,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/if_ether.h>
+#include <netinet/in.h>
 
 #include "counters.h"
 #include "flow.h"
 #include "frame.h"
+
+#define GW_MAX_DNS 4
 
 /*
  * struct gateway - who the engine is on the guest's link.  Filled once at
@@ -23,6 +26,10 @@ struct gateway {
 	uint32_t netmask;
 	uint32_t mtu;		/* IP MTU of the link */
 	bool no_host_loopback;	/* the gateway address does not reach the host */
+	bool no_dhcp;
+	uint32_t udp_timeout_s;	/* idle time before a UDP mapping expires */
+	unsigned n_dns;		/* DNS upstreams; 0: the DNS address is silent */
+	struct sockaddr_in dns[GW_MAX_DNS];
 };
 
 /* epoll data of a flow's host socket: its index, above the worker's own */
@@ -39,6 +46,8 @@ struct gw_ctx {
 	struct flow_table *flows;
 	int epfd;			/* the worker's epoll: host sockets */
 	uint64_t now;			/* CLOCK_MONOTONIC ns, per burst */
+	uint16_t ip_id;			/* next IPv4 identification */
+	uint8_t *scratch;		/* UDP_SCRATCH bytes for datagrams from the host */
 	uint8_t guest_mac[ETH_ALEN];	/* learnt from the guest's frames */
 };
 

@@ -2,9 +2,7 @@
 /*
  * hostsock.c - the host side of a flow: ordinary sockets.
  *
- * The gateway address stands for the host itself: connections to it go to
- * the host's loopback, as with slirp4netns.  Every other destination is
- * connected to as it is.
+ * Where they connect or send is decided by hostaddr.c.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -12,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "hostaddr.h"
 #include "hostsock.h"
 
 /**
@@ -29,14 +28,12 @@
  */
 int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = port, .sin_addr = { dst } };
+	struct sockaddr_in sa;
 	int fd, zero = 0, one = 1, sndbuf = HOSTSOCK_SNDBUF;
 
-	if (dst == gw->gw_addr) {
-		if (gw->no_host_loopback)
-			return -ENETUNREACH;
-		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	}
+	fd = hostaddr_target(gw, dst, port, &sa);
+	if (fd)
+		return fd;
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -46,6 +43,24 @@ int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port)
 	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) ||
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
 	    (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS)) {
+		int ret = -errno;
+
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/* A UDP socket for one guest address and port: any destination, ICMP errors
+ * reported (IP_RECVERR), bound to an ephemeral port of the host.
+ */
+int hostsock_udp_open(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one))) {
 		int ret = -errno;
 
 		close(fd);

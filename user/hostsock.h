@@ -3,6 +3,7 @@
 #define XDPSLIRP_HOSTSOCK_H
 
 #include <stdint.h>
+#include <netinet/in.h>
 
 #include "gateway.h"
 
@@ -13,5 +14,7 @@
 #define HOSTSOCK_SNDBUF_MAX	(2 * HOSTSOCK_SNDBUF)
 
 int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port);
+int hostsock_udp_open(void);
+
 
 #endif

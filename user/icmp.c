@@ -59,47 +59,30 @@ enum verdict icmp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 #define ICMP_QUOTE_L4	8
 
 /**
- * icmp_send_unreach() - tell the guest a destination is unreachable
+ * icmp_send_error() - send the guest an ICMP error about one of its datagrams
  * @ctx: protocol context
- * @code: ICMP_NET_UNREACH, ICMP_HOST_UNREACH, ...
+ * @saddr: who reports it (a router, the destination, or the gateway)
+ * @type: ICMP_DEST_UNREACH, ICMP_TIME_EXCEEDED, ...
+ * @code: the type's code
+ * @info: the header's second word, host order (next-hop MTU for "fragmentation
+ *	  needed"), else 0
  * @quote_ip: IPv4 header (20 bytes, no options) of the guest's datagram
  * @quote_l4: first 8 bytes of its transport header
  *
- * Sent from the gateway address: the gateway is the router that gives up.
+ * The quote is what lets the guest's stack find the socket the error is for.
  */
-void icmp_send_unreach(struct gw_ctx *ctx, uint8_t code, const struct iphdr *quote_ip,
-		       const void *quote_l4)
+void icmp_send_error(struct gw_ctx *ctx, uint32_t saddr, uint8_t type, uint8_t code,
+		     uint32_t info, const struct iphdr *quote_ip, const void *quote_l4)
 {
-	uint32_t icmp_len = sizeof(struct icmphdr) + sizeof(*quote_ip) + ICMP_QUOTE_L4;
-	uint32_t len = ETH_HLEN + sizeof(struct iphdr) + icmp_len;
-	struct ethhdr *eth;
-	struct icmphdr *icmp;
-	struct iphdr *ip;
-	struct frame f;
-	uint8_t *p;
+	uint8_t msg[sizeof(struct icmphdr) + sizeof(struct iphdr) + ICMP_QUOTE_L4];
+	struct icmphdr *icmp = (struct icmphdr *)msg;
 
-	if (!ctx->out.alloc(ctx->out.port, &f, len)) {
-		counter_add(&ctx->cnt->drop[DROP_TX_NO_FRAMES], 1);
-		return;
-	}
-	p = f.seg[0].data;
-	eth = (struct ethhdr *)p;
-	memcpy(eth->h_dest, ctx->guest_mac, ETH_ALEN);
-	memcpy(eth->h_source, ctx->gw->mac, ETH_ALEN);
-	eth->h_proto = htons(ETH_P_IP);
-	ip = (struct iphdr *)(p + ETH_HLEN);
-	*ip = (struct iphdr){
-		.version = 4, .ihl = 5, .tot_len = htons((uint16_t)(len - ETH_HLEN)),
-		.ttl = 64, .protocol = IPPROTO_ICMP,
-		.saddr = ctx->gw->gw_addr, .daddr = quote_ip->saddr,
-	};
-	ip->check = csum_ipv4_header(ip, sizeof(*ip));
-	icmp = (struct icmphdr *)(ip + 1);
 	memset(icmp, 0, sizeof(*icmp));
-	icmp->type = ICMP_DEST_UNREACH;
+	icmp->type = type;
 	icmp->code = code;
-	memcpy(icmp + 1, quote_ip, sizeof(*quote_ip));
-	memcpy((uint8_t *)(icmp + 1) + sizeof(*quote_ip), quote_l4, ICMP_QUOTE_L4);
-	icmp->checksum = csum_fold(csum_partial(icmp, icmp_len, 0));
-	ctx->out.send(ctx->out.port, &f);
+	icmp->un.gateway = htonl(info);
+	memcpy(msg + sizeof(*icmp), quote_ip, sizeof(*quote_ip));
+	memcpy(msg + sizeof(*icmp) + sizeof(*quote_ip), quote_l4, ICMP_QUOTE_L4);
+	icmp->checksum = csum_fold(csum_partial(msg, sizeof(msg), 0));
+	ipv4_send(ctx, saddr, quote_ip->saddr, IPPROTO_ICMP, msg, sizeof(msg));
 }

@@ -7,7 +7,7 @@
 #include "gateway.h"
 
 enum verdict icmp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip);
-void icmp_send_unreach(struct gw_ctx *ctx, uint8_t code, const struct iphdr *quote_ip,
-		       const void *quote_l4);
+void icmp_send_error(struct gw_ctx *ctx, uint32_t saddr, uint8_t type, uint8_t code,
+		     uint32_t info, const struct iphdr *quote_ip, const void *quote_l4);
 
 #endif

@@ -6,8 +6,8 @@
  * on (version, header length, total length within the frame, header
  * checksum), trims Ethernet padding, recognises fragments, and passes the
  * datagram to the protocol's input function with the header already
- * validated: TCP to any destination (tcp.c), ICMP to the gateway's own
- * addresses.  The guest's header checksum is always complete (only L4
+ * validated: TCP and UDP to any destination (tcp.c, udp.c, which also
+ * serves DHCP and DNS), ICMP to the gateway's own addresses.  The guest's header checksum is always complete (only L4
  * checksums are offloaded on veth), so a bad one means a broken or hostile
  * guest.  Options are accepted and skipped.
  */
@@ -19,10 +19,8 @@
 #include "icmp.h"
 #include "ipv4.h"
 #include "tcp.h"
+#include "udp.h"
 
-#define IPV4_DEFAULT_TTL 64
-#define IPV4_MF		0x2000	/* more fragments */
-#define IPV4_OFFSET	0x1fff	/* fragment offset, 8-byte units */
 
 /* True unless @addr is 0.0.0.0/8, multicast, or the limited broadcast. */
 bool ipv4_is_unicast(uint32_t addr)
@@ -59,6 +57,8 @@ enum verdict ipv4_input(struct gw_ctx *ctx, struct frame *f)
 		return drop(ctx, DROP_IPV4_FRAGMENT);
 	if (ip->protocol == IPPROTO_TCP)
 		return tcp_input(ctx, f, ip);
+	if (ip->protocol == IPPROTO_UDP)
+		return udp_input(ctx, f, ip);
 	if (!gw_is_local(ctx->gw, ip->daddr))
 		return drop(ctx, DROP_IPV4_NOT_LOCAL);
 
@@ -80,4 +80,62 @@ void ipv4_reply_header(struct iphdr *ip)
 	ip->ttl = IPV4_DEFAULT_TTL;
 	ip->check = 0;
 	ip->check = csum_ipv4_header(ip, ip->ihl * 4u);
+}
+
+/**
+ * ipv4_fill_header() - write a 20-byte IPv4 header with its checksum
+ * @ip: where
+ * @saddr: source, network order
+ * @daddr: destination, network order
+ * @proto: transport protocol
+ * @tot_len: datagram (or fragment) length, header included
+ * @frag_off: flags and offset field, host order (IPV4_DF, IPV4_MF | offset)
+ * @id: identification, host order
+ */
+void ipv4_fill_header(struct iphdr *ip, uint32_t saddr, uint32_t daddr, uint8_t proto,
+		      uint32_t tot_len, uint16_t frag_off, uint16_t id)
+{
+	*ip = (struct iphdr){
+		.version = 4, .ihl = 5, .tot_len = htons((uint16_t)tot_len),
+		.id = htons(id), .frag_off = htons(frag_off), .ttl = IPV4_DEFAULT_TTL,
+		.protocol = proto, .saddr = saddr, .daddr = daddr,
+	};
+	ip->check = csum_ipv4_header(ip, sizeof(*ip));
+}
+
+/**
+ * ipv4_send() - send a datagram to the guest, in fragments if it is larger
+ *		 than the link MTU
+ * @ctx: protocol context
+ * @saddr: source, network order
+ * @daddr: destination (the guest), network order
+ * @proto: transport protocol
+ * @l4: transport header and payload, checksum already filled
+ * @len: their length, at most 65515
+ */
+void ipv4_send(struct gw_ctx *ctx, uint32_t saddr, uint32_t daddr, uint8_t proto,
+	       const uint8_t *l4, uint32_t len)
+{
+	uint32_t max = (ctx->gw->mtu - sizeof(struct iphdr)) & ~7u;
+	uint16_t id = ctx->ip_id++;
+	uint32_t off = 0;
+
+	do {
+		uint32_t n = len - off < max ? len - off : max;
+		bool more = off + n < len;
+		uint16_t frag = (uint16_t)((more || off ? 0 : IPV4_DF) |
+					   (more ? IPV4_MF : 0) | (off / 8));
+		struct frame f;
+
+		if (!ctx->out.alloc(ctx->out.port, &f, ETH_HLEN + sizeof(struct iphdr) + n)) {
+			counter_add(&ctx->cnt->drop[DROP_TX_NO_FRAMES], 1);
+			return;
+		}
+		eth_to_guest_header(ctx, &f);
+		ipv4_fill_header((struct iphdr *)(f.seg[0].data + ETH_HLEN), saddr, daddr,
+				 proto, sizeof(struct iphdr) + n, frag, id);
+		frame_copy_in(&f, ETH_HLEN + sizeof(struct iphdr), l4 + off, n);
+		ctx->out.send(ctx->out.port, &f);
+		off += n;
+	} while (off < len);
 }

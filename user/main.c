@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dns.h"
 #include "engine.h"
 #include "log.h"
 #include "netns.h"
@@ -30,6 +31,8 @@
  * single-buffer XDP programs (notes: 3506 with 4 KiB pages).
  */
 #define MTU_SINGLE_CHUNK 3506
+
+#define RESOLV_CONF "/etc/resolv.conf"
 
 /* Picks the MTU: the user's if it works, else the largest that does. */
 static int choose_mtu(const struct config *cfg, bool multibuffer, uint32_t *mtu)
@@ -81,6 +84,15 @@ static void gateway_init(struct gateway *gw, const struct config *cfg,
 	gw->netmask = config_netmask(cfg);
 	gw->mtu = host->mtu;
 	gw->no_host_loopback = cfg->disable_host_loopback;
+	gw->no_dhcp = cfg->no_dhcp;
+	gw->udp_timeout_s = cfg->udp_timeout_s;
+	if (cfg->disable_dns)
+		return;
+	memcpy(gw->dns, cfg->dns, sizeof(cfg->dns[0]) * cfg->n_dns);
+	gw->n_dns = cfg->n_dns;
+	if (!gw->n_dns && !dns_upstreams_from_resolv_conf(gw, RESOLV_CONF))
+		log_warn("no IPv4 name server in %s: the DNS address will not answer; use --dns-upstream",
+			 RESOLV_CONF);
 }
 
 static void log_ready(const struct guest_link *gl, const struct gateway *gw,

@@ -154,21 +154,13 @@ static void tcp_fill_headers(struct gw_ctx *ctx, struct flow *fl, struct frame *
 			     uint8_t flags, uint32_t seq, uint32_t optlen)
 {
 	uint8_t *p = f->seg[0].data;
-	struct ethhdr *eth = (struct ethhdr *)p;
-	struct iphdr *ip = (struct iphdr *)(p + ETH_HLEN);
 	struct tcphdr *th = (struct tcphdr *)(p + ETH_HLEN + 20);
 	uint32_t l4len = f->len - ETH_HLEN - 20;
 	uint32_t saddr = inany_v4(&fl->key.remote), daddr = inany_v4(&fl->key.guest);
 
-	memcpy(eth->h_dest, ctx->guest_mac, ETH_ALEN);
-	memcpy(eth->h_source, ctx->gw->mac, ETH_ALEN);
-	eth->h_proto = htons(ETH_P_IP);
-	*ip = (struct iphdr){
-		.version = 4, .ihl = 5, .tot_len = htons((uint16_t)(f->len - ETH_HLEN)),
-		.frag_off = htons(0x4000), .ttl = 64, .protocol = IPPROTO_TCP,
-		.saddr = saddr, .daddr = daddr,
-	};
-	ip->check = csum_ipv4_header(ip, 20);
+	eth_to_guest_header(ctx, f);
+	ipv4_fill_header((struct iphdr *)(p + ETH_HLEN), saddr, daddr, IPPROTO_TCP,
+			 f->len - ETH_HLEN, IPV4_DF, 0);
 	memset(th, 0, TCP_HDR_LEN);
 	th->source = fl->key.remote_port;
 	th->dest = fl->key.guest_port;
@@ -242,8 +234,8 @@ static void tcp_reset_guest(struct gw_ctx *ctx, struct flow *fl)
 
 static void arm_rto(struct gw_ctx *ctx, struct flow *fl)
 {
-	if (!fl->rto_at)
-		fl->rto_at = ctx->now + (RTO_MIN_NS << (fl->retries > 8 ? 8 : fl->retries));
+	if (!fl->timer_at)
+		fl->timer_at = ctx->now + (RTO_MIN_NS << (fl->retries > 8 ? 8 : fl->retries));
 }
 
 /* Sends our FIN once everything before it went out. */
@@ -350,7 +342,7 @@ static void tcp_acked(struct gw_ctx *ctx, struct flow *fl, uint32_t ack)
 	fl->snd_una = ack;
 	fl->retries = 0;
 	fl->dup_acks = 0;
-	fl->rto_at = 0;
+	fl->timer_at = 0;
 	if (fl->snd_una != fl->snd_nxt)
 		arm_rto(ctx, fl);
 }
@@ -526,7 +518,7 @@ enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 			return tcp_rst_reply(ctx, f, ip, &s);
 		fl->state = FLOW_ESTABLISHED;
 		flow_pending_del(ctx->flows, fl);
-		fl->rto_at = 0;
+		fl->timer_at = 0;
 		fl->retries = 0;
 		tcp_established_input(ctx, fl, f, &s);
 		break;
@@ -562,8 +554,8 @@ static void tcp_connect_failed(struct gw_ctx *ctx, struct flow *fl, int err)
 	memcpy(l4, &fl->key.guest_port, 2);
 	memcpy(l4 + 2, &fl->key.remote_port, 2);
 	memcpy(l4 + 4, &iss, 4);
-	icmp_send_unreach(ctx, err == ENETUNREACH ? ICMP_NET_UNREACH : ICMP_HOST_UNREACH,
-			  &ip, l4);
+	icmp_send_error(ctx, ctx->gw->gw_addr, ICMP_DEST_UNREACH,
+			err == ENETUNREACH ? ICMP_NET_UNREACH : ICMP_HOST_UNREACH, 0, &ip, l4);
 	tcp_flow_close(ctx, fl, true);
 }
 
@@ -593,7 +585,7 @@ static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
 
 		if (!old)
 			return drop(ctx, DROP_TCP_TABLE_FULL);
-		counter_add(&ctx->cnt->tcp_evicted, 1);
+		counter_add(&ctx->cnt->evicted, 1);
 		tcp_reset_guest(ctx, old);
 	}
 	fl = flow_insert(t, k);
@@ -650,7 +642,7 @@ static enum verdict tcp_rst_reply(struct gw_ctx *ctx, struct frame *f, struct ip
 	th->window = 0;
 	th->urg_ptr = 0;
 	ip->tot_len = htons((uint16_t)(20 + l4len));
-	ip->frag_off = htons(0x4000);
+	ip->frag_off = htons(IPV4_DF);
 	ip->id = 0;
 	ip->protocol = IPPROTO_TCP;
 	frame_trim(f, ETH_HLEN + 20 + l4len);
@@ -687,8 +679,6 @@ static void tcp_connected(struct gw_ctx *ctx, struct flow *fl)
  */
 void tcp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 {
-	if (fl->state == FLOW_FREE)
-		return;		/* closed earlier in this batch of events */
 	if (fl->state == FLOW_CONNECTING) {
 		if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
 			tcp_connected(ctx, fl);
@@ -707,10 +697,10 @@ void tcp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 		tcp_send_data(ctx, fl, false);
 }
 
-/* A retransmission timeout on @fl. */
-static void tcp_timeout(struct gw_ctx *ctx, struct flow *fl)
+/* @fl's timer expired: retransmission timeout, or a zero-window probe. */
+void tcp_timer(struct gw_ctx *ctx, struct flow *fl)
 {
-	fl->rto_at = 0;
+	fl->timer_at = 0;
 	if (++fl->retries > RTO_MAX_RETRIES) {
 		tcp_reset_guest(ctx, fl);
 		return;
@@ -726,32 +716,8 @@ static void tcp_timeout(struct gw_ctx *ctx, struct flow *fl)
 	tcp_send_data(ctx, fl, true);
 }
 
-/**
- * tcp_timers() - run due retransmission timers
- * @ctx: worker context (ctx->now is current)
- *
- * Return: the earliest deadline still pending, or 0 if none.
- */
-uint64_t tcp_timers(struct gw_ctx *ctx)
+/* At shutdown: reset the connection on both sides. */
+void tcp_abort(struct gw_ctx *ctx, struct flow *fl)
 {
-	struct flow_table *t = ctx->flows;
-	uint64_t next = 0;
-
-	for (uint32_t i = t->active; i != FLOW_NONE;) {
-		struct flow *fl = &t->flows[i];
-
-		i = fl->next;	/* fl may be freed below */
-		if (fl->rto_at && fl->rto_at <= ctx->now)
-			tcp_timeout(ctx, fl);
-		if (fl->state != FLOW_FREE && fl->rto_at && (!next || fl->rto_at < next))
-			next = fl->rto_at;
-	}
-	return next;
-}
-
-/* At shutdown: reset every connection on both sides. */
-void tcp_close_all(struct gw_ctx *ctx)
-{
-	while (ctx->flows->active != FLOW_NONE)
-		tcp_reset_guest(ctx, &ctx->flows->flows[ctx->flows->active]);
+	tcp_reset_guest(ctx, fl);
 }

@@ -8,7 +8,7 @@
 
 enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip);
 void tcp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events);
-uint64_t tcp_timers(struct gw_ctx *ctx);
-void tcp_close_all(struct gw_ctx *ctx);
+void tcp_timer(struct gw_ctx *ctx, struct flow *fl);
+void tcp_abort(struct gw_ctx *ctx, struct flow *fl);
 
 #endif

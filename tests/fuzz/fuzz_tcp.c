@@ -21,6 +21,7 @@
 #include "eth.h"
 #include "frames.h"
 #include "hostsock_loop.h"
+#include "l4.h"
 #include "tcp.h"
 
 #define check(cond) do { if (!(cond)) __builtin_trap(); } while (0)
@@ -110,22 +111,22 @@ static void host_op(struct gw_ctx *ctx, uint8_t op, uint8_t arg)
 			continue;
 		switch (op) {
 		case 1:
-			tcp_sock_event(ctx, fl, EPOLLIN | EPOLLOUT);
+			l4_sock_event(ctx, fl, EPOLLIN | EPOLLOUT);
 			return;
 		case 2:
 			if (peer >= 0 && send(peer, junk, (size_t)arg * 257, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 				return;
-			tcp_sock_event(ctx, fl, EPOLLIN);
+			l4_sock_event(ctx, fl, EPOLLIN);
 			return;
 		case 3:
 			if (peer >= 0)
 				shutdown(peer, SHUT_WR);
-			tcp_sock_event(ctx, fl, EPOLLIN | EPOLLRDHUP);
+			l4_sock_event(ctx, fl, EPOLLIN | EPOLLRDHUP);
 			return;
 		case 4:
 			if (peer >= 0 && recv(peer, junk, sizeof(junk), MSG_DONTWAIT) < 0)
 				return;
-			tcp_sock_event(ctx, fl, EPOLLOUT);
+			l4_sock_event(ctx, fl, EPOLLOUT);
 			return;
 		}
 	}
@@ -173,11 +174,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			host_op(&ctx, op, conn);
 		} else {
 			ctx.now += (uint64_t)data[pos + 2] << 24;	/* up to 4 s */
-			tcp_timers(&ctx);
+			l4_timers(&ctx);
 		}
 		pos += 10;
 	}
-	tcp_close_all(&ctx);
+	l4_close_all(&ctx);
 	check(flows.count == 0 && flows.npending == 0 && flows.nfree == flows.max);
 	hostsock_loop_reset();
 	return 0;

@@ -25,6 +25,7 @@ static inline void test_gateway(struct gateway *gw)
 	gw->guest_addr = htonl(0x0a000264);
 	gw->netmask = htonl(0xffffff00);
 	gw->mtu = 65520;
+	gw->udp_timeout_s = 60;
 }
 
 static bool no_alloc(void *port, struct frame *f, uint32_t len)
@@ -41,6 +42,8 @@ static void no_send(void *port, const struct frame *f)
 	(void)f;
 }
 
+static uint8_t test_scratch[8 + 65535];
+
 /* Protocol context over @gw, @cnt and @flows (initialised by the caller);
  * frames the code would build itself cannot be allocated (tx_no_frames).
  */
@@ -55,6 +58,7 @@ static inline void test_ctx(struct gw_ctx *ctx, const struct gateway *gw,
 	ctx->out.alloc = no_alloc;
 	ctx->out.send = no_send;
 	ctx->out.discard = no_send;
+	ctx->scratch = test_scratch;
 }
 
 /* Naive RFC 1071: big-endian 16-bit words, folded, complemented. */

@@ -2,7 +2,7 @@
 /*
  * hostsock_stub.c - the host side for unit tests and fuzzing: nothing here
  * touches the network.  Every connection attempt is refused, so a guest's
- * SYN is answered with a RST built in place.
+ * SYN is answered with a RST built in place, and no UDP socket can be had.
  */
 #include <errno.h>
 
@@ -14,4 +14,9 @@ int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port)
 	(void)dst;
 	(void)port;
 	return -ECONNREFUSED;
+}
+
+int hostsock_udp_open(void)
+{
+	return -EACCES;
 }

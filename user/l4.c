@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+/*
+ * l4.c - what happens to flows outside the guest's frames, by protocol:
+ * events on their host sockets, their timers, and the end of the engine.
+ */
+#include <netinet/in.h>
+
+#include "l4.h"
+#include "tcp.h"
+#include "udp.h"
+
+/* Something happened on @fl's host socket (epoll @events). */
+void l4_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
+{
+	if (fl->state == FLOW_FREE)
+		return;		/* closed earlier in this batch of events */
+	if (fl->key.proto == IPPROTO_TCP)
+		tcp_sock_event(ctx, fl, events);
+	else
+		udp_sock_event(ctx, fl, events);
+}
+
+/**
+ * l4_timers() - run the timers that are due
+ * @ctx: worker context (ctx->now is current)
+ *
+ * Return: the earliest deadline still pending, or 0 if none.
+ */
+uint64_t l4_timers(struct gw_ctx *ctx)
+{
+	struct flow_table *t = ctx->flows;
+	uint64_t next = 0;
+
+	for (uint32_t i = t->active; i != FLOW_NONE;) {
+		struct flow *fl = &t->flows[i];
+
+		i = fl->next;	/* fl may be freed below */
+		if (fl->timer_at && fl->timer_at <= ctx->now) {
+			if (fl->key.proto == IPPROTO_TCP)
+				tcp_timer(ctx, fl);
+			else
+				udp_timer(ctx, fl);
+		}
+		if (fl->state != FLOW_FREE && fl->timer_at && (!next || fl->timer_at < next))
+			next = fl->timer_at;
+	}
+	return next;
+}
+
+/* At shutdown: end every flow (TCP connections are reset on both sides). */
+void l4_close_all(struct gw_ctx *ctx)
+{
+	while (ctx->flows->active != FLOW_NONE) {
+		struct flow *fl = &ctx->flows->flows[ctx->flows->active];
+
+		if (fl->key.proto == IPPROTO_TCP)
+			tcp_abort(ctx, fl);
+		else
+			udp_close(ctx, fl);
+	}
+}

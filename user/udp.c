@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: MIT
+/*
+ * udp.c - the guest's UDP, through one host socket per guest port.
+ *
+ * Theory of operation: a guest (address, port) is mapped to one unconnected
+ * host UDP socket, whatever it talks to (endpoint-independent mapping, as
+ * STUN, QUIC and slirp4netns expect).  A datagram from the guest leaves
+ * with sendmsg() to its destination (translated by hostaddr_target(): the
+ * gateway is the host's loopback, the DNS address is the DNS upstream);
+ * every datagram the socket receives, from any source, goes back to that
+ * guest port, its source translated back (hostaddr_source()).  So a guest
+ * port talking to many peers works, and replies carry the right source.
+ *
+ * ICMP errors the host receives for a mapping's datagrams (IP_RECVERR) are
+ * relayed to the guest, quoting its datagram, so that a connected socket in
+ * the guest sees ECONNREFUSED; a DNS query whose upstream is unreachable is
+ * answered with SERVFAIL at once.
+ *
+ * A mapping expires after --udp-timeout seconds without traffic either way.
+ * Mappings may take at most half of the flow table; beyond that the one idle
+ * the longest is evicted.
+ */
+#include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/errqueue.h>
+#include <linux/icmp.h>
+#include <linux/udp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "csum.h"
+#include "dhcp.h"
+#include "dns.h"
+#include "eth.h"
+#include "hostaddr.h"
+#include "hostsock.h"
+#include "icmp.h"
+#include "ipv4.h"
+#include "udp.h"
+
+#define NS_PER_S	1000000000ull
+#define RX_BUDGET	64	/* datagrams read per socket event */
+
+static uint64_t udp_expiry(const struct gw_ctx *ctx)
+{
+	return ctx->now + (uint64_t)ctx->gw->udp_timeout_s * NS_PER_S;
+}
+
+/* Closes a mapping and its socket. */
+void udp_close(struct gw_ctx *ctx, struct flow *fl)
+{
+	if (fl->sock >= 0) {
+		epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, fl->sock, NULL);
+		close(fl->sock);
+	}
+	ctx->flows->nudp--;
+	flow_remove(ctx->flows, fl);
+}
+
+/* The mapping's idle time is over (or it was refreshed since: re-arm). */
+void udp_timer(struct gw_ctx *ctx, struct flow *fl)
+{
+	if (fl->last_used + (uint64_t)ctx->gw->udp_timeout_s * NS_PER_S > ctx->now) {
+		fl->timer_at = fl->last_used + (uint64_t)ctx->gw->udp_timeout_s * NS_PER_S;
+		return;
+	}
+	udp_close(ctx, fl);
+}
+
+/* Evicts the mapping idle the longest (a full table: O(flows), rare). */
+static void udp_evict_oldest(struct gw_ctx *ctx)
+{
+	struct flow_table *t = ctx->flows;
+	struct flow *oldest = NULL;
+
+	for (uint32_t i = t->active; i != FLOW_NONE; i = t->flows[i].next) {
+		struct flow *fl = &t->flows[i];
+
+		if (fl->key.proto == IPPROTO_UDP && (!oldest || fl->last_used < oldest->last_used))
+			oldest = fl;
+	}
+	if (oldest) {
+		counter_add(&ctx->cnt->evicted, 1);
+		udp_close(ctx, oldest);
+	}
+}
+
+/* The mapping for a guest address and port: found, or made. */
+static struct flow *udp_mapping(struct gw_ctx *ctx, uint32_t addr, uint16_t port)
+{
+	struct flow_key k = { .proto = IPPROTO_UDP, .guest_port = port };
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct flow_table *t = ctx->flows;
+	struct flow *fl;
+
+	inany_from_v4(&k.guest, addr);
+	fl = flow_lookup(t, &k);
+	if (fl)
+		return fl;
+	if (t->nudp >= t->max / 2 || !t->nfree)
+		udp_evict_oldest(ctx);
+	fl = flow_insert(t, &k);
+	if (!fl)
+		return NULL;
+	t->nudp++;
+	fl->state = FLOW_ESTABLISHED;
+	fl->sock = hostsock_udp_open();
+	ev.data.u64 = EPOLL_FLOW_BASE + flow_index(t, fl);
+	if (fl->sock < 0 || epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, fl->sock, &ev)) {
+		udp_close(ctx, fl);
+		return NULL;
+	}
+	return fl;
+}
+
+/* Builds the iovec of @len bytes at @off of a frame. */
+static unsigned frame_iov(const struct frame *f, uint32_t off, uint32_t len,
+			  struct iovec *iov)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < f->nseg && len; i++) {
+		uint32_t here;
+
+		if (off >= f->seg[i].len) {
+			off -= f->seg[i].len;
+			continue;
+		}
+		here = f->seg[i].len - off < len ? f->seg[i].len - off : len;
+		iov[n].iov_base = f->seg[i].data + off;
+		iov[n++].iov_len = here;
+		len -= here;
+		off = 0;
+	}
+	return n;
+}
+
+/**
+ * udp_input() - a UDP datagram from the guest
+ * @ctx: protocol context
+ * @f: the frame (or a reassembled datagram)
+ * @ip: its validated IPv4 header
+ *
+ * Return: VERDICT_DONE (answers, if any, are new frames).
+ */
+enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
+{
+	uint32_t off = ETH_HLEN + ip->ihl * 4u, l4len = ntohs(ip->tot_len) - ip->ihl * 4u;
+	struct iovec iov[FRAME_MAX_SEGS];
+	struct sockaddr_in sa;
+	struct msghdr mh = { .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = iov };
+	struct udphdr *uh;
+	struct flow *fl;
+	uint32_t ulen;
+	int ret;
+
+	if (l4len < sizeof(*uh) || off + sizeof(*uh) > f->seg[0].len)
+		return drop(ctx, DROP_UDP_MALFORMED);
+	uh = (struct udphdr *)(f->seg[0].data + off);
+	ulen = ntohs(uh->len);
+	if (ulen < sizeof(*uh) || ulen > l4len)
+		return drop(ctx, DROP_UDP_MALFORMED);
+	if (uh->dest == htons(DHCP_SERVER_PORT))
+		return dhcp_input(ctx, f, ip, uh);
+	if (!ipv4_is_unicast(ip->saddr) || !ipv4_is_unicast(ip->daddr))
+		return drop(ctx, DROP_UDP_MALFORMED);
+	if (ip->daddr == ctx->gw->dns_addr && !dns_query_valid(f, off + sizeof(*uh),
+							      ulen - sizeof(*uh)))
+		return drop(ctx, DROP_DNS_MALFORMED);
+
+	ret = hostaddr_target(ctx->gw, ip->daddr, uh->dest, &sa);
+	if (ret == -ENETUNREACH) {
+		icmp_send_error(ctx, ctx->gw->gw_addr, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0,
+				ip, uh);
+		return VERDICT_DONE;
+	}
+	if (ret)
+		return drop(ctx, DROP_UDP_NO_SERVICE);
+	fl = udp_mapping(ctx, ip->saddr, uh->source);
+	if (!fl)
+		return drop(ctx, DROP_UDP_NO_SOCKET);
+	memcpy(ctx->guest_mac, ((struct ethhdr *)f->seg[0].data)->h_source, ETH_ALEN);
+	mh.msg_iovlen = frame_iov(f, off + sizeof(*uh), ulen - sizeof(*uh), iov);
+	if (sendmsg(fl->sock, &mh, MSG_DONTWAIT) < 0)
+		return drop(ctx, DROP_UDP_SEND);
+	fl->last_used = ctx->now;
+	if (!fl->timer_at)
+		fl->timer_at = udp_expiry(ctx);
+	return VERDICT_DONE;
+}
+
+/**
+ * udp_send() - send a datagram to the guest, with a complete UDP checksum
+ * @ctx: protocol context; the payload is at ctx->scratch + 8
+ * @src: source address, network order
+ * @sport: source port, network order
+ * @dst: destination address (the guest's, or broadcast), network order
+ * @dport: destination port, network order
+ * @len: payload length
+ */
+void udp_send(struct gw_ctx *ctx, uint32_t src, uint16_t sport, uint32_t dst,
+	      uint16_t dport, uint32_t len)
+{
+	struct udphdr *uh = (struct udphdr *)ctx->scratch;
+	uint32_t ulen = len + sizeof(*uh);
+	uint16_t check;
+
+	uh->source = sport;
+	uh->dest = dport;
+	uh->len = htons((uint16_t)ulen);
+	uh->check = 0;
+	check = csum_fold(csum_partial(uh, ulen, csum_pseudo_ipv4(src, dst, IPPROTO_UDP,
+								    (uint16_t)ulen)));
+	uh->check = check ? check : 0xffff;	/* 0 means "none" in UDP */
+	ipv4_send(ctx, src, dst, IPPROTO_UDP, ctx->scratch, ulen);
+}
+
+/*
+ * Relays an ICMP error the host got for one of @fl's datagrams; @payload is
+ * the datagram's payload as sent (the kernel gives it back).
+ */
+static void udp_relay_error(struct gw_ctx *ctx, struct flow *fl, const struct sockaddr_in *to,
+			    const struct sock_extended_err *ee, uint32_t payload_len)
+{
+	const struct sockaddr_in *offender = (const struct sockaddr_in *)SO_EE_OFFENDER(ee);
+	uint32_t dst, from;
+	uint16_t dport, unused;
+	struct udphdr uh;
+	struct iphdr ip;
+
+	hostaddr_source(ctx->gw, to, &dst, &dport);
+	if (dst == ctx->gw->dns_addr) {
+		dns_servfail(ctx, fl, payload_len);
+		return;
+	}
+	hostaddr_source(ctx->gw, offender, &from, &unused);
+	uh = (struct udphdr){ .source = fl->key.guest_port, .dest = dport,
+			      .len = htons((uint16_t)(payload_len + sizeof(uh))) };
+	ipv4_fill_header(&ip, inany_v4(&fl->key.guest), dst, IPPROTO_UDP,
+			 sizeof(ip) + sizeof(uh) + payload_len, 0, 0);
+	icmp_send_error(ctx, offender->sin_family == AF_INET ? from : ctx->gw->gw_addr,
+			ee->ee_type, ee->ee_code, ee->ee_type == ICMP_DEST_UNREACH &&
+			ee->ee_code == ICMP_FRAG_NEEDED ? ee->ee_info : 0, &ip, &uh);
+}
+
+/* Reads the socket's error queue: ICMP errors for datagrams it sent. */
+static void udp_read_errors(struct gw_ctx *ctx, struct flow *fl)
+{
+	for (int i = 0; i < RX_BUDGET; i++) {
+		char cbuf[CMSG_SPACE(sizeof(struct sock_extended_err) +
+				     sizeof(struct sockaddr_in))];
+		struct sockaddr_in to;
+		struct iovec iov = { ctx->scratch + sizeof(struct udphdr), UDP_SCRATCH - 8 };
+		struct msghdr mh = { .msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov,
+				     .msg_iovlen = 1, .msg_control = cbuf,
+				     .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *cm;
+		ssize_t n = recvmsg(fl->sock, &mh, MSG_ERRQUEUE | MSG_DONTWAIT);
+
+		if (n < 0)
+			return;
+		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			const struct sock_extended_err *ee = (const void *)CMSG_DATA(cm);
+
+			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_RECVERR &&
+			    ee->ee_origin == SO_EE_ORIGIN_ICMP)
+				udp_relay_error(ctx, fl, &to, ee, (uint32_t)n);
+		}
+	}
+}
+
+/**
+ * udp_sock_event() - datagrams (or errors) arrived for a mapping
+ * @ctx: worker context
+ * @fl: the mapping
+ * @events: epoll events
+ */
+void udp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
+{
+	if (events & EPOLLERR)
+		udp_read_errors(ctx, fl);
+	for (int i = 0; (events & EPOLLIN) && i < RX_BUDGET; i++) {
+		struct sockaddr_in sa;
+		ssize_t n = recvfrom(fl->sock, ctx->scratch + sizeof(struct udphdr),
+				     UDP_SCRATCH - sizeof(struct udphdr), MSG_DONTWAIT,
+				     (struct sockaddr *)&sa, &(socklen_t){ sizeof(sa) });
+		uint32_t src;
+		uint16_t sport;
+
+		if (n < 0)
+			break;
+		hostaddr_source(ctx->gw, &sa, &src, &sport);
+		udp_send(ctx, src, sport, inany_v4(&fl->key.guest), fl->key.guest_port,
+			 (uint32_t)n);
+		fl->last_used = ctx->now;
+	}
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XDPSLIRP_UDP_H
+#define XDPSLIRP_UDP_H
+
+#include <linux/ip.h>
+
+#include "gateway.h"
+
+/* Bytes of gw_ctx.scratch: a UDP header and the largest IPv4 payload. */
+#define UDP_SCRATCH	(8 + 65535)
+
+enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip);
+void udp_send(struct gw_ctx *ctx, uint32_t src, uint16_t sport, uint32_t dst,
+	      uint16_t dport, uint32_t len);
+void udp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events);
+void udp_timer(struct gw_ctx *ctx, struct flow *fl);
+void udp_close(struct gw_ctx *ctx, struct flow *fl);
+
+#endif
