@@ -15,7 +15,10 @@ enum drop_reason {
 	DROP_ARP_IGNORED,	/* not a request for one of our addresses */
 	DROP_IPV4_MALFORMED,	/* version, lengths or header in pieces */
 	DROP_IPV4_CSUM,		/* bad IPv4 header checksum */
-	DROP_IPV4_FRAGMENT,
+	DROP_FRAG_OVERLAP,	/* datagram given up: overlapping fragments */
+	DROP_FRAG_OVERSIZE,	/* datagram given up: past 65,535 bytes */
+	DROP_FRAG_TIMEOUT,	/* datagram given up: not complete in time */
+	DROP_FRAG_EVICTED,	/* datagram given up: slots all busy */
 	DROP_IPV4_NOT_LOCAL,	/* destination is not a gateway address */
 	DROP_IPV4_PROTO,	/* transport we do not serve (yet) */
 	DROP_ICMP_MALFORMED,

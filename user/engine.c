@@ -26,6 +26,7 @@
 #include "engine.h"
 #include "eth.h"
 #include "log.h"
+#include "frag.h"
 #include "l4.h"
 #include "udp.h"
 #include "xsk.h"
@@ -152,7 +153,9 @@ static int engine_open_ports(struct engine *e, const struct engine_params *p)
 		w->ctx.epfd = -1;
 		w->stop_fd = e->stop_fd;
 		w->ctx.scratch = malloc(UDP_SCRATCH);
-		ret = w->ctx.scratch ? flow_table_init(&w->flows, p->max_flows) : -ENOMEM;
+		w->ctx.frags = frag_table_new();
+		ret = w->ctx.scratch && w->ctx.frags ? flow_table_init(&w->flows, p->max_flows) :
+						       -ENOMEM;
 		if (!ret)
 			ret = xsk_port_open(&w->port, p->ifname, q, p->multibuffer, &w->cnt);
 		if (!ret)
@@ -267,6 +270,7 @@ int engine_stop(struct engine *e)
 		xsk_port_close(port);
 		flow_table_fini(&e->workers[q].flows);
 		free(e->workers[q].ctx.scratch);
+		frag_table_free(e->workers[q].ctx.frags);
 		if (e->workers[q].ctx.epfd >= 0)
 			close(e->workers[q].ctx.epfd);
 	}

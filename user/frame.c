@@ -3,6 +3,7 @@
  * frame.c - operations on frames spread over several buffers.
  */
 #include <string.h>
+#include <sys/uio.h>
 
 #include "csum.h"
 #include "frame.h"
@@ -72,20 +73,51 @@ uint32_t frame_csum(const struct frame *f, uint32_t off, uint32_t len)
 	return (uint32_t)acc;
 }
 
-/* Copies @len bytes into the frame at offset @off, across its pieces. */
-void frame_copy_in(struct frame *f, uint32_t off, const uint8_t *src, uint32_t len)
+/**
+ * frame_iov() - describe @len bytes of a frame from offset @off as an iovec
+ * @f: the frame
+ * @off: first byte
+ * @len: bytes; the caller guarantees off + len <= f->len
+ * @iov: FRAME_MAX_SEGS entries
+ *
+ * Return: the number of entries used.
+ */
+unsigned frame_iov(const struct frame *f, uint32_t off, uint32_t len, struct iovec *iov)
 {
+	unsigned n = 0;
+
 	for (uint32_t i = 0; i < f->nseg && len; i++) {
-		uint32_t n;
+		uint32_t here;
 
 		if (off >= f->seg[i].len) {
 			off -= f->seg[i].len;
 			continue;
 		}
-		n = f->seg[i].len - off < len ? f->seg[i].len - off : len;
-		memcpy(f->seg[i].data + off, src, n);
-		src += n;
-		len -= n;
+		here = f->seg[i].len - off < len ? f->seg[i].len - off : len;
+		iov[n].iov_base = f->seg[i].data + off;
+		iov[n++].iov_len = here;
+		len -= here;
 		off = 0;
 	}
+	return n;
+}
+
+/* Copies @len bytes into the frame at offset @off, across its pieces. */
+void frame_copy_in(struct frame *f, uint32_t off, const uint8_t *src, uint32_t len)
+{
+	struct iovec iov[FRAME_MAX_SEGS];
+	unsigned n = frame_iov(f, off, len, iov);
+
+	for (unsigned i = 0; i < n; src += iov[i].iov_len, i++)
+		memcpy(iov[i].iov_base, src, iov[i].iov_len);
+}
+
+/* Copies @len bytes out of the frame from offset @off, across its pieces. */
+void frame_copy_out(const struct frame *f, uint32_t off, uint8_t *dst, uint32_t len)
+{
+	struct iovec iov[FRAME_MAX_SEGS];
+	unsigned n = frame_iov(f, off, len, iov);
+
+	for (unsigned i = 0; i < n; dst += iov[i].iov_len, i++)
+		memcpy(dst, iov[i].iov_base, iov[i].iov_len);
 }

@@ -53,6 +53,9 @@ struct frame_out {
 
 void frame_trim(struct frame *f, uint32_t len);
 uint32_t frame_csum(const struct frame *f, uint32_t off, uint32_t len);
+struct iovec;
+unsigned frame_iov(const struct frame *f, uint32_t off, uint32_t len, struct iovec *iov);
 void frame_copy_in(struct frame *f, uint32_t off, const uint8_t *src, uint32_t len);
+void frame_copy_out(const struct frame *f, uint32_t off, uint8_t *dst, uint32_t len);
 
 #endif

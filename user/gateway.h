@@ -32,6 +32,8 @@ struct gateway {
 	struct sockaddr_in dns[GW_MAX_DNS];
 };
 
+struct frag_table;
+
 /* epoll data of a flow's host socket: its index, above the worker's own */
 #define EPOLL_FLOW_BASE 16
 
@@ -48,6 +50,7 @@ struct gw_ctx {
 	uint64_t now;			/* CLOCK_MONOTONIC ns, per burst */
 	uint16_t ip_id;			/* next IPv4 identification */
 	uint8_t *scratch;		/* UDP_SCRATCH bytes for datagrams from the host */
+	struct frag_table *frags;	/* reassembly of the guest's fragments */
 	uint8_t guest_mac[ETH_ALEN];	/* learnt from the guest's frames */
 };
 

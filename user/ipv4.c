@@ -4,8 +4,8 @@
  *
  * Theory of operation: ipv4_input() checks everything the later stages rely
  * on (version, header length, total length within the frame, header
- * checksum), trims Ethernet padding, recognises fragments, and passes the
- * datagram to the protocol's input function with the header already
+ * checksum), trims Ethernet padding, reassembles fragments (frag.c), and
+ * passes the datagram to the protocol's input function with the header already
  * validated: TCP and UDP to any destination (tcp.c, udp.c, which also
  * serves DHCP and DNS), ICMP to the gateway's own addresses.  The guest's header checksum is always complete (only L4
  * checksums are offloaded on veth), so a bad one means a broken or hostile
@@ -16,6 +16,7 @@
 
 #include "csum.h"
 #include "eth.h"
+#include "frag.h"
 #include "icmp.h"
 #include "ipv4.h"
 #include "tcp.h"
@@ -28,6 +29,40 @@ bool ipv4_is_unicast(uint32_t addr)
 	uint32_t a = ntohl(addr);
 
 	return (a >> 24) != 0 && !IN_MULTICAST(a) && a != INADDR_BROADCAST;
+}
+
+/* Hands a whole datagram to its protocol. */
+static enum verdict ipv4_dispatch(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
+{
+	if (ip->protocol == IPPROTO_TCP)
+		return tcp_input(ctx, f, ip);
+	if (ip->protocol == IPPROTO_UDP)
+		return udp_input(ctx, f, ip);
+	if (!gw_is_local(ctx->gw, ip->daddr))
+		return drop(ctx, DROP_IPV4_NOT_LOCAL);
+	if (ip->protocol == IPPROTO_ICMP)
+		return icmp_input(ctx, f, ip);
+	return drop(ctx, DROP_IPV4_PROTO);
+}
+
+/*
+ * A fragment: once its datagram is complete, the datagram goes to its
+ * protocol; a reply built in the reassembly buffer is sent from there,
+ * fragmented again as the link needs.
+ */
+static enum verdict ipv4_fragment(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
+{
+	struct frame whole;
+	struct iphdr *wip;
+
+	if (!frag_input(ctx, f, ip, &whole))
+		return VERDICT_DONE;
+	wip = (struct iphdr *)(whole.seg[0].data + ETH_HLEN);
+	if (ipv4_dispatch(ctx, &whole, wip) == VERDICT_REPLY)
+		ipv4_send(ctx, wip->saddr, wip->daddr, wip->protocol,
+			  whole.seg[0].data + ETH_HLEN + wip->ihl * 4u,
+			  ntohs(wip->tot_len) - wip->ihl * 4u);
+	return VERDICT_DONE;
 }
 
 /**
@@ -54,20 +89,8 @@ enum verdict ipv4_input(struct gw_ctx *ctx, struct frame *f)
 	frame_trim(f, ETH_HLEN + tot);
 
 	if (ip->frag_off & htons(IPV4_MF | IPV4_OFFSET))
-		return drop(ctx, DROP_IPV4_FRAGMENT);
-	if (ip->protocol == IPPROTO_TCP)
-		return tcp_input(ctx, f, ip);
-	if (ip->protocol == IPPROTO_UDP)
-		return udp_input(ctx, f, ip);
-	if (!gw_is_local(ctx->gw, ip->daddr))
-		return drop(ctx, DROP_IPV4_NOT_LOCAL);
-
-	switch (ip->protocol) {
-	case IPPROTO_ICMP:
-		return icmp_input(ctx, f, ip);
-	default:
-		return drop(ctx, DROP_IPV4_PROTO);
-	}
+		return ipv4_fragment(ctx, f, ip);
+	return ipv4_dispatch(ctx, f, ip);
 }
 
 /* Turns a received header into its reply's: addresses swapped, fresh TTL. */

@@ -256,20 +256,11 @@ static ssize_t peek_segment(struct gw_ctx *ctx, struct flow *fl, struct frame *f
 {
 	struct iovec iov[FRAME_MAX_SEGS];
 	struct msghdr mh = { .msg_iov = iov };
-	uint32_t skip = HDRS_LEN;
 	ssize_t n;
 
 	if (!ctx->out.alloc(ctx->out.port, f, HDRS_LEN + want))
 		return -ENOBUFS;
-	for (uint32_t i = 0; i < f->nseg; i++) {
-		uint32_t s = skip < f->seg[i].len ? skip : f->seg[i].len;
-
-		skip -= s;
-		if (f->seg[i].len == s)
-			continue;
-		iov[mh.msg_iovlen].iov_base = f->seg[i].data + s;
-		iov[mh.msg_iovlen++].iov_len = f->seg[i].len - s;
-	}
+	mh.msg_iovlen = frame_iov(f, HDRS_LEN, want, iov);
 	n = recvmsg(fl->sock, &mh, MSG_PEEK | MSG_DONTWAIT);
 	if (n <= 0) {
 		ctx->out.discard(ctx->out.port, f);
@@ -364,23 +355,9 @@ static uint32_t tcp_to_host(struct flow *fl, const struct frame *f, uint32_t off
 			    uint32_t len)
 {
 	struct iovec iov[FRAME_MAX_SEGS];
-	struct msghdr mh = { .msg_iov = iov };
-	ssize_t n;
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = frame_iov(f, off, len, iov) };
+	ssize_t n = sendmsg(fl->sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 
-	for (uint32_t i = 0; i < f->nseg && len; i++) {
-		uint32_t n_here;
-
-		if (off >= f->seg[i].len) {
-			off -= f->seg[i].len;
-			continue;
-		}
-		n_here = f->seg[i].len - off < len ? f->seg[i].len - off : len;
-		iov[mh.msg_iovlen].iov_base = f->seg[i].data + off;
-		iov[mh.msg_iovlen++].iov_len = n_here;
-		len -= n_here;
-		off = 0;
-	}
-	n = sendmsg(fl->sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 	return n > 0 ? (uint32_t)n : 0;
 }
 

@@ -116,28 +116,6 @@ static struct flow *udp_mapping(struct gw_ctx *ctx, uint32_t addr, uint16_t port
 	return fl;
 }
 
-/* Builds the iovec of @len bytes at @off of a frame. */
-static unsigned frame_iov(const struct frame *f, uint32_t off, uint32_t len,
-			  struct iovec *iov)
-{
-	unsigned n = 0;
-
-	for (uint32_t i = 0; i < f->nseg && len; i++) {
-		uint32_t here;
-
-		if (off >= f->seg[i].len) {
-			off -= f->seg[i].len;
-			continue;
-		}
-		here = f->seg[i].len - off < len ? f->seg[i].len - off : len;
-		iov[n].iov_base = f->seg[i].data + off;
-		iov[n++].iov_len = here;
-		len -= here;
-		off = 0;
-	}
-	return n;
-}
-
 /**
  * udp_input() - a UDP datagram from the guest
  * @ctx: protocol context

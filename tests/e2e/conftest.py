@@ -107,7 +107,7 @@ class Xdpslirp:
         wait_until(lambda: self.stderr().count(": flows ") > before, what="counters")
         err = self.stderr()
         tail = err[err.rfind("queue 0: rx "):]
-        m = re.search(r"tcp evicted (\d+).*?flows (\d+), half-open (\d+)", tail, re.S)
+        m = re.search(r"evicted (\d+).*?flows (\d+), half-open (\d+)", tail, re.S)
         drops = dict((k, int(v)) for k, v in re.findall(r" (\w+) (\d+)",
                      (re.search(r"queue 0: dropped:(.*)", tail) or ["", ""])[1]))
         return {"evicted": int(m.group(1)), "flows": int(m.group(2)),

@@ -67,6 +67,7 @@ static void check_reply(const struct frame *f, uint32_t in_len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct flow_table flows;
+	static struct frag_table *frags;
 	struct gateway gw;
 	struct counters cnt = { 0 };
 	struct gw_ctx ctx;
@@ -76,9 +77,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || size - 1 > sizeof(raw) - 2)
 		return 0;
 	test_gateway(&gw);
-	if (!flows.max)
+	if (!flows.max) {
 		flow_table_init(&flows, 16);
-	test_ctx(&ctx, &gw, &cnt, &flows);
+		frags = frag_table_new();
+	}
+	frag_table_clear(frags);	/* no state across inputs */
+	test_ctx(&ctx, &gw, &cnt, &flows, frags);
 	memcpy(buf, data + 1, size - 1);
 	cut(&f, size - 1, 1 + (size_t)data[0] * 17);
 

@@ -135,6 +135,7 @@ static void host_op(struct gw_ctx *ctx, uint8_t op, uint8_t arg)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct flow_table flows;
+	static struct frag_table *frags;
 	static int epfd = -1;
 	struct gateway gw;
 	struct counters cnt = { 0 };
@@ -143,10 +144,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!flows.max) {
 		flow_table_init(&flows, 16);
+		frags = frag_table_new();
 		epfd = epoll_create1(EPOLL_CLOEXEC);
 	}
 	test_gateway(&gw);
-	test_ctx(&ctx, &gw, &cnt, &flows);
+	test_ctx(&ctx, &gw, &cnt, &flows, frags);
 	ctx.epfd = epfd;
 	ctx.out.alloc = fz_alloc;
 	ctx.out.send = fz_send;

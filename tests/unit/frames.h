@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "frag.h"
 #include "frame.h"
 #include "gateway.h"
 
@@ -44,11 +45,13 @@ static void no_send(void *port, const struct frame *f)
 
 static uint8_t test_scratch[8 + 65535];
 
-/* Protocol context over @gw, @cnt and @flows (initialised by the caller);
- * frames the code would build itself cannot be allocated (tx_no_frames).
+/* Protocol context over @gw, @cnt, @flows and @frags (all made by the
+ * caller); frames the code would build itself cannot be allocated
+ * (tx_no_frames).
  */
 static inline void test_ctx(struct gw_ctx *ctx, const struct gateway *gw,
-			    struct counters *cnt, struct flow_table *flows)
+			    struct counters *cnt, struct flow_table *flows,
+			    struct frag_table *frags)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->gw = gw;
@@ -59,6 +62,7 @@ static inline void test_ctx(struct gw_ctx *ctx, const struct gateway *gw,
 	ctx->out.send = no_send;
 	ctx->out.discard = no_send;
 	ctx->scratch = test_scratch;
+	ctx->frags = frags;
 }
 
 /* Naive RFC 1071: big-endian 16-bit words, folded, complemented. */
