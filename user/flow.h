@@ -85,7 +85,7 @@ struct flow_table {
 	uint32_t count;
 	uint32_t pend_head, pend_tail;	/* pending flows, oldest first */
 	uint32_t npending;
-	uint32_t nudp;		/* UDP mappings */
+	uint32_t ndgram;	/* datagram flows: UDP mappings, ping sockets */
 };
 
 #define FLOW_NONE UINT32_MAX

@@ -51,12 +51,10 @@ int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port)
 	return fd;
 }
 
-/* A UDP socket for one guest address and port: any destination, ICMP errors
- * reported (IP_RECVERR), bound to an ephemeral port of the host.
- */
-int hostsock_udp_open(void)
+/* A datagram socket of @proto with ICMP errors reported (IP_RECVERR). */
+static int dgram_open(int proto)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto), one = 1;
 
 	if (fd < 0)
 		return -errno;
@@ -67,4 +65,18 @@ int hostsock_udp_open(void)
 		return ret;
 	}
 	return fd;
+}
+
+/* A UDP socket for one guest address and port: any destination, bound to
+ * an ephemeral port of the host when it first sends.
+ */
+int hostsock_udp_open(void)
+{
+	return dgram_open(IPPROTO_UDP);
+}
+
+/* An ICMP echo ("ping") socket; -EACCES outside net.ipv4.ping_group_range. */
+int hostsock_ping_open(void)
+{
+	return dgram_open(IPPROTO_ICMP);
 }

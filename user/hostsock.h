@@ -15,6 +15,7 @@
 
 int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port);
 int hostsock_udp_open(void);
+int hostsock_ping_open(void);
 
 
 #endif

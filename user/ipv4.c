@@ -7,7 +7,8 @@
  * checksum), trims Ethernet padding, reassembles fragments (frag.c), and
  * passes the datagram to the protocol's input function with the header already
  * validated: TCP and UDP to any destination (tcp.c, udp.c, which also
- * serves DHCP and DNS), ICMP to the gateway's own addresses.  The guest's header checksum is always complete (only L4
+ * serves DHCP and DNS), ICMP echo to the gateway's own addresses (icmp.c)
+ * or to others (ping.c).  The guest's header checksum is always complete (only L4
  * checksums are offloaded on veth), so a bad one means a broken or hostile
  * guest.  Options are accepted and skipped.
  */
@@ -19,6 +20,7 @@
 #include "frag.h"
 #include "icmp.h"
 #include "ipv4.h"
+#include "ping.h"
 #include "tcp.h"
 #include "udp.h"
 
@@ -38,11 +40,11 @@ static enum verdict ipv4_dispatch(struct gw_ctx *ctx, struct frame *f, struct ip
 		return tcp_input(ctx, f, ip);
 	if (ip->protocol == IPPROTO_UDP)
 		return udp_input(ctx, f, ip);
-	if (!gw_is_local(ctx->gw, ip->daddr))
-		return drop(ctx, DROP_IPV4_NOT_LOCAL);
-	if (ip->protocol == IPPROTO_ICMP)
+	if (ip->protocol != IPPROTO_ICMP)
+		return drop(ctx, DROP_IPV4_PROTO);
+	if (gw_is_local(ctx->gw, ip->daddr))
 		return icmp_input(ctx, f, ip);
-	return drop(ctx, DROP_IPV4_PROTO);
+	return ping_input(ctx, f, ip);
 }
 
 /*

@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 
 #include "l4.h"
+#include "ping.h"
 #include "tcp.h"
 #include "udp.h"
 
@@ -16,8 +17,10 @@ void l4_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 		return;		/* closed earlier in this batch of events */
 	if (fl->key.proto == IPPROTO_TCP)
 		tcp_sock_event(ctx, fl, events);
-	else
+	else if (fl->key.proto == IPPROTO_UDP)
 		udp_sock_event(ctx, fl, events);
+	else
+		ping_sock_event(ctx, fl, events);
 }
 
 /**

@@ -362,7 +362,7 @@ static uint32_t tcp_to_host(struct flow *fl, const struct frame *f, uint32_t off
 }
 
 static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
-			      const struct tcp_seg *s, struct frame *f, struct iphdr *ip);
+			      const struct tcp_seg *s, struct iphdr *ip);
 
 static enum verdict tcp_rst_reply(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip,
 				  const struct tcp_seg *s);
@@ -473,7 +473,7 @@ enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 		if (s.th->rst)
 			return drop(ctx, DROP_TCP_IGNORED);
 		if (s.th->syn && !s.th->ack)
-			return tcp_admit(ctx, &k, &s, f, ip);
+			return tcp_admit(ctx, &k, &s, ip);
 		return tcp_rst_reply(ctx, f, ip, &s);
 	}
 	if (s.th->rst) {
@@ -548,15 +548,13 @@ static uint32_t tcp_pending_max(const struct flow_table *t)
  * hole), or the table is full, the oldest half-open flow makes room.
  */
 static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
-			      const struct tcp_seg *s, struct frame *f, struct iphdr *ip)
+			      const struct tcp_seg *s, struct iphdr *ip)
 {
 	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN | EPOLLET | EPOLLRDHUP };
 	struct flow_table *t = ctx->flows;
 	struct flow *fl;
 	uint32_t iss;
 
-	if (ip->daddr == ctx->gw->dns_addr)
-		return tcp_rst_reply(ctx, f, ip, s);	/* DNS forwarder: later */
 	if (t->npending >= tcp_pending_max(t) || !t->nfree) {
 		struct flow *old = flow_pending_oldest(t);
 

@@ -49,18 +49,18 @@ static uint64_t udp_expiry(const struct gw_ctx *ctx)
 	return ctx->now + (uint64_t)ctx->gw->udp_timeout_s * NS_PER_S;
 }
 
-/* Closes a mapping and its socket. */
+/* Closes a datagram flow (UDP mapping or ping socket) and its socket. */
 void udp_close(struct gw_ctx *ctx, struct flow *fl)
 {
 	if (fl->sock >= 0) {
 		epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, fl->sock, NULL);
 		close(fl->sock);
 	}
-	ctx->flows->nudp--;
+	ctx->flows->ndgram--;
 	flow_remove(ctx->flows, fl);
 }
 
-/* The mapping's idle time is over (or it was refreshed since: re-arm). */
+/* A datagram flow's idle time is over (or it was refreshed since: re-arm). */
 void udp_timer(struct gw_ctx *ctx, struct flow *fl)
 {
 	if (fl->last_used + (uint64_t)ctx->gw->udp_timeout_s * NS_PER_S > ctx->now) {
@@ -79,7 +79,8 @@ static void udp_evict_oldest(struct gw_ctx *ctx)
 	for (uint32_t i = t->active; i != FLOW_NONE; i = t->flows[i].next) {
 		struct flow *fl = &t->flows[i];
 
-		if (fl->key.proto == IPPROTO_UDP && (!oldest || fl->last_used < oldest->last_used))
+		if (fl->key.proto != IPPROTO_TCP &&
+		    (!oldest || fl->last_used < oldest->last_used))
 			oldest = fl;
 	}
 	if (oldest) {
@@ -88,32 +89,48 @@ static void udp_evict_oldest(struct gw_ctx *ctx)
 	}
 }
 
-/* The mapping for a guest address and port: found, or made. */
-static struct flow *udp_mapping(struct gw_ctx *ctx, uint32_t addr, uint16_t port)
+/**
+ * dgram_mapping() - the datagram flow (UDP mapping, ping socket) for @k
+ * @ctx: protocol context
+ * @k: its key
+ * @open_socket: makes its host socket, or returns a negative errno
+ *
+ * The one place datagram flows are admitted: found, or made, evicting the
+ * flow idle the longest when they hold half the table.
+ *
+ * Return: the flow, or NULL (@ctx->cnt says why).
+ */
+struct flow *dgram_mapping(struct gw_ctx *ctx, const struct flow_key *k,
+			   int (*open_socket)(void))
 {
-	struct flow_key k = { .proto = IPPROTO_UDP, .guest_port = port };
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct flow_table *t = ctx->flows;
-	struct flow *fl;
+	struct flow *fl = flow_lookup(t, k);
 
-	inany_from_v4(&k.guest, addr);
-	fl = flow_lookup(t, &k);
 	if (fl)
 		return fl;
-	if (t->nudp >= t->max / 2 || !t->nfree)
+	if (t->ndgram >= t->max / 2 || !t->nfree)
 		udp_evict_oldest(ctx);
-	fl = flow_insert(t, &k);
+	fl = flow_insert(t, k);
 	if (!fl)
 		return NULL;
-	t->nudp++;
+	t->ndgram++;
 	fl->state = FLOW_ESTABLISHED;
-	fl->sock = hostsock_udp_open();
+	fl->sock = open_socket();
 	ev.data.u64 = EPOLL_FLOW_BASE + flow_index(t, fl);
 	if (fl->sock < 0 || epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, fl->sock, &ev)) {
 		udp_close(ctx, fl);
 		return NULL;
 	}
 	return fl;
+}
+
+/* Marks traffic on a datagram flow: its idle timer starts over. */
+void dgram_used(struct gw_ctx *ctx, struct flow *fl)
+{
+	fl->last_used = ctx->now;
+	if (!fl->timer_at)
+		fl->timer_at = udp_expiry(ctx);
 }
 
 /**
@@ -130,6 +147,7 @@ enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 	struct iovec iov[FRAME_MAX_SEGS];
 	struct sockaddr_in sa;
 	struct msghdr mh = { .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = iov };
+	struct flow_key k = { .proto = IPPROTO_UDP };
 	struct udphdr *uh;
 	struct flow *fl;
 	uint32_t ulen;
@@ -157,16 +175,16 @@ enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 	}
 	if (ret)
 		return drop(ctx, DROP_UDP_NO_SERVICE);
-	fl = udp_mapping(ctx, ip->saddr, uh->source);
+	k.guest_port = uh->source;
+	inany_from_v4(&k.guest, ip->saddr);
+	fl = dgram_mapping(ctx, &k, hostsock_udp_open);
 	if (!fl)
 		return drop(ctx, DROP_UDP_NO_SOCKET);
 	memcpy(ctx->guest_mac, ((struct ethhdr *)f->seg[0].data)->h_source, ETH_ALEN);
 	mh.msg_iovlen = frame_iov(f, off + sizeof(*uh), ulen - sizeof(*uh), iov);
 	if (sendmsg(fl->sock, &mh, MSG_DONTWAIT) < 0)
 		return drop(ctx, DROP_UDP_SEND);
-	fl->last_used = ctx->now;
-	if (!fl->timer_at)
-		fl->timer_at = udp_expiry(ctx);
+	dgram_used(ctx, fl);
 	return VERDICT_DONE;
 }
 
@@ -224,8 +242,13 @@ static void udp_relay_error(struct gw_ctx *ctx, struct flow *fl, const struct so
 			ee->ee_code == ICMP_FRAG_NEEDED ? ee->ee_info : 0, &ip, &uh);
 }
 
-/* Reads the socket's error queue: ICMP errors for datagrams it sent. */
-static void udp_read_errors(struct gw_ctx *ctx, struct flow *fl)
+/**
+ * dgram_errors() - read a datagram flow's error queue (IP_RECVERR)
+ * @ctx: protocol context; each datagram's payload lands at ctx->scratch + 8
+ * @fl: the flow
+ * @relay: called for each ICMP error with its destination and payload length
+ */
+void dgram_errors(struct gw_ctx *ctx, struct flow *fl, dgram_relay_fn relay)
 {
 	for (int i = 0; i < RX_BUDGET; i++) {
 		char cbuf[CMSG_SPACE(sizeof(struct sock_extended_err) +
@@ -245,7 +268,7 @@ static void udp_read_errors(struct gw_ctx *ctx, struct flow *fl)
 
 			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_RECVERR &&
 			    ee->ee_origin == SO_EE_ORIGIN_ICMP)
-				udp_relay_error(ctx, fl, &to, ee, (uint32_t)n);
+				relay(ctx, fl, &to, ee, (uint32_t)n);
 		}
 	}
 }
@@ -259,7 +282,7 @@ static void udp_read_errors(struct gw_ctx *ctx, struct flow *fl)
 void udp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 {
 	if (events & EPOLLERR)
-		udp_read_errors(ctx, fl);
+		dgram_errors(ctx, fl, udp_relay_error);
 	for (int i = 0; (events & EPOLLIN) && i < RX_BUDGET; i++) {
 		struct sockaddr_in sa;
 		ssize_t n = recvfrom(fl->sock, ctx->scratch + sizeof(struct udphdr),
@@ -273,6 +296,6 @@ void udp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 		hostaddr_source(ctx->gw, &sa, &src, &sport);
 		udp_send(ctx, src, sport, inany_v4(&fl->key.guest), fl->key.guest_port,
 			 (uint32_t)n);
-		fl->last_used = ctx->now;
+		dgram_used(ctx, fl);
 	}
 }

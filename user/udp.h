@@ -15,5 +15,15 @@ void udp_send(struct gw_ctx *ctx, uint32_t src, uint16_t sport, uint32_t dst,
 void udp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events);
 void udp_timer(struct gw_ctx *ctx, struct flow *fl);
 void udp_close(struct gw_ctx *ctx, struct flow *fl);
+struct flow *dgram_mapping(struct gw_ctx *ctx, const struct flow_key *k,
+			   int (*open_socket)(void));
+void dgram_used(struct gw_ctx *ctx, struct flow *fl);
+
+struct sock_extended_err;
+struct sockaddr_in;
+typedef void (*dgram_relay_fn)(struct gw_ctx *ctx, struct flow *fl,
+			       const struct sockaddr_in *to,
+			       const struct sock_extended_err *ee, uint32_t payload_len);
+void dgram_errors(struct gw_ctx *ctx, struct flow *fl, dgram_relay_fn relay);
 
 #endif

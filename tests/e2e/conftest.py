@@ -201,12 +201,16 @@ class Topology:
         sh("ip", "-n", self.remote, "addr", "add", REMOTE + "/24", "dev", b)
         sh("ip", "-n", self.host, "link", "set", a, "up")
         sh("ip", "-n", self.remote, "link", "set", b, "up")
+        # ping sockets for root, in the host namespace only (per-netns sysctl)
+        sh("ip", "netns", "exec", self.host, "sysctl", "-qw",
+           "net.ipv4.ping_group_range=0 2147483647")
         self.servers = []
 
-    def server(self, where, addr, port):
-        """tcp_peer.py serve in namespace @where; returns once it listens."""
-        p = subprocess.Popen(["ip", "netns", "exec", where, "/usr/bin/python3", PEER,
-                              "serve", addr, str(port)], stdout=subprocess.PIPE, text=True)
+    def server(self, where, addr, port, peer=None, mode="serve"):
+        """A server (tcp_peer.py serve, or @peer @mode) in namespace @where;
+        returns once it says it is ready."""
+        p = subprocess.Popen(["ip", "netns", "exec", where, "/usr/bin/python3", peer or PEER,
+                              mode, addr, str(port)], stdout=subprocess.PIPE, text=True)
         self.servers.append(p)
         assert p.stdout.readline().strip() == "ready"
         return p
@@ -214,9 +218,9 @@ class Topology:
     def guest_run(self, *cmd, timeout=300):
         return in_netns(self.guest, *cmd, timeout=timeout)
 
-    def peer(self, *args, timeout=300):
-        """tcp_peer.py in the guest."""
-        return self.guest_run("/usr/bin/python3", PEER, *[str(a) for a in args],
+    def peer(self, *args, timeout=300, peer=None):
+        """tcp_peer.py (or @peer) in the guest."""
+        return self.guest_run("/usr/bin/python3", peer or PEER, *[str(a) for a in args],
                               timeout=timeout)
 
     def close(self):

@@ -82,3 +82,8 @@ int hostsock_udp_open(void)
 {
 	return -EACCES;
 }
+
+int hostsock_ping_open(void)
+{
+	return -EACCES;
+}

@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: MIT
+"""UDP, ping to other hosts, the DNS forwarder and DHCP.  Same isolated
+host/guest/remote namespaces as the TCP tests; every resolver is the test's
+own, on loopback."""
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import REMOTE, in_netns, sh, unique, wait_until
+
+UDP_PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "udp_peer.py")
+
+
+def start(xdpslirp, topo, *args):
+    return xdpslirp("--netns", f"/run/netns/{topo.guest}", *args, netns=topo.host)
+
+
+def udp_server(topo, where, port, mode="echo"):
+    ns, addr = (topo.host, "127.0.0.1") if where == "loopback" else (topo.remote, REMOTE)
+    return topo.server(ns, addr, port, peer=UDP_PEER, mode=mode)
+
+
+def guest_udp(topo, *args, timeout=300):
+    return topo.peer(*args, peer=UDP_PEER, timeout=timeout)
+
+
+@pytest.mark.parametrize("mtu", ["1500", "65520"])
+@pytest.mark.parametrize("where", ["loopback", "remote"])
+def test_10000_datagrams_echoed(xdpslirp, topo, where, mtu):
+    """Random sizes up to 65,507 bytes: at MTU 1500 both directions are
+    fragmented (the guest's reassembled by the engine, ours by the guest)."""
+    udp_server(topo, where, 6001)
+    x = start(xdpslirp, topo, "--mtu", mtu)
+    dst = "10.0.2.2" if where == "loopback" else REMOTE
+    r = guest_udp(topo, "flood", dst, 6001, 10000, 65507, int(mtu))
+    assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr + x.stderr()
+    assert x.stop() == 0
+    x.assert_frames_accounted()
+
+
+def test_one_port_three_peers(xdpslirp, topo):
+    udp_server(topo, "loopback", 6002)
+    udp_server(topo, "remote", 6003)
+    udp_server(topo, "remote", 6004)
+    x = start(xdpslirp, topo)
+    targets = ["10.0.2.2:6002", f"{REMOTE}:6003", f"{REMOTE}:6004"]
+    r = guest_udp(topo, "peers", *targets)
+    assert r.returncode == 0, r.stderr
+    # each reply comes from the peer it was sent to: payload == source
+    for line in r.stdout.splitlines():
+        sent, source = line.split()
+        assert sent == source, r.stdout
+    assert len(r.stdout.splitlines()) == 3
+    assert x.stop() == 0
+
+
+def test_connected_socket_sees_refused(xdpslirp, topo):
+    x = start(xdpslirp, topo)
+    r = guest_udp(topo, "refused", REMOTE, 6999)
+    assert r.stdout.strip() == "ConnectionRefusedError", r.stdout + r.stderr
+    r = guest_udp(topo, "refused", "10.0.2.2", 6999)
+    assert r.stdout.strip() == "ConnectionRefusedError", r.stdout + r.stderr
+    assert x.stop() == 0
+
+
+def test_mapping_expires(xdpslirp, topo):
+    udp_server(topo, "loopback", 6005)
+    x = start(xdpslirp, topo, "--udp-timeout", "1")
+    r = guest_udp(topo, "flood", "10.0.2.2", 6005, 3, 100, 1)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert x.snapshot()["flows"] == 1
+    x.wait_flows(0, timeout=10)
+    assert x.stop() == 0
+
+
+def test_ping_remote_and_unreachable(xdpslirp, topo):
+    x = start(xdpslirp, topo)
+    r = topo.guest_run("ping", "-c", "3", "-i", "0.2", "-W", "2", REMOTE)
+    assert r.returncode == 0 and "3 received" in r.stdout, r.stdout + r.stderr + x.stderr()
+    # no route to 203.0.113.1 in the test's host namespace
+    r = topo.guest_run("ping", "-c", "1", "-W", "2", "203.0.113.1")
+    assert r.returncode != 0 and "Unreachable" in r.stdout, r.stdout + r.stderr
+    assert x.stop() == 0
+
+
+@pytest.fixture
+def guest_resolv(topo):
+    """/etc/netns/GUEST/resolv.conf: ip netns exec binds it over the
+    guest's /etc/resolv.conf, pointing the guest at the DNS address."""
+    d = f"/etc/netns/{topo.guest}"
+    os.makedirs(d)
+    with open(f"{d}/resolv.conf", "w") as f:
+        f.write("nameserver 10.0.2.3\noptions timeout:2 attempts:1\n")
+    yield
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.mark.parametrize("proto", ["udp", "tcp"])
+def test_dns_forwarded_to_own_resolver(xdpslirp, topo, proto, guest_resolv):
+    udp_server(topo, "loopback", 5354, mode="dns")
+    x = start(xdpslirp, topo, "--dns-upstream", "127.0.0.1:5354")
+    r = guest_udp(topo, "query", "10.0.2.3", 53, "xdpslirp.test", proto)
+    assert r.stdout.startswith("rcode 0 id 4242 ip 192.0.2.13"), r.stdout + r.stderr
+    if proto == "udp":
+        r = topo.guest_run("getent", "hosts", "abc.test")
+        assert r.stdout.split()[0] == "192.0.2.8", r.stdout + r.stderr
+    assert x.stop() == 0
+
+
+def test_dns_upstream_down_is_servfail_fast(xdpslirp, topo):
+    x = start(xdpslirp, topo, "--dns-upstream", "127.0.0.1:5355")    # nobody there
+    r = guest_udp(topo, "query", "10.0.2.3", 53, "down.test", "udp")
+    m = re.match(r"rcode 2 id 4242 ip - ms (\d+)", r.stdout)
+    assert m and int(m.group(1)) < 500, r.stdout + r.stderr
+    assert x.stop() == 0
+
+
+def test_disable_dns(xdpslirp, topo):
+    udp_server(topo, "loopback", 5356, mode="dns")
+    x = start(xdpslirp, topo, "--dns-upstream", "127.0.0.1:5356", "--disable-dns")
+    r = guest_udp(topo, "query", "10.0.2.3", 53, "off.test", "udp")
+    assert r.returncode != 0 and "timed out" in r.stderr, r.stdout + r.stderr
+    assert x.snapshot()["drops"].get("udp_no_service", 0) >= 1
+    assert x.stop() == 0
+
+
+DHCP_SCRIPT = """#!/bin/sh
+# udhcpc calls this: apply what the server said, and keep a copy for the test
+[ "$1" = bound ] || exit 0
+echo "ip=$ip subnet=$subnet router=$router dns=$dns mtu=$mtu" > "$(dirname "$0")/lease"
+ip addr add "$ip/$mask" dev "$interface"
+ip link set "$interface" mtu "$mtu"
+ip route add default via "$router"
+"""
+
+
+def test_dhcp_configures_a_bare_guest(xdpslirp, veth, tmp_path):
+    host, guest, ns = veth(mtu=9000)
+    sh("ip", "-n", ns, "addr", "flush", "dev", guest)    # nothing configured
+    script = tmp_path / "script"
+    script.write_text(DHCP_SCRIPT)
+    script.chmod(0o755)
+    x = xdpslirp("--ifname", host, "--dns-upstream", "127.0.0.1:5357")
+    r = in_netns(ns, "busybox", "udhcpc", "-i", guest, "-n", "-q", "-f", "-t", "3",
+                 "-T", "1", "-s", str(script))
+    assert r.returncode == 0, r.stdout + r.stderr + x.stderr()
+    lease = (tmp_path / "lease").read_text().split()
+    assert lease == ["ip=10.0.2.100", "subnet=255.255.255.0", "router=10.0.2.2",
+                     "dns=10.0.2.3", "mtu=9000"], lease
+    r = in_netns(ns, "ping", "-c", "1", "-W", "2", "10.0.2.2")
+    assert r.returncode == 0, r.stdout
+    assert x.stop() == 0
+
+
+def test_no_dhcp(xdpslirp, veth, tmp_path):
+    host, guest, ns = veth()
+    sh("ip", "-n", ns, "addr", "flush", "dev", guest)
+    x = xdpslirp("--ifname", host, "--no-dhcp")
+    r = in_netns(ns, "busybox", "udhcpc", "-i", guest, "-n", "-q", "-f", "-t", "2",
+                 "-T", "1", "-s", "/bin/true")
+    assert r.returncode != 0
+    assert x.snapshot()["drops"].get("dhcp_off", 0) >= 1
+    assert x.stop() == 0

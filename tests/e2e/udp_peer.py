@@ -1,0 +1,146 @@
+# SPDX-License-Identifier: MIT
+"""UDP and DNS helpers for the tests, run in the namespaces the tests made.
+
+  udp_peer.py echo ADDR PORT            echo server; prints "ready"
+  udp_peer.py dns ADDR PORT             a tiny resolver (UDP and TCP): every
+                                        A question for NAME gets 192.0.2.NN,
+                                        NN = len(NAME); prints "ready"
+  udp_peer.py flood ADDR PORT COUNT MAX SEED
+                                        COUNT datagrams of random sizes up to
+                                        MAX bytes, each echoed and compared
+  udp_peer.py peers ADDR:PORT...        one socket, a datagram to each peer;
+                                        prints the source of each reply
+  udp_peer.py refused ADDR PORT         connected socket: prints the error
+  udp_peer.py query ADDR PORT NAME udp|tcp  prints "rcode N ip A.B.C.D ms T"
+"""
+import random
+import socket
+import struct
+import sys
+import threading
+import time
+
+
+def echo(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.bind((addr, port))
+    print("ready", flush=True)
+    while True:
+        data, peer = s.recvfrom(70000)
+        s.sendto(data, peer)
+
+
+def answer(query):
+    """The answer to a DNS query: 192.0.2.<len(name)> for A questions."""
+    qid, flags, qd = struct.unpack("!HHH", query[:6])
+    i, labels = 12, []
+    while query[i]:
+        labels.append(query[i + 1:i + 1 + query[i]].decode())
+        i += query[i] + 1
+    question = query[12:i + 5]
+    name = ".".join(labels)
+    rr = (b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) +
+          bytes([192, 0, 2, len(name) % 256]))
+    return struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + question + rr
+
+
+def dns(addr, port):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind((addr, port))
+    t = socket.socket()
+    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    t.bind((addr, port))
+    t.listen(16)
+
+    def tcp():
+        while True:
+            c, _ = t.accept()
+            n = struct.unpack("!H", c.recv(2))[0]
+            q = b""
+            while len(q) < n:
+                q += c.recv(n - len(q))
+            a = answer(q)
+            c.sendall(struct.pack("!H", len(a)) + a)
+            c.close()
+
+    threading.Thread(target=tcp, daemon=True).start()
+    print("ready", flush=True)
+    while True:
+        q, peer = u.recvfrom(4096)
+        u.sendto(answer(q), peer)
+
+
+def flood(addr, port, count, maxlen, seed):
+    rnd = random.Random(seed)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.settimeout(5)
+    bad = 0
+    for i in range(count):
+        data = rnd.randbytes(rnd.randint(1, maxlen))
+        s.sendto(data, (addr, port))
+        got, _ = s.recvfrom(70000)
+        bad += got != data
+    print("ok" if not bad else f"MISMATCH {bad}", "flood", count, flush=True)
+    return not bad
+
+
+def peers(targets):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    for t in targets:
+        a, p = t.rsplit(":", 1)
+        s.sendto(t.encode(), (a, int(p)))
+        data, src = s.recvfrom(100)
+        print(data.decode(), f"{src[0]}:{src[1]}", flush=True)
+    return True
+
+
+def refused(addr, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    s.connect((addr, port))
+    s.send(b"anyone?")
+    try:
+        s.recv(10)
+        print("answered")
+    except OSError as e:
+        print(type(e).__name__, flush=True)
+    return True
+
+
+def query(addr, port, name, proto):
+    q = struct.pack("!HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0) + b"".join(
+        bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0" + struct.pack("!HH", 1, 1)
+    t = time.monotonic()
+    if proto == "udp":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(5)
+        s.sendto(q, (addr, port))
+        a = s.recv(4096)
+    else:
+        s = socket.create_connection((addr, port), timeout=5)
+        s.sendall(struct.pack("!H", len(q)) + q)
+        n = struct.unpack("!H", s.recv(2))[0]
+        a = b""
+        while len(a) < n:
+            a += s.recv(n - len(a))
+    ms = (time.monotonic() - t) * 1000
+    ip = ".".join(map(str, a[-4:])) if struct.unpack("!H", a[6:8])[0] else "-"
+    print(f"rcode {a[3] & 15} id {struct.unpack('!H', a[:2])[0]:x} ip {ip} ms {ms:.0f}", flush=True)
+    return True
+
+
+def main():
+    cmd, a = sys.argv[1], sys.argv[2:]
+    ok = {"echo": lambda: echo(a[0], int(a[1])),
+          "dns": lambda: dns(a[0], int(a[1])),
+          "flood": lambda: flood(a[0], int(a[1]), int(a[2]), int(a[3]), int(a[4])),
+          "peers": lambda: peers(a),
+          "refused": lambda: refused(a[0], int(a[1])),
+          "query": lambda: query(a[0], int(a[1]), a[2], a[3])}[cmd]()
+    sys.exit(0 if ok else 1)
+
+
+main()
