@@ -17,7 +17,6 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_FRAG_OVERSIZE]	= "frag_oversize",
 	[DROP_FRAG_TIMEOUT]	= "frag_timeout",
 	[DROP_FRAG_EVICTED]	= "frag_evicted",
-	[DROP_IPV4_NOT_LOCAL]	= "ipv4_not_local",
 	[DROP_IPV4_PROTO]	= "ipv4_proto",
 	[DROP_ICMP_MALFORMED]	= "icmp_malformed",
 	[DROP_ICMP_CSUM]	= "icmp_csum",

@@ -19,7 +19,6 @@ enum drop_reason {
 	DROP_FRAG_OVERSIZE,	/* datagram given up: past 65,535 bytes */
 	DROP_FRAG_TIMEOUT,	/* datagram given up: not complete in time */
 	DROP_FRAG_EVICTED,	/* datagram given up: slots all busy */
-	DROP_IPV4_NOT_LOCAL,	/* destination is not a gateway address */
 	DROP_IPV4_PROTO,	/* transport we do not serve (yet) */
 	DROP_ICMP_MALFORMED,
 	DROP_ICMP_CSUM,
