@@ -173,7 +173,7 @@ enum verdict dhcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip,
 	      htonl(INADDR_BROADCAST) : out->yiaddr;
 	if (req.type == DHCPINFORM && b->ciaddr)
 		dst = b->ciaddr;
-	udp_send(ctx, ctx->gw->gw_addr, htons(DHCP_SERVER_PORT), dst, htons(DHCP_CLIENT_PORT),
-		 len < DHCP_REPLY_MIN ? DHCP_REPLY_MIN : len);
+	udp_send(ctx, ctx->scratch, ctx->gw->gw_addr, htons(DHCP_SERVER_PORT), dst,
+		 htons(DHCP_CLIENT_PORT), len < DHCP_REPLY_MIN ? DHCP_REPLY_MIN : len);
 	return VERDICT_DONE;
 }

@@ -63,7 +63,7 @@ void dns_servfail(struct gw_ctx *ctx, const struct flow *fl, uint32_t len)
 	m[4] = 0;
 	m[5] = q ? 1 : 0;
 	memset(m + 6, 0, 6);	/* no answers, authority or additional records */
-	udp_send(ctx, ctx->gw->dns_addr, htons(53), inany_v4(&fl->key.guest),
+	udp_send(ctx, ctx->scratch, ctx->gw->dns_addr, htons(53), inany_v4(&fl->key.guest),
 		 fl->key.guest_port, DNS_HDR_LEN + q);
 }
 

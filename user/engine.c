@@ -3,8 +3,9 @@
  * engine.c - workers: one thread per queue, each with its own AF_XDP port.
  *
  * Theory of operation: a worker takes a burst of frames from its port, runs
- * each through eth_input() and either transmits the reply built in place or
- * releases the frame.  Host sockets of its flows (tcp.c) wake it through
+ * each through eth_input() and either transmits the reply built in place,
+ * releases the frame, or holds it until the burst's UDP datagrams have gone
+ * out with sendmmsg() (udp_flush()).  Host sockets of its flows (tcp.c) wake it through
  * epoll, as do its AF_XDP socket and the engine's stop eventfd; between
  * bursts it runs due TCP timers, kicks transmission and refills the fill
  * ring.  Each worker has its own flow table.  Workers share only read-only data (struct
@@ -46,6 +47,7 @@ struct worker {
 	bool running;
 	int stop_fd;
 	struct frame burst[RX_BURST];
+	struct frame *held[RX_BURST];	/* frames udp_flush() still reads */
 	struct epoll_event events[EPOLL_BATCH];
 };
 
@@ -60,16 +62,26 @@ static uint64_t now_ns(void)
 /* Handles one burst; returns the number of frames received. */
 static unsigned worker_poll_once(struct worker *w)
 {
-	unsigned n = xsk_port_receive(&w->port, w->burst, RX_BURST);
+	unsigned n = xsk_port_receive(&w->port, w->burst, RX_BURST), nheld = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct frame *f = &w->burst[i];
 
-		if (eth_input(&w->ctx, f) == VERDICT_REPLY)
+		switch (eth_input(&w->ctx, f)) {
+		case VERDICT_REPLY:
 			xsk_port_transmit(&w->port, f);
-		else
+			break;
+		case VERDICT_HELD:
+			w->held[nheld++] = f;
+			break;
+		case VERDICT_DONE:
 			xsk_port_release(&w->port, f);
+			break;
+		}
 	}
+	udp_flush(&w->ctx);
+	for (unsigned i = 0; i < nheld; i++)
+		xsk_port_release(&w->port, w->held[i]);
 	return n;
 }
 

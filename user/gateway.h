@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <linux/if_ether.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "counters.h"
 #include "flow.h"
@@ -38,6 +40,21 @@ struct frag_table;
 #define EPOLL_FLOW_BASE 16
 
 /*
+ * struct udp_batch - datagrams from one burst of guest frames, sent with
+ * one sendmmsg() per host socket at the burst's end.  They point into the
+ * guest's frames, which stay held (VERDICT_HELD) until then.
+ */
+#define UDP_TX_BATCH 64
+
+struct udp_batch {
+	unsigned n;
+	struct flow *flow[UDP_TX_BATCH];
+	struct mmsghdr msg[UDP_TX_BATCH];
+	struct sockaddr_in to[UDP_TX_BATCH];
+	struct iovec iov[UDP_TX_BATCH][FRAME_MAX_SEGS];
+};
+
+/*
  * struct gw_ctx - what protocol input functions work with: the shared
  * identity and the calling worker's own state.
  */
@@ -51,6 +68,7 @@ struct gw_ctx {
 	uint16_t ip_id;			/* next IPv4 identification */
 	uint8_t *scratch;		/* UDP_SCRATCH bytes for datagrams from the host */
 	struct frag_table *frags;	/* reassembly of the guest's fragments */
+	struct udp_batch udp_out;	/* datagrams waiting for udp_flush() */
 	uint8_t guest_mac[ETH_ALEN];	/* learnt from the guest's frames */
 };
 

@@ -60,10 +60,18 @@ static enum verdict ipv4_fragment(struct gw_ctx *ctx, struct frame *f, struct ip
 	if (!frag_input(ctx, f, ip, &whole))
 		return VERDICT_DONE;
 	wip = (struct iphdr *)(whole.seg[0].data + ETH_HLEN);
-	if (ipv4_dispatch(ctx, &whole, wip) == VERDICT_REPLY)
+	switch (ipv4_dispatch(ctx, &whole, wip)) {
+	case VERDICT_REPLY:
 		ipv4_send(ctx, wip->saddr, wip->daddr, wip->protocol,
 			  whole.seg[0].data + ETH_HLEN + wip->ihl * 4u,
 			  ntohs(wip->tot_len) - wip->ihl * 4u);
+		break;
+	case VERDICT_HELD:
+		udp_flush(ctx);		/* the reassembly slot is reused next */
+		break;
+	case VERDICT_DONE:
+		break;
+	}
 	return VERDICT_DONE;
 }
 

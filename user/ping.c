@@ -120,7 +120,7 @@ void ping_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 		dgram_errors(ctx, fl, ping_relay_error);
 	for (int i = 0; (events & EPOLLIN) && i < RX_BUDGET; i++) {
 		struct icmphdr *icmp = (struct icmphdr *)ctx->scratch;
-		ssize_t n = recv(fl->sock, icmp, UDP_SCRATCH, MSG_DONTWAIT);
+		ssize_t n = recv(fl->sock, icmp, UDP_SLOT, MSG_DONTWAIT);
 
 		if (n < (ssize_t)sizeof(*icmp))
 			break;

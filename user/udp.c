@@ -16,6 +16,9 @@
  * the guest sees ECONNREFUSED; a DNS query whose upstream is unreachable is
  * answered with SERVFAIL at once.
  *
+ * Datagrams from one burst of guest frames leave with one sendmmsg() per
+ * socket (udp_flush()); those from the host arrive with recvmmsg().
+ *
  * A mapping expires after --udp-timeout seconds without traffic either way.
  * Mappings may take at most half of the flow table; beyond that the one idle
  * the longest is evicted.
@@ -52,6 +55,8 @@ static uint64_t udp_expiry(const struct gw_ctx *ctx)
 /* Closes a datagram flow (UDP mapping or ping socket) and its socket. */
 void udp_close(struct gw_ctx *ctx, struct flow *fl)
 {
+	if (ctx->udp_out.n)
+		udp_flush(ctx);		/* queued datagrams may be for this socket */
 	if (fl->sock >= 0) {
 		epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, fl->sock, NULL);
 		close(fl->sock);
@@ -134,20 +139,66 @@ void dgram_used(struct gw_ctx *ctx, struct flow *fl)
 }
 
 /**
+ * udp_flush() - send the datagrams queued by udp_input()
+ * @ctx: protocol context
+ *
+ * One sendmmsg() for each run of datagrams to the same host socket.  After
+ * this, the frames they came in may be released.
+ */
+void udp_flush(struct gw_ctx *ctx)
+{
+	struct udp_batch *b = &ctx->udp_out;
+
+	for (unsigned i = 0, run; i < b->n; i += run) {
+		int sent;
+
+		for (run = 1; i + run < b->n && b->flow[i + run] == b->flow[i]; run++)
+			;
+		sent = sendmmsg(b->flow[i]->sock, &b->msg[i], run, MSG_DONTWAIT);
+		if (sent < 0)
+			sent = 0;
+		if ((unsigned)sent < run)
+			counter_add(&ctx->cnt->drop[DROP_UDP_SEND], run - (unsigned)sent);
+		if (sent)
+			dgram_used(ctx, b->flow[i]);
+	}
+	b->n = 0;
+}
+
+/* Queues @len payload bytes at @off of @f for @fl's socket, toward @to. */
+static enum verdict udp_queue(struct gw_ctx *ctx, struct flow *fl,
+			      const struct sockaddr_in *to, const struct frame *f,
+			      uint32_t off, uint32_t len)
+{
+	struct udp_batch *b = &ctx->udp_out;
+	unsigned i;
+
+	if (b->n == UDP_TX_BATCH)
+		udp_flush(ctx);
+	i = b->n++;
+	b->flow[i] = fl;
+	b->to[i] = *to;
+	b->msg[i].msg_hdr = (struct msghdr){
+		.msg_name = &b->to[i], .msg_namelen = sizeof(b->to[i]),
+		.msg_iov = b->iov[i], .msg_iovlen = frame_iov(f, off, len, b->iov[i]),
+	};
+	return VERDICT_HELD;
+}
+
+/**
  * udp_input() - a UDP datagram from the guest
  * @ctx: protocol context
  * @f: the frame (or a reassembled datagram)
  * @ip: its validated IPv4 header
  *
- * Return: VERDICT_DONE (answers, if any, are new frames).
+ * Return: VERDICT_HELD when the datagram is queued for udp_flush(), else
+ * VERDICT_DONE (answers, if any, are new frames).
  */
 enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 {
 	uint32_t off = ETH_HLEN + ip->ihl * 4u, l4len = ntohs(ip->tot_len) - ip->ihl * 4u;
-	struct iovec iov[FRAME_MAX_SEGS];
-	struct sockaddr_in sa;
-	struct msghdr mh = { .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = iov };
 	struct flow_key k = { .proto = IPPROTO_UDP };
+	struct sockaddr_in sa;
 	struct udphdr *uh;
 	struct flow *fl;
 	uint32_t ulen;
@@ -181,26 +232,23 @@ enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 	if (!fl)
 		return drop(ctx, DROP_UDP_NO_SOCKET);
 	memcpy(ctx->guest_mac, ((struct ethhdr *)f->seg[0].data)->h_source, ETH_ALEN);
-	mh.msg_iovlen = frame_iov(f, off + sizeof(*uh), ulen - sizeof(*uh), iov);
-	if (sendmsg(fl->sock, &mh, MSG_DONTWAIT) < 0)
-		return drop(ctx, DROP_UDP_SEND);
-	dgram_used(ctx, fl);
-	return VERDICT_DONE;
+	return udp_queue(ctx, fl, &sa, f, off + sizeof(*uh), ulen - sizeof(*uh));
 }
 
 /**
  * udp_send() - send a datagram to the guest, with a complete UDP checksum
- * @ctx: protocol context; the payload is at ctx->scratch + 8
+ * @ctx: protocol context
+ * @dgram: 8 bytes of room for the UDP header, then the payload
  * @src: source address, network order
  * @sport: source port, network order
  * @dst: destination address (the guest's, or broadcast), network order
  * @dport: destination port, network order
  * @len: payload length
  */
-void udp_send(struct gw_ctx *ctx, uint32_t src, uint16_t sport, uint32_t dst,
-	      uint16_t dport, uint32_t len)
+void udp_send(struct gw_ctx *ctx, uint8_t *dgram, uint32_t src, uint16_t sport,
+	      uint32_t dst, uint16_t dport, uint32_t len)
 {
-	struct udphdr *uh = (struct udphdr *)ctx->scratch;
+	struct udphdr *uh = (struct udphdr *)dgram;
 	uint32_t ulen = len + sizeof(*uh);
 	uint16_t check;
 
@@ -211,7 +259,7 @@ void udp_send(struct gw_ctx *ctx, uint32_t src, uint16_t sport, uint32_t dst,
 	check = csum_fold(csum_partial(uh, ulen, csum_pseudo_ipv4(src, dst, IPPROTO_UDP,
 								    (uint16_t)ulen)));
 	uh->check = check ? check : 0xffff;	/* 0 means "none" in UDP */
-	ipv4_send(ctx, src, dst, IPPROTO_UDP, ctx->scratch, ulen);
+	ipv4_send(ctx, src, dst, IPPROTO_UDP, dgram, ulen);
 }
 
 /*
@@ -254,7 +302,8 @@ void dgram_errors(struct gw_ctx *ctx, struct flow *fl, dgram_relay_fn relay)
 		char cbuf[CMSG_SPACE(sizeof(struct sock_extended_err) +
 				     sizeof(struct sockaddr_in))];
 		struct sockaddr_in to;
-		struct iovec iov = { ctx->scratch + sizeof(struct udphdr), UDP_SCRATCH - 8 };
+		struct iovec iov = { ctx->scratch + sizeof(struct udphdr),
+				     UDP_SLOT - sizeof(struct udphdr) };
 		struct msghdr mh = { .msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov,
 				     .msg_iovlen = 1, .msg_control = cbuf,
 				     .msg_controllen = sizeof(cbuf) };
@@ -283,19 +332,31 @@ void udp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 {
 	if (events & EPOLLERR)
 		dgram_errors(ctx, fl, udp_relay_error);
-	for (int i = 0; (events & EPOLLIN) && i < RX_BUDGET; i++) {
-		struct sockaddr_in sa;
-		ssize_t n = recvfrom(fl->sock, ctx->scratch + sizeof(struct udphdr),
-				     UDP_SCRATCH - sizeof(struct udphdr), MSG_DONTWAIT,
-				     (struct sockaddr *)&sa, &(socklen_t){ sizeof(sa) });
-		uint32_t src;
-		uint16_t sport;
+	for (int round = 0; (events & EPOLLIN) && round < RX_BUDGET / UDP_RX_BATCH; round++) {
+		struct mmsghdr msgs[UDP_RX_BATCH];
+		struct sockaddr_in sa[UDP_RX_BATCH];
+		struct iovec iov[UDP_RX_BATCH];
+		int n;
 
-		if (n < 0)
+		for (int i = 0; i < UDP_RX_BATCH; i++) {
+			iov[i].iov_base = ctx->scratch + i * UDP_SLOT + sizeof(struct udphdr);
+			iov[i].iov_len = UDP_SLOT - sizeof(struct udphdr);
+			msgs[i].msg_hdr = (struct msghdr){ .msg_name = &sa[i],
+							   .msg_namelen = sizeof(sa[i]),
+							   .msg_iov = &iov[i], .msg_iovlen = 1 };
+		}
+		n = recvmmsg(fl->sock, msgs, UDP_RX_BATCH, MSG_DONTWAIT, NULL);
+		for (int i = 0; i < n; i++) {
+			uint32_t src;
+			uint16_t sport;
+
+			hostaddr_source(ctx->gw, &sa[i], &src, &sport);
+			udp_send(ctx, ctx->scratch + i * UDP_SLOT, src, sport,
+				 inany_v4(&fl->key.guest), fl->key.guest_port, msgs[i].msg_len);
+		}
+		if (n > 0)
+			dgram_used(ctx, fl);
+		if (n < UDP_RX_BATCH)
 			break;
-		hostaddr_source(ctx->gw, &sa, &src, &sport);
-		udp_send(ctx, src, sport, inany_v4(&fl->key.guest), fl->key.guest_port,
-			 (uint32_t)n);
-		dgram_used(ctx, fl);
 	}
 }

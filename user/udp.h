@@ -6,12 +6,18 @@
 
 #include "gateway.h"
 
-/* Bytes of gw_ctx.scratch: a UDP header and the largest IPv4 payload. */
-#define UDP_SCRATCH	(8 + 65535)
+/*
+ * gw_ctx.scratch holds UDP_RX_BATCH slots of UDP_SLOT bytes: a UDP header
+ * and the largest IPv4 payload each, so that one recvmmsg() fills them all.
+ */
+#define UDP_RX_BATCH	16
+#define UDP_SLOT	(8 + 65536)
+#define UDP_SCRATCH	(UDP_RX_BATCH * UDP_SLOT)
 
 enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip);
-void udp_send(struct gw_ctx *ctx, uint32_t src, uint16_t sport, uint32_t dst,
-	      uint16_t dport, uint32_t len);
+void udp_flush(struct gw_ctx *ctx);
+void udp_send(struct gw_ctx *ctx, uint8_t *dgram, uint32_t src, uint16_t sport,
+	      uint32_t dst, uint16_t dport, uint32_t len);
 void udp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events);
 void udp_timer(struct gw_ctx *ctx, struct flow *fl);
 void udp_close(struct gw_ctx *ctx, struct flow *fl);

@@ -7,9 +7,12 @@ import random
 import socket
 import sys
 
-from pkt import arp_request, echo_request
+from pkt import arp_request, echo_request, fragments, udp
 
-GUEST, GATEWAY = bytes([10, 0, 2, 100]), bytes([10, 0, 2, 2])
+GUEST, GATEWAY, DNS = bytes([10, 0, 2, 100]), bytes([10, 0, 2, 2]), bytes([10, 0, 2, 3])
+DHCP_DISCOVER = (bytes([1, 1, 6, 0]) + bytes(24) + bytes([2, 0, 0, 0, 0, 100]) + bytes(202) +
+                 bytes([0x63, 0x82, 0x53, 0x63, 53, 1, 1, 255]))
+DNS_QUERY = bytes.fromhex("424201000001000000000000") + b"\x07example\x04test\x00\x00\x01\x00\x01"
 
 
 def main():
@@ -19,7 +22,11 @@ def main():
     s.bind((ifname, 0))
     mac, bcast = s.getsockname()[4], b"\xff" * 6
     templates = [arp_request(mac, GUEST, GATEWAY)] + [
-        echo_request(mac, bcast, GUEST, GATEWAY, 1, 1, bytes(n)) for n in (56, 3000, 20000)]
+        echo_request(mac, bcast, GUEST, GATEWAY, 1, 1, bytes(n)) for n in (56, 3000, 20000)] + [
+        udp(mac, bcast, bytes(4), b"\xff" * 4, 68, 67, DHCP_DISCOVER),
+        udp(mac, bcast, GUEST, DNS, 5353, 53, DNS_QUERY),
+        udp(mac, bcast, GUEST, GATEWAY, 40000, 9, bytes(3000)),   # discard port
+    ] + fragments(echo_request(mac, bcast, GUEST, GATEWAY, 2, 2, bytes(4000)), 1480)
     sent = 0
     for i in range(count):
         kind = i % 3

@@ -86,9 +86,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data + 1, size - 1);
 	cut(&f, size - 1, 1 + (size_t)data[0] * 17);
 
-	if (eth_input(&ctx, &f) == VERDICT_REPLY) {
+	switch (eth_input(&ctx, &f)) {
+	case VERDICT_REPLY:
 		check_reply(&f, (uint32_t)size - 1);
 		return 0;
+	case VERDICT_HELD:
+		udp_flush(&ctx);
+		return 0;
+	case VERDICT_DONE:
+		break;
 	}
 	for (int i = 0; i < DROP_MAX; i++)
 		drops += cnt.drop[i];

@@ -13,6 +13,7 @@
 #include "frag.h"
 #include "frame.h"
 #include "gateway.h"
+#include "udp.h"
 
 static const uint8_t GW_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 static const uint8_t GUEST_MAC[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x64 };
@@ -43,7 +44,7 @@ static void no_send(void *port, const struct frame *f)
 	(void)f;
 }
 
-static uint8_t test_scratch[8 + 65535];
+static uint8_t test_scratch[UDP_SCRATCH];
 
 /* Protocol context over @gw, @cnt, @flows and @frags (all made by the
  * caller); frames the code would build itself cannot be allocated
