@@ -29,6 +29,7 @@
 #include "log.h"
 #include "frag.h"
 #include "l4.h"
+#include "ping.h"
 #include "udp.h"
 #include "xsk.h"
 
@@ -103,6 +104,8 @@ static bool worker_events(struct worker *w, int n)
 
 		if (id == EV_STOP)
 			return false;
+		if (id == EPOLL_ICMP_RAW)
+			ping_raw_event(&w->ctx);
 		if (id >= EPOLL_FLOW_BASE && id - EPOLL_FLOW_BASE < w->flows.max)
 			l4_sock_event(&w->ctx, &w->flows.flows[id - EPOLL_FLOW_BASE],
 				      w->events[i].events);
@@ -163,6 +166,7 @@ static int engine_open_ports(struct engine *e, const struct engine_params *p)
 		w->ctx.cnt = &w->cnt;
 		w->ctx.flows = &w->flows;
 		w->ctx.epfd = -1;
+		w->ctx.icmp_raw = -1;
 		w->stop_fd = e->stop_fd;
 		w->ctx.scratch = malloc(UDP_SCRATCH);
 		w->ctx.frags = frag_table_new();
@@ -285,6 +289,8 @@ int engine_stop(struct engine *e)
 		frag_table_free(e->workers[q].ctx.frags);
 		if (e->workers[q].ctx.epfd >= 0)
 			close(e->workers[q].ctx.epfd);
+		if (e->workers[q].ctx.icmp_raw >= 0)
+			close(e->workers[q].ctx.icmp_raw);
 	}
 	xdp_prog_close(&e->prog);
 	free(e->workers);

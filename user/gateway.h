@@ -36,8 +36,11 @@ struct gateway {
 
 struct frag_table;
 
-/* epoll data of a flow's host socket: its index, above the worker's own */
-#define EPOLL_FLOW_BASE 16
+/* epoll data: the worker's raw ICMP socket, and flows' host sockets (their
+ * index, above the worker's own descriptors)
+ */
+#define EPOLL_ICMP_RAW	2
+#define EPOLL_FLOW_BASE	16
 
 /*
  * struct udp_batch - datagrams from one burst of guest frames, sent with
@@ -69,6 +72,7 @@ struct gw_ctx {
 	uint8_t *scratch;		/* UDP_SCRATCH bytes for datagrams from the host */
 	struct frag_table *frags;	/* reassembly of the guest's fragments */
 	struct udp_batch udp_out;	/* datagrams waiting for udp_flush() */
+	int icmp_raw;			/* raw ICMP socket when ping sockets are denied */
 	uint8_t guest_mac[ETH_ALEN];	/* learnt from the guest's frames */
 };
 

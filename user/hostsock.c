@@ -80,3 +80,11 @@ int hostsock_ping_open(void)
 {
 	return dgram_open(IPPROTO_ICMP);
 }
+
+/* A raw ICMP socket: sends echo requests, sees every ICMP message. */
+int hostsock_icmp_raw_open(void)
+{
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+
+	return fd < 0 ? -errno : fd;
+}

@@ -98,7 +98,8 @@ static void udp_evict_oldest(struct gw_ctx *ctx)
  * dgram_mapping() - the datagram flow (UDP mapping, ping socket) for @k
  * @ctx: protocol context
  * @k: its key
- * @open_socket: makes its host socket, or returns a negative errno
+ * @open_socket: makes its host socket, or returns a negative errno; NULL
+ *		 for a flow that shares a socket of the worker's (raw ICMP)
  *
  * The one place datagram flows are admitted: found, or made, evicting the
  * flow idle the longest when they hold half the table.
@@ -121,6 +122,8 @@ struct flow *dgram_mapping(struct gw_ctx *ctx, const struct flow_key *k,
 		return NULL;
 	t->ndgram++;
 	fl->state = FLOW_ESTABLISHED;
+	if (!open_socket)
+		return fl;
 	fl->sock = open_socket();
 	ev.data.u64 = EPOLL_FLOW_BASE + flow_index(t, fl);
 	if (fl->sock < 0 || epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, fl->sock, &ev)) {

@@ -76,13 +76,22 @@ def test_mapping_expires(xdpslirp, topo):
     assert x.stop() == 0
 
 
-def test_ping_remote_and_unreachable(xdpslirp, topo):
+@pytest.mark.parametrize("sockets", ["ping", "raw"])
+def test_ping_remote_and_unreachable(xdpslirp, topo, sockets):
+    """With ping sockets allowed (the topology allows gid 0), and without
+    (Linux's default): then a raw ICMP socket carries the echoes."""
+    if sockets == "raw":
+        sh("ip", "netns", "exec", topo.host, "sysctl", "-qw", "net.ipv4.ping_group_range=1 0")
     x = start(xdpslirp, topo)
     r = topo.guest_run("ping", "-c", "3", "-i", "0.2", "-W", "2", REMOTE)
     assert r.returncode == 0 and "3 received" in r.stdout, r.stdout + r.stderr + x.stderr()
     # no route to 203.0.113.1 in the test's host namespace
     r = topo.guest_run("ping", "-c", "1", "-W", "2", "203.0.113.1")
     assert r.returncode != 0 and "Unreachable" in r.stdout, r.stdout + r.stderr
+    # the gateway is a router: a TTL of 1 ends there
+    r = topo.guest_run("ping", "-c", "1", "-W", "2", "-t", "1", REMOTE)
+    assert "Time to live exceeded" in r.stdout and "From 10.0.2.2" in r.stdout, r.stdout
+    assert ("raw ICMP socket" in x.stderr()) == (sockets == "raw"), x.stderr()
     assert x.stop() == 0
 
 

@@ -63,6 +63,7 @@ static inline void test_ctx(struct gw_ctx *ctx, const struct gateway *gw,
 	ctx->out.send = no_send;
 	ctx->out.discard = no_send;
 	ctx->scratch = test_scratch;
+	ctx->icmp_raw = -1;
 	ctx->frags = frags;
 }
 

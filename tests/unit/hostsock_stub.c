@@ -25,3 +25,8 @@ int hostsock_ping_open(void)
 {
 	return -EACCES;
 }
+
+int hostsock_icmp_raw_open(void)
+{
+	return -EPERM;
+}
