@@ -29,7 +29,7 @@ enum drop_reason {
 	DROP_TCP_IGNORED,	/* no flow and nothing to answer (e.g. RST) */
 	DROP_TCP_TABLE_FULL,	/* SYN while every flow slot is taken */
 	DROP_UDP_MALFORMED,	/* lengths, or broadcast/multicast addresses */
-	DROP_UDP_NO_SERVICE,	/* to the DNS address: DNS off, or not port 53 */
+	DROP_DNS_OFF,		/* to the DNS address: DNS off, or not port 53 */
 	DROP_UDP_NO_SOCKET,	/* no host socket could be had */
 	DROP_UDP_SEND,		/* the host refused to send it */
 	DROP_DNS_MALFORMED,	/* not a DNS query worth forwarding */

@@ -23,7 +23,8 @@
  * @sa: filled with the host's destination
  *
  * Return: 0, -ENETUNREACH for the gateway under --disable-host-loopback, or
- * -ECONNREFUSED for the DNS address without upstreams or on another port.
+ * -EADDRNOTAVAIL for the DNS address without upstreams (--disable-dns) or
+ * on another port than 53: nothing there answers.
  */
 int hostaddr_target(const struct gateway *gw, uint32_t dst, uint16_t port,
 		    struct sockaddr_in *sa)
@@ -36,7 +37,7 @@ int hostaddr_target(const struct gateway *gw, uint32_t dst, uint16_t port,
 		sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	} else if (dst == gw->dns_addr) {
 		if (!gw->n_dns || port != htons(53))
-			return -ECONNREFUSED;
+			return -EADDRNOTAVAIL;
 		*sa = gw->dns[0];
 	}
 	return 0;

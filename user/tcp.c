@@ -580,6 +580,10 @@ static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
 	flow_pending_add(t, fl);
 
 	fl->sock = hostsock_tcp_connect(ctx->gw, ip->daddr, s->th->dest);
+	if (fl->sock == -EADDRNOTAVAIL) {	/* the DNS address, DNS off */
+		tcp_flow_close(ctx, fl, false);
+		return drop(ctx, DROP_DNS_OFF);
+	}
 	if (fl->sock < 0) {
 		tcp_connect_failed(ctx, fl, -fl->sock);
 		return VERDICT_DONE;

@@ -228,7 +228,7 @@ enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 		return VERDICT_DONE;
 	}
 	if (ret)
-		return drop(ctx, DROP_UDP_NO_SERVICE);
+		return drop(ctx, DROP_DNS_OFF);
 	k.guest_port = uh->source;
 	inany_from_v4(&k.guest, ip->saddr);
 	fl = dgram_mapping(ctx, &k, hostsock_udp_open);

@@ -132,7 +132,7 @@ def test_disable_dns(xdpslirp, topo):
     x = start(xdpslirp, topo, "--dns-upstream", "127.0.0.1:5356", "--disable-dns")
     r = guest_udp(topo, "query", "10.0.2.3", 53, "off.test", "udp")
     assert r.returncode != 0 and "timed out" in r.stderr, r.stdout + r.stderr
-    assert x.snapshot()["drops"].get("udp_no_service", 0) >= 1
+    assert x.snapshot()["drops"].get("dns_off", 0) >= 1
     assert x.stop() == 0
 
 
