@@ -6,7 +6,7 @@
 set -eu
 
 PACKAGES="make gcc pkg-config clang llvm libclang-rt-14-dev
-libbpf-dev libxdp-dev bpftool libmnl-dev linux-libc-dev
+libbpf-dev libxdp-dev bpftool libmnl-dev libjansson-dev linux-libc-dev
 libcmocka-dev python3-pytest iproute2 iputils-ping procps nftables curl busybox"
 
 # make bench also needs the peers it measures against

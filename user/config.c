@@ -54,6 +54,14 @@ static const char usage[] =
 "                        /etc/resolv.conf)\n"
 "  --disable-dns         the DNS address answers nothing\n"
 "  --no-dhcp             no DHCP server\n"
+"  -p, --publish [tcp:|udp:][HOSTADDR:]HOSTPORT[-LAST]:GUESTPORT[-LAST]\n"
+"                        forward a host port (range) to the guest; repeatable\n"
+"  --forward-to-host [tcp:|udp:]GUESTPORT:HOSTADDR:HOSTPORT\n"
+"                        the gateway's GUESTPORT reaches HOSTADDR:HOSTPORT,\n"
+"                        even with --disable-host-loopback; repeatable\n"
+"  --api-socket PATH     control API (slirp4netns's JSON protocol)\n"
+"  --exit-fd FD          exit when FD is closed\n"
+"  --pid-file PATH       write our pid to PATH (removed at exit)\n"
 "  --test-tx-loss PERMILLE  drop that share of frames sent to the guest\n"
 "                        (testing loss recovery only; default 0)\n"
 "  --xdp-mode MODE       native (default) or generic (slow, for testing)\n"
@@ -68,7 +76,8 @@ enum {
 	OPT_IFNAME = 256, OPT_NETNS, OPT_GUEST_IFNAME, OPT_MTU, OPT_CIDR,
 	OPT_QUEUES, OPT_XDP_MODE, OPT_READY_FD, OPT_LOG_LEVEL, OPT_MAX_FLOWS,
 	OPT_NO_HOST_LOOPBACK, OPT_TEST_TX_LOSS, OPT_UDP_TIMEOUT, OPT_DNS_UPSTREAM,
-	OPT_DISABLE_DNS, OPT_NO_DHCP,
+	OPT_DISABLE_DNS, OPT_NO_DHCP, OPT_FORWARD_TO_HOST, OPT_API_SOCKET, OPT_EXIT_FD,
+	OPT_PID_FILE,
 };
 
 static const struct option options[] = {
@@ -88,6 +97,11 @@ static const struct option options[] = {
 	{ "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
 	{ "disable-dns",  no_argument,	     NULL, OPT_DISABLE_DNS },
 	{ "no-dhcp",	  no_argument,	     NULL, OPT_NO_DHCP },
+	{ "publish",	  required_argument, NULL, 'p' },
+	{ "forward-to-host", required_argument, NULL, OPT_FORWARD_TO_HOST },
+	{ "api-socket",	  required_argument, NULL, OPT_API_SOCKET },
+	{ "exit-fd",	  required_argument, NULL, OPT_EXIT_FD },
+	{ "pid-file",	  required_argument, NULL, OPT_PID_FILE },
 	{ "help",	  no_argument,	     NULL, 'h' },
 	{ "version",	  no_argument,	     NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -180,6 +194,7 @@ static void config_defaults(struct config *cfg)
 	cfg->prefix_len = 24;
 	cfg->log_level = LOG_INFO;
 	cfg->ready_fd = -1;
+	cfg->exit_fd = -1;
 	cfg->max_flows = 131072;
 	cfg->udp_timeout_s = 60;
 }
@@ -277,6 +292,44 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 	case OPT_NO_DHCP:
 		cfg->no_dhcp = true;
 		return true;
+	case 'p': {
+		int n = fwd_parse_publish(arg, cfg->publish + cfg->n_publish,
+					  FWD_MAX - cfg->n_publish, err);
+
+		if (n < 0)
+			return false;
+		cfg->n_publish += (unsigned)n;
+		return true;
+	}
+	case OPT_FORWARD_TO_HOST:
+		if (cfg->n_to_host < 16 && fwd_parse_to_host(arg, &cfg->to_host[cfg->n_to_host])) {
+			cfg->n_to_host++;
+			return true;
+		}
+		fprintf(err, "xdpslirp: --forward-to-host '%s': expected [tcp:|udp:]GUESTPORT:HOSTADDR:HOSTPORT, at most 16 times\n",
+			arg);
+		return false;
+	case OPT_API_SOCKET:
+		if (*arg) {
+			cfg->api_socket = arg;
+			return true;
+		}
+		fprintf(err, "xdpslirp: --api-socket needs a path\n");
+		return false;
+	case OPT_EXIT_FD:
+		if (parse_uint(arg, 0, INT_MAX, &v)) {
+			cfg->exit_fd = (int)v;
+			return true;
+		}
+		fprintf(err, "xdpslirp: --exit-fd '%s': expected a file descriptor number\n", arg);
+		return false;
+	case OPT_PID_FILE:
+		if (*arg) {
+			cfg->pid_file = arg;
+			return true;
+		}
+		fprintf(err, "xdpslirp: --pid-file needs a path\n");
+		return false;
 	case OPT_TEST_TX_LOSS:
 		if (parse_uint(arg, 0, 1000, &v)) {
 			cfg->test_tx_loss = (uint32_t)v;
@@ -312,7 +365,7 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *err)
 	config_defaults(cfg);
 	optind = 0;	/* full reset: tests parse many command lines */
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:hV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+:hVp:", options, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 			fputs(usage, stdout);

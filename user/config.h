@@ -8,6 +8,8 @@
 #include <net/if.h>
 #include <netinet/in.h>
 
+#include "fwd.h"
+
 #define MTU_MIN		68
 #define MTU_MAX		65520
 
@@ -44,6 +46,13 @@ struct config {
 	bool no_dhcp;
 	unsigned n_dns;			/* --dns-upstream given */
 	struct sockaddr_in dns[4];
+	unsigned n_publish;		/* -p, one rule per port */
+	struct fwd_rule publish[FWD_MAX];
+	unsigned n_to_host;		/* --forward-to-host */
+	struct fwd_to_host to_host[16];
+	const char *api_socket;
+	const char *pid_file;
+	int exit_fd;			/* -1: none */
 };
 
 /* config_parse() results besides 0 */

@@ -19,7 +19,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,14 +33,32 @@
 #include "frag.h"
 #include "l4.h"
 #include "ping.h"
+#include "tcp.h"
 #include "udp.h"
 #include "xsk.h"
 
 #define RX_BURST	64
 #define EPOLL_BATCH	64
 
-/* epoll data of a worker's own descriptors (flows: EPOLL_FLOW_BASE + index) */
-enum { EV_XSK, EV_STOP };
+/* epoll data of a worker's own descriptors (see also gateway.h) */
+enum { EV_XSK, EV_STOP, EV_ICMP_RAW = EPOLL_ICMP_RAW, EV_CMD };
+
+/*
+ * Forwarded ports are served by worker 0: the main thread opens their
+ * sockets (so that a taken port is an error it can report) and hands them
+ * over through the worker's command pipe, which keeps every forwarding
+ * structure the worker's own, without a lock.
+ */
+struct fwd_cmd {
+	enum { FWD_ADD, FWD_REMOVE } op;
+	int fd;
+	struct fwd_rule rule;
+};
+
+struct fwd_listener {
+	int fd;			/* -1: slot free */
+	struct fwd_rule rule;
+};
 
 struct worker {
 	struct xsk_port port;
@@ -49,6 +70,8 @@ struct worker {
 	int stop_fd;
 	struct frame burst[RX_BURST];
 	struct frame *held[RX_BURST];	/* frames udp_flush() still reads */
+	int cmd_fd;			/* read end of the command pipe (worker 0) */
+	struct fwd_listener *fwd;	/* FWD_MAX slots (worker 0) */
 	struct epoll_event events[EPOLL_BATCH];
 };
 
@@ -96,6 +119,77 @@ static int timer_wait_ms(uint64_t next, uint64_t now)
 	return (int)((next - now) / 1000000) + 1;
 }
 
+/* Accepts the clients of a forwarded port, or reads its datagrams. */
+static void worker_fwd_event(struct worker *w, struct fwd_listener *l)
+{
+	if (l->rule.proto == IPPROTO_UDP) {
+		udp_inbound(&w->ctx, l->fd, &l->rule);
+		return;
+	}
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_in client;
+		socklen_t len = sizeof(client);
+		int fd = accept4(l->fd, (struct sockaddr *)&client, &len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0)
+			break;
+		tcp_inbound(&w->ctx, fd, &client, &l->rule);
+	}
+}
+
+/* Stops serving a forwarded port; its UDP clients' flows go with it. */
+static void worker_fwd_remove(struct worker *w, uint32_t id)
+{
+	for (unsigned i = 0; i < FWD_MAX; i++) {
+		struct fwd_listener *l = &w->fwd[i];
+
+		if (l->fd < 0 || l->rule.id != id)
+			continue;
+		for (uint32_t f = w->flows.active; f != FLOW_NONE;) {
+			struct flow *fl = &w->flows.flows[f];
+
+			f = fl->next;
+			if ((fl->flags & FLOW_INBOUND) && fl->sock == l->fd)
+				udp_close(&w->ctx, fl);
+		}
+		epoll_ctl(w->ctx.epfd, EPOLL_CTL_DEL, l->fd, NULL);
+		close(l->fd);
+		l->fd = -1;
+	}
+}
+
+static void worker_fwd_add(struct worker *w, const struct fwd_cmd *c)
+{
+	for (unsigned i = 0; i < FWD_MAX; i++) {
+		struct fwd_listener *l = &w->fwd[i];
+		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EPOLL_FWD_BASE + i };
+
+		if (l->fd >= 0)
+			continue;
+		if (epoll_ctl(w->ctx.epfd, EPOLL_CTL_ADD, c->fd, &ev))
+			break;
+		l->fd = c->fd;
+		l->rule = c->rule;
+		return;
+	}
+	log_err("forward %u: no room (at most %d forwarded ports)", c->rule.id, FWD_MAX);
+	close(c->fd);
+}
+
+/* Commands from the main thread: forwarded ports added and removed. */
+static void worker_commands(struct worker *w)
+{
+	struct fwd_cmd c;
+
+	while (read(w->cmd_fd, &c, sizeof(c)) == sizeof(c)) {
+		if (c.op == FWD_ADD)
+			worker_fwd_add(w, &c);
+		else
+			worker_fwd_remove(w, c.rule.id);
+	}
+}
+
 /* Dispatches host socket events; returns false once told to stop. */
 static bool worker_events(struct worker *w, int n)
 {
@@ -104,9 +198,13 @@ static bool worker_events(struct worker *w, int n)
 
 		if (id == EV_STOP)
 			return false;
-		if (id == EPOLL_ICMP_RAW)
+		if (id == EV_ICMP_RAW)
 			ping_raw_event(&w->ctx);
-		if (id >= EPOLL_FLOW_BASE && id - EPOLL_FLOW_BASE < w->flows.max)
+		if (id == EV_CMD)
+			worker_commands(w);
+		if (id >= EPOLL_FWD_BASE && id - EPOLL_FWD_BASE < FWD_MAX)
+			worker_fwd_event(w, &w->fwd[id - EPOLL_FWD_BASE]);
+		else if (id >= EPOLL_FLOW_BASE && id - EPOLL_FLOW_BASE < w->flows.max)
 			l4_sock_event(&w->ctx, &w->flows.flows[id - EPOLL_FLOW_BASE],
 				      w->events[i].events);
 	}
@@ -147,13 +245,62 @@ static int worker_epoll(struct worker *w)
 {
 	struct epoll_event xsk = { .events = EPOLLIN, .data.u64 = EV_XSK };
 	struct epoll_event stop = { .events = EPOLLIN, .data.u64 = EV_STOP };
+	struct epoll_event cmd = { .events = EPOLLIN, .data.u64 = EV_CMD };
 
 	w->ctx.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->ctx.epfd < 0 ||
 	    epoll_ctl(w->ctx.epfd, EPOLL_CTL_ADD, xsk_port_fd(&w->port), &xsk) ||
-	    epoll_ctl(w->ctx.epfd, EPOLL_CTL_ADD, w->stop_fd, &stop))
+	    epoll_ctl(w->ctx.epfd, EPOLL_CTL_ADD, w->stop_fd, &stop) ||
+	    (w->cmd_fd >= 0 && epoll_ctl(w->ctx.epfd, EPOLL_CTL_ADD, w->cmd_fd, &cmd)))
 		return -errno;
 	return 0;
+}
+
+/* Worker 0's command pipe and forwarding slots. */
+static int engine_commands_init(struct engine *e)
+{
+	struct worker *w = &e->workers[0];
+	int p[2];
+
+	w->fwd = calloc(FWD_MAX, sizeof(*w->fwd));
+	if (!w->fwd || pipe2(p, O_CLOEXEC | O_NONBLOCK))
+		return -ENOMEM;
+	for (unsigned i = 0; i < FWD_MAX; i++)
+		w->fwd[i].fd = -1;
+	w->cmd_fd = p[0];
+	e->cmd_fd = p[1];
+	return 0;
+}
+
+static int engine_command(struct engine *e, const struct fwd_cmd *c)
+{
+	return write(e->cmd_fd, c, sizeof(*c)) == sizeof(*c) ? 0 : -errno;
+}
+
+/**
+ * engine_forward_add() - serve a forwarded port
+ * @e: the engine (started or starting)
+ * @r: the rule, with its id
+ * @fd: its socket (hostsock_listen()); the engine owns it from now on
+ *
+ * Return: 0, or negative errno (the socket is closed).
+ */
+int engine_forward_add(struct engine *e, const struct fwd_rule *r, int fd)
+{
+	struct fwd_cmd c = { .op = FWD_ADD, .fd = fd, .rule = *r };
+	int ret = engine_command(e, &c);
+
+	if (ret)
+		close(fd);
+	return ret;
+}
+
+/* Stops serving the forwarded port of rule @id. */
+int engine_forward_remove(struct engine *e, uint32_t id)
+{
+	struct fwd_cmd c = { .op = FWD_REMOVE, .rule.id = id };
+
+	return engine_command(e, &c);
 }
 
 static int engine_open_ports(struct engine *e, const struct engine_params *p)
@@ -199,10 +346,16 @@ int engine_start(struct engine *e, const struct engine_params *p)
 
 	e->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	e->prog.link_fd = -1;
+	e->cmd_fd = -1;
 	e->workers = calloc(p->queues, sizeof(*e->workers));
 	if (e->stop_fd < 0 || !e->workers)
 		return -ENOMEM;
 	e->nworkers = p->queues;
+	for (unsigned q = 0; q < e->nworkers; q++)
+		e->workers[q].cmd_fd = -1;
+	ret = engine_commands_init(e);
+	if (ret)
+		return ret;
 
 	ret = xdp_prog_load(&e->prog);
 	if (!ret)
@@ -291,6 +444,12 @@ int engine_stop(struct engine *e)
 			close(e->workers[q].ctx.epfd);
 		if (e->workers[q].ctx.icmp_raw >= 0)
 			close(e->workers[q].ctx.icmp_raw);
+		if (e->workers[q].cmd_fd >= 0)
+			close(e->workers[q].cmd_fd);
+		for (unsigned i = 0; e->workers[q].fwd && i < FWD_MAX; i++)
+			if (e->workers[q].fwd[i].fd >= 0)
+				close(e->workers[q].fwd[i].fd);
+		free(e->workers[q].fwd);
 	}
 	xdp_prog_close(&e->prog);
 	free(e->workers);
@@ -299,5 +458,8 @@ int engine_stop(struct engine *e)
 	if (e->stop_fd >= 0)
 		close(e->stop_fd);
 	e->stop_fd = -1;
+	if (e->cmd_fd >= 0)
+		close(e->cmd_fd);
+	e->cmd_fd = -1;
 	return ret;
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "gateway.h"
+#include "fwd.h"
 #include "xdp.h"
 
 struct worker;
@@ -27,10 +28,13 @@ struct engine {
 	struct worker *workers;
 	unsigned nworkers;
 	int stop_fd;		/* eventfd: readable once the engine stops */
+	int cmd_fd;		/* write end of worker 0's command pipe */
 };
 
 int engine_start(struct engine *e, const struct engine_params *p);
 void engine_print_counters(const struct engine *e, FILE *out);
 int engine_stop(struct engine *e);
+int engine_forward_add(struct engine *e, const struct fwd_rule *r, int fd);
+int engine_forward_remove(struct engine *e, uint32_t id);
 
 #endif

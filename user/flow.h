@@ -28,10 +28,11 @@ struct flow_key {
 
 /* TCP state of a flow, as the guest sees the connection. */
 enum tcp_state {
-	FLOW_CONNECTING,		/* guest's SYN seen, host connect() pending */
+	FLOW_CONNECTING,	/* guest's SYN seen, host connect() pending */
 	FLOW_SYN_ACK_SENT,	/* SYN-ACK sent, waiting for the guest's ACK */
-	FLOW_ESTABLISHED,
-	FLOW_FREE,	/* slot free */
+	FLOW_SYN_SENT,		/* forwarded port: our SYN to the guest is out */
+	FLOW_ESTABLISHED,	/* (UDP and ping flows are always this) */
+	FLOW_FREE,		/* slot free */
 };
 
 /* Flow flags */
@@ -41,6 +42,7 @@ enum tcp_state {
 #define FLOW_FIN_ACKED		0x08	/* ... and acknowledged */
 #define FLOW_WAIT_WRITABLE	0x10	/* window update due when the socket drains */
 #define FLOW_PENDING		0x20	/* on the table's pending (half-open) list */
+#define FLOW_INBOUND		0x40	/* UDP: client of a forwarded port, shared socket */
 
 /*
  * struct flow - one connection.  The host socket's buffers are the only

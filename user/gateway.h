@@ -11,9 +11,11 @@
 
 #include "counters.h"
 #include "flow.h"
+#include "fwd.h"
 #include "frame.h"
 
-#define GW_MAX_DNS 4
+#define GW_MAX_DNS	4
+#define GW_MAX_TO_HOST	16
 
 /*
  * struct gateway - who the engine is on the guest's link.  Filled once at
@@ -32,6 +34,8 @@ struct gateway {
 	uint32_t udp_timeout_s;	/* idle time before a UDP mapping expires */
 	unsigned n_dns;		/* DNS upstreams; 0: the DNS address is silent */
 	struct sockaddr_in dns[GW_MAX_DNS];
+	unsigned n_to_host;	/* --forward-to-host */
+	struct fwd_to_host to_host[GW_MAX_TO_HOST];
 };
 
 struct frag_table;
@@ -41,6 +45,7 @@ struct frag_table;
  */
 #define EPOLL_ICMP_RAW	2
 #define EPOLL_FLOW_BASE	16
+#define EPOLL_FWD_BASE	(1ull << 32)	/* forwarded ports: + listener slot */
 
 /*
  * struct udp_batch - datagrams from one burst of guest frames, sent with

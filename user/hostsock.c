@@ -31,7 +31,7 @@ int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port)
 	struct sockaddr_in sa;
 	int fd, zero = 0, one = 1, sndbuf = HOSTSOCK_SNDBUF;
 
-	fd = hostaddr_target(gw, dst, port, &sa);
+	fd = hostaddr_target(gw, IPPROTO_TCP, dst, port, &sa);
 	if (fd)
 		return fd;
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -87,4 +87,31 @@ int hostsock_icmp_raw_open(void)
 	int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
 
 	return fd < 0 ? -errno : fd;
+}
+
+/**
+ * hostsock_listen() - the host socket of a forwarded port
+ * @r: the rule (protocol, host address and port)
+ *
+ * Return: a non-blocking listening TCP socket or bound UDP socket, or
+ * negative errno (-EADDRINUSE when the port is taken).
+ */
+int hostsock_listen(const struct fwd_rule *r)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(r->host_port),
+				  .sin_addr = { r->host_addr } };
+	int type = r->proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM, one = 1;
+	int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), ret;
+
+	if (fd < 0)
+		return -errno;
+	if ((type == SOCK_STREAM &&
+	     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    (type == SOCK_STREAM && listen(fd, SOMAXCONN))) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
 }

@@ -17,6 +17,7 @@ int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port);
 int hostsock_udp_open(void);
 int hostsock_ping_open(void);
 int hostsock_icmp_raw_open(void);
+int hostsock_listen(const struct fwd_rule *r);
 
 
 #endif

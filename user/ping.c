@@ -108,7 +108,7 @@ static void raw_error(struct gw_ctx *ctx, const struct iphdr *outer, struct icmp
 	sent->checksum = 0;
 	ipv4_fill_header(inner, inany_v4(&fl->key.guest), inany_v4(&fl->key.remote),
 			 IPPROTO_ICMP, ntohs(inner->tot_len), 0, ntohs(inner->id));
-	hostaddr_source(ctx->gw, &sa, &from, &unused);
+	hostaddr_source(ctx->gw, IPPROTO_ICMP, &sa, &from, &unused);
 	icmp_send_error(ctx, from, icmp->type, icmp->code,
 			icmp->code == ICMP_FRAG_NEEDED ? ntohs(icmp->un.frag.mtu) : 0, inner, sent);
 }
@@ -176,7 +176,7 @@ enum verdict ping_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 	if (icmp->type != ICMP_ECHO || icmp->code || !ipv4_is_unicast(ip->saddr) ||
 	    !ipv4_is_unicast(ip->daddr))
 		return drop(ctx, DROP_ICMP_TYPE);
-	ret = hostaddr_target(ctx->gw, ip->daddr, 0, &sa);
+	ret = hostaddr_target(ctx->gw, IPPROTO_ICMP, ip->daddr, 0, &sa);
 	if (ret)
 		return drop(ctx, DROP_ICMP_TYPE);
 	if (ip->ttl <= 1) {	/* the gateway is the hop where it ends */
@@ -237,7 +237,7 @@ static void ping_relay_error(struct gw_ctx *ctx, struct flow *fl, const struct s
 	sent->checksum = 0;
 	ipv4_fill_header(&ip, inany_v4(&fl->key.guest), inany_v4(&fl->key.remote),
 			 IPPROTO_ICMP, sizeof(ip) + payload_len, 0, 0);
-	hostaddr_source(ctx->gw, offender, &from, &unused);
+	hostaddr_source(ctx->gw, IPPROTO_ICMP, offender, &from, &unused);
 	icmp_send_error(ctx, from, ee->ee_type, ee->ee_code, 0, &ip, sent);
 }
 

@@ -34,6 +34,7 @@
 
 #include "csum.h"
 #include "eth.h"
+#include "hostaddr.h"
 #include "hostsock.h"
 #include "icmp.h"
 #include "ipv4.h"
@@ -194,7 +195,7 @@ static void tcp_send_ctl(struct gw_ctx *ctx, struct flow *fl, uint8_t flags,
 		o[1] = 4;
 		o[2] = (uint8_t)(mss >> 8);
 		o[3] = (uint8_t)mss;
-		memset(o + 4, TCPOPT_NOP, 4);
+		memset(o + 4, TCPOPT_NOP, 4);	/* no SACK, no timestamps */
 		if (fl->our_wscale) {
 			o[5] = TCPOPT_WINDOW;
 			o[6] = 3;
@@ -366,6 +367,8 @@ static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
 
 static enum verdict tcp_rst_reply(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip,
 				  const struct tcp_seg *s);
+static enum verdict tcp_syn_acked(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
+				  struct iphdr *ip, const struct tcp_seg *s);
 
 /* Processes a segment of an established (or about to be) flow. */
 static void tcp_established_input(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
@@ -486,6 +489,8 @@ enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 	switch (fl->state) {
 	case FLOW_CONNECTING:
 		break;			/* SYN retransmission: still connecting */
+	case FLOW_SYN_SENT:
+		return tcp_syn_acked(ctx, fl, f, ip, &s);
 	case FLOW_SYN_ACK_SENT:
 		if (s.th->syn) {
 			tcp_send_ctl(ctx, fl, F_SYN | F_ACK, fl->snd_una - 1);
@@ -547,10 +552,15 @@ static uint32_t tcp_pending_max(const struct flow_table *t)
  * When a quarter of the table is half-open (a SYN flood toward a black
  * hole), or the table is full, the oldest half-open flow makes room.
  */
-static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
-			      const struct tcp_seg *s, struct iphdr *ip)
+/*
+ * The one place where TCP flows are admitted, either way.  When a quarter
+ * of the table is half-open (a SYN flood toward a black hole), or the table
+ * is full, the oldest half-open flow makes room.  The new flow starts
+ * half-open with a random initial sequence number: our SYN takes iss.
+ */
+static struct flow *tcp_flow_new(struct gw_ctx *ctx, const struct flow_key *k,
+				 uint8_t state)
 {
-	struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN | EPOLLET | EPOLLRDHUP };
 	struct flow_table *t = ctx->flows;
 	struct flow *fl;
 	uint32_t iss;
@@ -558,27 +568,55 @@ static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
 	if (t->npending >= tcp_pending_max(t) || !t->nfree) {
 		struct flow *old = flow_pending_oldest(t);
 
-		if (!old)
-			return drop(ctx, DROP_TCP_TABLE_FULL);
+		if (!old) {
+			counter_add(&ctx->cnt->drop[DROP_TCP_TABLE_FULL], 1);
+			return NULL;
+		}
 		counter_add(&ctx->cnt->evicted, 1);
 		tcp_reset_guest(ctx, old);
 	}
 	fl = flow_insert(t, k);
 	if (getrandom(&iss, sizeof(iss), GRND_NONBLOCK) != sizeof(iss))
 		iss = (uint32_t)ctx->now;
-	fl->state = FLOW_CONNECTING;
-	fl->rcv_nxt = s->seq + 1;
-	fl->snd_una = iss + 1;	/* the SYN-ACK's SYN takes iss */
+	fl->state = state;
+	fl->snd_una = iss + 1;
 	fl->snd_nxt = iss + 1;
+	flow_pending_add(t, fl);
+	return fl;
+}
+
+/* Takes the guest's SYN options: MSS, and window scaling if offered. */
+static void tcp_syn_options(struct gw_ctx *ctx, struct flow *fl, const struct tcp_seg *s)
+{
 	fl->guest_mss = s->mss ? s->mss : DEFAULT_MSS;
 	if (fl->guest_mss > ctx->gw->mtu - 40)
 		fl->guest_mss = (uint16_t)(ctx->gw->mtu - 40);
 	/* no window scaling on either side unless the guest offers it (RFC 7323) */
 	fl->guest_wscale = s->wscale < 0 ? 0 : (uint8_t)s->wscale;
 	fl->our_wscale = s->wscale < 0 ? 0 : OUR_WSCALE;
-	fl->guest_wnd = ntohs(s->th->window);
-	flow_pending_add(t, fl);
+	fl->guest_wnd = ntohs(s->th->window);	/* never scaled in a SYN */
+	fl->rcv_nxt = s->seq + 1;
+}
 
+static int tcp_watch_new(struct gw_ctx *ctx, struct flow *fl)
+{
+	struct epoll_event ev = {
+		.events = EPOLLOUT | EPOLLIN | EPOLLET | EPOLLRDHUP,
+		.data.u64 = EPOLL_FLOW_BASE + flow_index(ctx->flows, fl),
+	};
+
+	return epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, fl->sock, &ev);
+}
+
+/* A SYN from the guest for a new connection: connect() from the host. */
+static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
+			      const struct tcp_seg *s, struct iphdr *ip)
+{
+	struct flow *fl = tcp_flow_new(ctx, k, FLOW_CONNECTING);
+
+	if (!fl)
+		return VERDICT_DONE;
+	tcp_syn_options(ctx, fl, s);
 	fl->sock = hostsock_tcp_connect(ctx->gw, ip->daddr, s->th->dest);
 	if (fl->sock == -EADDRNOTAVAIL) {	/* the DNS address, DNS off */
 		tcp_flow_close(ctx, fl, false);
@@ -588,9 +626,64 @@ static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
 		tcp_connect_failed(ctx, fl, -fl->sock);
 		return VERDICT_DONE;
 	}
-	ev.data.u64 = EPOLL_FLOW_BASE + flow_index(t, fl);
-	if (epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, fl->sock, &ev))
+	if (tcp_watch_new(ctx, fl))
 		tcp_reset_guest(ctx, fl);
+	return VERDICT_DONE;
+}
+
+/**
+ * tcp_inbound() - a client connected to a forwarded port: connect to the guest
+ * @ctx: worker context
+ * @sock: the accepted socket (the flow owns it from now on)
+ * @client: the client's address
+ * @r: the forwarding rule
+ *
+ * The engine sends the SYN; the guest's SYN-ACK completes the connection.
+ * The guest sees the client's address, the host's loopback as the gateway.
+ */
+void tcp_inbound(struct gw_ctx *ctx, int sock, const struct sockaddr_in *client,
+		 const struct fwd_rule *r)
+{
+	struct flow_key k = { .proto = IPPROTO_TCP, .guest_port = htons(r->guest_port) };
+	uint32_t src;
+	uint16_t sport;
+	struct flow *fl;
+
+	hostaddr_source(ctx->gw, IPPROTO_TCP, client, &src, &sport);
+	inany_from_v4(&k.guest, r->guest_addr);
+	inany_from_v4(&k.remote, src);
+	k.remote_port = sport;
+	fl = flow_lookup(ctx->flows, &k) ? NULL : tcp_flow_new(ctx, &k, FLOW_SYN_SENT);
+	if (!fl) {
+		sock_abort(sock);
+		return;
+	}
+	fl->sock = sock;
+	fl->guest_mss = DEFAULT_MSS;	/* until the SYN-ACK says */
+	fl->our_wscale = OUR_WSCALE;
+	if (tcp_watch_new(ctx, fl)) {
+		tcp_flow_close(ctx, fl, true);
+		return;
+	}
+	tcp_send_ctl(ctx, fl, F_SYN, fl->snd_una - 1);
+	arm_rto(ctx, fl);
+}
+
+/* The guest's SYN-ACK for a connection we opened (tcp_inbound()). */
+static enum verdict tcp_syn_acked(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
+				  struct iphdr *ip, const struct tcp_seg *s)
+{
+	if (!s->th->syn || !s->th->ack || s->ack != fl->snd_nxt)
+		return s->th->syn ? VERDICT_DONE : tcp_rst_reply(ctx, f, ip, s);
+	tcp_syn_options(ctx, fl, s);
+	if (s->wscale < 0)
+		fl->our_wscale = 0;
+	fl->state = FLOW_ESTABLISHED;
+	flow_pending_del(ctx->flows, fl);
+	fl->timer_at = 0;
+	fl->retries = 0;
+	tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);
+	tcp_send_data(ctx, fl, false);	/* the client may have spoken first */
 	return VERDICT_DONE;
 }
 
@@ -684,8 +777,9 @@ void tcp_timer(struct gw_ctx *ctx, struct flow *fl)
 		tcp_reset_guest(ctx, fl);
 		return;
 	}
-	if (fl->state == FLOW_SYN_ACK_SENT) {
-		tcp_send_ctl(ctx, fl, F_SYN | F_ACK, fl->snd_una - 1);
+	if (fl->state == FLOW_SYN_ACK_SENT || fl->state == FLOW_SYN_SENT) {
+		tcp_send_ctl(ctx, fl, fl->state == FLOW_SYN_SENT ? F_SYN : F_SYN | F_ACK,
+			     fl->snd_una - 1);
 		arm_rto(ctx, fl);
 		return;
 	}

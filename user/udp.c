@@ -57,7 +57,7 @@ void udp_close(struct gw_ctx *ctx, struct flow *fl)
 {
 	if (ctx->udp_out.n)
 		udp_flush(ctx);		/* queued datagrams may be for this socket */
-	if (fl->sock >= 0) {
+	if (fl->sock >= 0 && !(fl->flags & FLOW_INBOUND)) {	/* not a shared listener */
 		epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, fl->sock, NULL);
 		close(fl->sock);
 	}
@@ -188,6 +188,80 @@ static enum verdict udp_queue(struct gw_ctx *ctx, struct flow *fl,
 	return VERDICT_HELD;
 }
 
+/*
+ * Reads up to UDP_RX_BATCH datagrams from @fd with one recvmmsg(), into the
+ * scratch slots (payload at slot + 8); returns how many, 0 on none.
+ */
+static int udp_recv_batch(struct gw_ctx *ctx, int fd, struct mmsghdr *msgs,
+			  struct sockaddr_in *sa, struct iovec *iov)
+{
+	int n;
+
+	for (int i = 0; i < UDP_RX_BATCH; i++) {
+		iov[i].iov_base = ctx->scratch + i * UDP_SLOT + sizeof(struct udphdr);
+		iov[i].iov_len = UDP_SLOT - sizeof(struct udphdr);
+		msgs[i].msg_hdr = (struct msghdr){ .msg_name = &sa[i], .msg_namelen = sizeof(sa[i]),
+						   .msg_iov = &iov[i], .msg_iovlen = 1 };
+	}
+	n = recvmmsg(fd, msgs, UDP_RX_BATCH, MSG_DONTWAIT, NULL);
+	return n < 0 ? 0 : n;
+}
+
+/* The inbound flow (forwarded port) that a datagram to @daddr:@dport from
+ * the guest's @k answers, if any.
+ */
+static struct flow *udp_inbound_reply(struct gw_ctx *ctx, const struct flow_key *k,
+				      uint32_t daddr, uint16_t dport)
+{
+	struct flow_key full = *k;
+	struct flow *fl;
+
+	inany_from_v4(&full.remote, daddr);
+	full.remote_port = dport;
+	fl = flow_lookup(ctx->flows, &full);
+	return fl && (fl->flags & FLOW_INBOUND) ? fl : NULL;
+}
+
+/**
+ * udp_inbound() - datagrams from clients of a forwarded UDP port
+ * @ctx: worker context
+ * @fd: the port's socket
+ * @r: its rule
+ *
+ * Each client (address, port) gets a flow that shares @fd, so the guest's
+ * replies leave from the forwarded port; it expires like any mapping.
+ */
+void udp_inbound(struct gw_ctx *ctx, int fd, const struct fwd_rule *r)
+{
+	struct mmsghdr msgs[UDP_RX_BATCH];
+	struct sockaddr_in sa[UDP_RX_BATCH];
+	struct iovec iov[UDP_RX_BATCH];
+	int n = udp_recv_batch(ctx, fd, msgs, sa, iov);
+
+	for (int i = 0; i < n; i++) {
+		struct flow_key k = { .proto = IPPROTO_UDP, .guest_port = htons(r->guest_port) };
+		uint32_t src;
+		uint16_t sport;
+		struct flow *fl;
+
+		hostaddr_source(ctx->gw, IPPROTO_UDP, &sa[i], &src, &sport);
+		inany_from_v4(&k.guest, r->guest_addr);
+		inany_from_v4(&k.remote, src);
+		k.remote_port = sport;
+		fl = flow_lookup(ctx->flows, &k);
+		if (!fl) {
+			fl = dgram_mapping(ctx, &k, NULL);
+			if (!fl)
+				continue;
+			fl->sock = fd;
+			fl->flags |= FLOW_INBOUND;
+		}
+		udp_send(ctx, ctx->scratch + i * UDP_SLOT, src, sport, r->guest_addr,
+			 htons(r->guest_port), msgs[i].msg_len);
+		dgram_used(ctx, fl);
+	}
+}
+
 /**
  * udp_input() - a UDP datagram from the guest
  * @ctx: protocol context
@@ -221,7 +295,7 @@ enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 							      ulen - sizeof(*uh)))
 		return drop(ctx, DROP_DNS_MALFORMED);
 
-	ret = hostaddr_target(ctx->gw, ip->daddr, uh->dest, &sa);
+	ret = hostaddr_target(ctx->gw, IPPROTO_UDP, ip->daddr, uh->dest, &sa);
 	if (ret == -ENETUNREACH) {
 		icmp_send_error(ctx, ctx->gw->gw_addr, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0,
 				ip, uh);
@@ -231,6 +305,9 @@ enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 		return drop(ctx, DROP_DNS_OFF);
 	k.guest_port = uh->source;
 	inany_from_v4(&k.guest, ip->saddr);
+	fl = udp_inbound_reply(ctx, &k, ip->daddr, uh->dest);
+	if (fl)		/* a reply to a client of a forwarded port: from its socket */
+		return udp_queue(ctx, fl, &sa, f, off + sizeof(*uh), ulen - sizeof(*uh));
 	fl = dgram_mapping(ctx, &k, hostsock_udp_open);
 	if (!fl)
 		return drop(ctx, DROP_UDP_NO_SOCKET);
@@ -278,12 +355,12 @@ static void udp_relay_error(struct gw_ctx *ctx, struct flow *fl, const struct so
 	struct udphdr uh;
 	struct iphdr ip;
 
-	hostaddr_source(ctx->gw, to, &dst, &dport);
+	hostaddr_source(ctx->gw, IPPROTO_UDP, to, &dst, &dport);
 	if (dst == ctx->gw->dns_addr) {
 		dns_servfail(ctx, fl, payload_len);
 		return;
 	}
-	hostaddr_source(ctx->gw, offender, &from, &unused);
+	hostaddr_source(ctx->gw, IPPROTO_UDP, offender, &from, &unused);
 	uh = (struct udphdr){ .source = fl->key.guest_port, .dest = dport,
 			      .len = htons((uint16_t)(payload_len + sizeof(uh))) };
 	ipv4_fill_header(&ip, inany_v4(&fl->key.guest), dst, IPPROTO_UDP,
@@ -339,21 +416,13 @@ void udp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 		struct mmsghdr msgs[UDP_RX_BATCH];
 		struct sockaddr_in sa[UDP_RX_BATCH];
 		struct iovec iov[UDP_RX_BATCH];
-		int n;
+		int n = udp_recv_batch(ctx, fl->sock, msgs, sa, iov);
 
-		for (int i = 0; i < UDP_RX_BATCH; i++) {
-			iov[i].iov_base = ctx->scratch + i * UDP_SLOT + sizeof(struct udphdr);
-			iov[i].iov_len = UDP_SLOT - sizeof(struct udphdr);
-			msgs[i].msg_hdr = (struct msghdr){ .msg_name = &sa[i],
-							   .msg_namelen = sizeof(sa[i]),
-							   .msg_iov = &iov[i], .msg_iovlen = 1 };
-		}
-		n = recvmmsg(fl->sock, msgs, UDP_RX_BATCH, MSG_DONTWAIT, NULL);
 		for (int i = 0; i < n; i++) {
 			uint32_t src;
 			uint16_t sport;
 
-			hostaddr_source(ctx->gw, &sa[i], &src, &sport);
+			hostaddr_source(ctx->gw, IPPROTO_UDP, &sa[i], &src, &sport);
 			udp_send(ctx, ctx->scratch + i * UDP_SLOT, src, sport,
 				 inany_v4(&fl->key.guest), fl->key.guest_port, msgs[i].msg_len);
 		}

@@ -16,6 +16,7 @@
 
 enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip);
 void udp_flush(struct gw_ctx *ctx);
+void udp_inbound(struct gw_ctx *ctx, int fd, const struct fwd_rule *r);
 void udp_send(struct gw_ctx *ctx, uint8_t *dgram, uint32_t src, uint16_t sport,
 	      uint32_t dst, uint16_t dport, uint32_t len);
 void udp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events);
