@@ -12,14 +12,14 @@ BUILD		:= build
 CC		?= gcc
 CLANG		?= clang
 BPFTOOL		?= bpftool
-PKGS		:= libxdp libbpf libmnl
+PKGS		:= libxdp libbpf libmnl jansson
 ARCH_INC	:= /usr/include/$(shell gcc -dumpmachine)
 
 WARN		:= -Wall -Wextra -Werror
 CFLAGS		?= -O2 -g
 CPPFLAGS	:= -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
 XCFLAGS		:= -std=gnu11 $(WARN) $(CFLAGS)
-LDLIBS		:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lxdp -lbpf -lmnl) -lpthread
+LDLIBS		:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lxdp -lbpf -lmnl -ljansson) -lpthread
 SAN		:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # The protocol code: unit tests and the fuzzer link it alone, with a stub
@@ -30,7 +30,7 @@ PROTO_SRCS	:= user/arp.c user/counters.c user/csum.c user/eth.c user/frame.c \
 		   user/dhcp.c user/l4.c user/hostaddr.c user/frag.c \
 		   user/ping.c user/fwd.c
 TEST_SRCS	:= $(PROTO_SRCS) tests/unit/hostsock_stub.c
-SYS_SRCS	:= user/hostsock.c user/engine.c user/netlink.c user/netns.c user/plumb.c \
+SYS_SRCS	:= user/hostsock.c user/control.c user/ctl.c user/engine.c user/netlink.c user/netns.c user/plumb.c \
 		   user/xdp.c user/xsk.c
 MAIN_SRC	:= user/main.c
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)

@@ -6,7 +6,8 @@
  * on-link) with ARP.  Requests for those addresses are answered with the
  * gateway's MAC, rewriting the request in place.  Everything else (replies,
  * gratuitous announcements, requests for other hosts) is counted and
- * dropped: the link has no other hosts.
+ * dropped: the link has no other hosts.  The gateway also asks for the
+ * guest's address when it must reach a guest that has not spoken yet.
  */
 #include <string.h>
 #include <arpa/inet.h>
@@ -63,4 +64,42 @@ enum verdict arp_input(struct gw_ctx *ctx, struct frame *f)
 	eth_reply_header(ctx->gw, f);
 	frame_trim(f, ARP_FRAME_LEN);
 	return VERDICT_REPLY;
+}
+
+/* True while the guest's MAC address is not known (frames go to broadcast). */
+bool arp_guest_unknown(const struct gw_ctx *ctx)
+{
+	static const uint8_t bcast[ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	return !memcmp(ctx->guest_mac, bcast, ETH_ALEN);
+}
+
+/*
+ * Asks the guest for its MAC address (ARP request from the gateway): TCP
+ * drops frames not addressed to its own MAC, so a connection to a guest
+ * that never spoke (a forwarded port) needs it.  The reply teaches
+ * eth_input() the address; the SYN's retransmission then gets through.
+ */
+void arp_ask_guest(struct gw_ctx *ctx)
+{
+	struct arp_eth_ipv4 *arp;
+	struct ethhdr *eth;
+	struct frame f;
+
+	if (!ctx->out.alloc(ctx->out.port, &f, ARP_FRAME_LEN)) {
+		counter_add(&ctx->cnt->drop[DROP_TX_NO_FRAMES], 1);
+		return;
+	}
+	eth = (struct ethhdr *)f.seg[0].data;
+	memset(eth->h_dest, 0xff, ETH_ALEN);
+	memcpy(eth->h_source, ctx->gw->mac, ETH_ALEN);
+	eth->h_proto = htons(ETH_P_ARP);
+	arp = (struct arp_eth_ipv4 *)(eth + 1);
+	arp->hdr = (struct arphdr){ .ar_hrd = htons(ARPHRD_ETHER), .ar_pro = htons(ETH_P_IP),
+				    .ar_hln = ETH_ALEN, .ar_pln = 4, .ar_op = htons(ARPOP_REQUEST) };
+	memcpy(arp->sha, ctx->gw->mac, ETH_ALEN);
+	memcpy(arp->spa, &ctx->gw->gw_addr, 4);
+	memset(arp->tha, 0, ETH_ALEN);
+	memcpy(arp->tpa, &ctx->gw->guest_addr, 4);
+	ctx->out.send(ctx->out.port, &f);
 }

@@ -25,6 +25,7 @@ static const char usage[] =
 "Usage: xdpslirp [OPTIONS] --ifname IFACE\n"
 "       xdpslirp [OPTIONS] --netns PID|PATH\n"
 "       xdpslirp [OPTIONS] -- COMMAND [ARG...]\n"
+"       xdpslirp ctl --api-socket PATH list|add|remove|stats|flows ...\n"
 "\n"
 "User-mode network gateway: gives a network namespace IPv4 connectivity\n"
 "through an XDP program and AF_XDP sockets, with no NAT rules in the host.\n"

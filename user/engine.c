@@ -16,6 +16,7 @@
  * program is attached, so no guest frame meets an empty slot.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,10 +50,17 @@ enum { EV_XSK, EV_STOP, EV_ICMP_RAW = EPOLL_ICMP_RAW, EV_CMD };
  * over through the worker's command pipe, which keeps every forwarding
  * structure the worker's own, without a lock.
  */
+struct flow_list {
+	struct flow_info *out;
+	unsigned cap, n;
+	int done_fd;		/* eventfd the worker writes when done */
+};
+
 struct fwd_cmd {
-	enum { FWD_ADD, FWD_REMOVE } op;
+	enum { FWD_ADD, FWD_REMOVE, FLOW_LIST } op;
 	int fd;
 	struct fwd_rule rule;
+	struct flow_list *list;
 };
 
 struct fwd_listener {
@@ -70,7 +78,8 @@ struct worker {
 	int stop_fd;
 	struct frame burst[RX_BURST];
 	struct frame *held[RX_BURST];	/* frames udp_flush() still reads */
-	int cmd_fd;			/* read end of the command pipe (worker 0) */
+	int cmd_fd;			/* command pipe from the main thread */
+	int cmd_wr;			/* ...its write end */
 	struct fwd_listener *fwd;	/* FWD_MAX slots (worker 0) */
 	struct epoll_event events[EPOLL_BATCH];
 };
@@ -177,7 +186,24 @@ static void worker_fwd_add(struct worker *w, const struct fwd_cmd *c)
 	close(c->fd);
 }
 
-/* Commands from the main thread: forwarded ports added and removed. */
+/* Copies the worker's flows out for the control API. */
+static void worker_list_flows(struct worker *w, struct flow_list *l)
+{
+	for (uint32_t i = w->flows.active; i != FLOW_NONE && l->n < l->cap;
+	     i = w->flows.flows[i].next) {
+		const struct flow *fl = &w->flows.flows[i];
+
+		l->out[l->n++] = (struct flow_info){
+			.guest_addr = inany_v4(&fl->key.guest),
+			.remote_addr = inany_v4(&fl->key.remote),
+			.guest_port = fl->key.guest_port, .remote_port = fl->key.remote_port,
+			.proto = fl->key.proto, .state = fl->state, .queue = (uint8_t)w->port.queue,
+		};
+	}
+	eventfd_write(l->done_fd, 1);
+}
+
+/* Commands from the main thread: forwarded ports, flow listings. */
 static void worker_commands(struct worker *w)
 {
 	struct fwd_cmd c;
@@ -185,8 +211,10 @@ static void worker_commands(struct worker *w)
 	while (read(w->cmd_fd, &c, sizeof(c)) == sizeof(c)) {
 		if (c.op == FWD_ADD)
 			worker_fwd_add(w, &c);
-		else
+		else if (c.op == FWD_REMOVE)
 			worker_fwd_remove(w, c.rule.id);
+		else
+			worker_list_flows(w, c.list);
 	}
 }
 
@@ -256,25 +284,84 @@ static int worker_epoll(struct worker *w)
 	return 0;
 }
 
-/* Worker 0's command pipe and forwarding slots. */
+/* Every worker's command pipe; worker 0's forwarding slots. */
 static int engine_commands_init(struct engine *e)
 {
-	struct worker *w = &e->workers[0];
-	int p[2];
-
-	w->fwd = calloc(FWD_MAX, sizeof(*w->fwd));
-	if (!w->fwd || pipe2(p, O_CLOEXEC | O_NONBLOCK))
+	e->workers[0].fwd = calloc(FWD_MAX, sizeof(*e->workers[0].fwd));
+	if (!e->workers[0].fwd)
 		return -ENOMEM;
 	for (unsigned i = 0; i < FWD_MAX; i++)
-		w->fwd[i].fd = -1;
-	w->cmd_fd = p[0];
-	e->cmd_fd = p[1];
+		e->workers[0].fwd[i].fd = -1;
+	for (unsigned q = 0; q < e->nworkers; q++) {
+		int p[2];
+
+		if (pipe2(p, O_CLOEXEC | O_NONBLOCK))
+			return -errno;
+		e->workers[q].cmd_fd = p[0];
+		e->workers[q].cmd_wr = p[1];
+	}
 	return 0;
+}
+
+static int worker_command(struct worker *w, const struct fwd_cmd *c)
+{
+	return write(w->cmd_wr, c, sizeof(*c)) == sizeof(*c) ? 0 : -errno;
 }
 
 static int engine_command(struct engine *e, const struct fwd_cmd *c)
 {
-	return write(e->cmd_fd, c, sizeof(*c)) == sizeof(*c) ? 0 : -errno;
+	return worker_command(&e->workers[0], c);
+}
+
+/* Counters and flow counts of worker @q; safe while it runs. */
+void engine_worker_stats(const struct engine *e, unsigned q, struct engine_stats *st)
+{
+	const struct worker *w = &e->workers[q];
+
+	memset(st, 0, sizeof(*st));
+	st->cnt.rx_frames = counter_read(&w->cnt.rx_frames);
+	st->cnt.rx_bytes = counter_read(&w->cnt.rx_bytes);
+	st->cnt.tx_frames = counter_read(&w->cnt.tx_frames);
+	st->cnt.tx_bytes = counter_read(&w->cnt.tx_bytes);
+	st->cnt.evicted = counter_read(&w->cnt.evicted);
+	for (int d = 0; d < DROP_MAX; d++)
+		st->cnt.drop[d] = counter_read(&w->cnt.drop[d]);
+	st->flows = __atomic_load_n(&w->flows.count, __ATOMIC_RELAXED);
+	st->half_open = __atomic_load_n(&w->flows.npending, __ATOMIC_RELAXED);
+	st->datagram = __atomic_load_n(&w->flows.ndgram, __ATOMIC_RELAXED);
+}
+
+/**
+ * engine_list_flows() - ask every worker for its flows
+ * @e: the running engine
+ * @out: where to put them
+ * @cap: room in @out
+ *
+ * Each worker copies its own flows between two bursts; this waits for it
+ * (at most a second each: a worker that does not answer is skipped).
+ *
+ * Return: the number of flows in @out.
+ */
+unsigned engine_list_flows(struct engine *e, struct flow_info *out, unsigned cap)
+{
+	struct flow_list l = { .out = out, .cap = cap };
+
+	l.done_fd = eventfd(0, EFD_CLOEXEC);
+	if (l.done_fd < 0)
+		return 0;
+	for (unsigned q = 0; q < e->nworkers; q++) {
+		struct fwd_cmd c = { .op = FLOW_LIST, .list = &l };
+		struct pollfd pfd = { .fd = l.done_fd, .events = POLLIN };
+		eventfd_t done;
+
+		if (worker_command(&e->workers[q], &c) || poll(&pfd, 1, 1000) != 1 ||
+		    eventfd_read(l.done_fd, &done)) {
+			log_warn("queue %u did not list its flows", q);
+			break;	/* it may still write into @l later: stop here */
+		}
+	}
+	close(l.done_fd);
+	return l.n;
 }
 
 /**
@@ -314,6 +401,11 @@ static int engine_open_ports(struct engine *e, const struct engine_params *p)
 		w->ctx.flows = &w->flows;
 		w->ctx.epfd = -1;
 		w->ctx.icmp_raw = -1;
+		/* until the guest speaks, frames to it go to every MAC */
+		if (p->guest_mac)
+			memcpy(w->ctx.guest_mac, p->guest_mac, ETH_ALEN);
+		else
+			memset(w->ctx.guest_mac, 0xff, ETH_ALEN);
 		w->stop_fd = e->stop_fd;
 		w->ctx.scratch = malloc(UDP_SCRATCH);
 		w->ctx.frags = frag_table_new();
@@ -346,13 +438,12 @@ int engine_start(struct engine *e, const struct engine_params *p)
 
 	e->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	e->prog.link_fd = -1;
-	e->cmd_fd = -1;
 	e->workers = calloc(p->queues, sizeof(*e->workers));
 	if (e->stop_fd < 0 || !e->workers)
 		return -ENOMEM;
 	e->nworkers = p->queues;
 	for (unsigned q = 0; q < e->nworkers; q++)
-		e->workers[q].cmd_fd = -1;
+		e->workers[q].cmd_fd = e->workers[q].cmd_wr = -1;
 	ret = engine_commands_init(e);
 	if (ret)
 		return ret;
@@ -446,6 +537,8 @@ int engine_stop(struct engine *e)
 			close(e->workers[q].ctx.icmp_raw);
 		if (e->workers[q].cmd_fd >= 0)
 			close(e->workers[q].cmd_fd);
+		if (e->workers[q].cmd_wr >= 0)
+			close(e->workers[q].cmd_wr);
 		for (unsigned i = 0; e->workers[q].fwd && i < FWD_MAX; i++)
 			if (e->workers[q].fwd[i].fd >= 0)
 				close(e->workers[q].fwd[i].fd);
@@ -458,8 +551,6 @@ int engine_stop(struct engine *e)
 	if (e->stop_fd >= 0)
 		close(e->stop_fd);
 	e->stop_fd = -1;
-	if (e->cmd_fd >= 0)
-		close(e->cmd_fd);
-	e->cmd_fd = -1;
+
 	return ret;
 }

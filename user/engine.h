@@ -20,6 +20,7 @@ struct engine_params {
 	bool multibuffer;
 	bool xdp_generic;
 	const struct gateway *gw;
+	const uint8_t *guest_mac;	/* if known at start, else NULL */
 };
 
 /* The XDP program and one worker per queue. */
@@ -28,13 +29,28 @@ struct engine {
 	struct worker *workers;
 	unsigned nworkers;
 	int stop_fd;		/* eventfd: readable once the engine stops */
-	int cmd_fd;		/* write end of worker 0's command pipe */
 };
 
 int engine_start(struct engine *e, const struct engine_params *p);
 void engine_print_counters(const struct engine *e, FILE *out);
 int engine_stop(struct engine *e);
 int engine_forward_add(struct engine *e, const struct fwd_rule *r, int fd);
+
+/* A worker's counters and flow counts, for the control API. */
+struct engine_stats {
+	struct counters cnt;
+	uint32_t flows, half_open, datagram;
+};
+
+/* One flow, for the control API (addresses and ports in network order). */
+struct flow_info {
+	uint32_t guest_addr, remote_addr;
+	uint16_t guest_port, remote_port;
+	uint8_t proto, state, queue;
+};
+
+void engine_worker_stats(const struct engine *e, unsigned q, struct engine_stats *st);
+unsigned engine_list_flows(struct engine *e, struct flow_info *out, unsigned cap);
 int engine_forward_remove(struct engine *e, uint32_t id);
 
 #endif

@@ -4,7 +4,8 @@
  *
  * Theory of operation: eth_input() is called by a worker for each frame it
  * receives.  It checks the Ethernet header and hands the frame to the
- * protocol named by the EtherType: arp_input() or ipv4_input().  Those answer
+ * protocol named by the EtherType: arp_input() or ipv4_input().  The source
+ * address of the guest's frames is where the engine's own frames go.  Those answer
  * in place (the request's buffers become the reply, see enum verdict) or
  * drop the frame with a counted reason.  Nothing here keeps state: the path
  * of a frame is a chain of calls that ends in a verdict.
@@ -37,6 +38,8 @@ enum verdict eth_input(struct gw_ctx *ctx, struct frame *f)
 	eth = (const struct ethhdr *)f->seg[0].data;
 	if (!eth_addressed_to_us(ctx->gw, eth->h_dest))
 		return drop(ctx, DROP_ETH_DEST);
+	if (!(eth->h_source[0] & 1))	/* the guest: where our frames go */
+		memcpy(ctx->guest_mac, eth->h_source, ETH_ALEN);
 
 	switch (ntohs(eth->h_proto)) {
 	case ETH_P_ARP:

@@ -78,7 +78,8 @@ struct gw_ctx {
 	struct frag_table *frags;	/* reassembly of the guest's fragments */
 	struct udp_batch udp_out;	/* datagrams waiting for udp_flush() */
 	int icmp_raw;			/* raw ICMP socket when ping sockets are denied */
-	uint8_t guest_mac[ETH_ALEN];	/* learnt from the guest's frames */
+	uint8_t guest_mac[ETH_ALEN];	/* learnt from the guest's frames, or
+					 * broadcast until then (arp.c asks) */
 };
 
 /* Counts a dropped frame; the caller releases it. */

@@ -19,17 +19,12 @@
  * @dst: destination the guest asked for, network order
  * @port: destination port, network order
  *
- * The socket peeks from an offset (SO_PEEK_OFF): its receive queue is the
- * retransmission buffer for data toward the guest.  Its send buffer is set
- * large: the window the guest gets is that buffer's free space, and a small
- * autotuned buffer would never grow, as the engine never overfills it.
- *
  * Return: socket descriptor (connect in progress or done), or negative errno.
  */
 int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port)
 {
 	struct sockaddr_in sa;
-	int fd, zero = 0, one = 1, sndbuf = HOSTSOCK_SNDBUF;
+	int fd;
 
 	fd = hostaddr_target(gw, IPPROTO_TCP, dst, port, &sa);
 	if (fd)
@@ -37,11 +32,7 @@ int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port)
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	/* above net.core.wmem_max only with CAP_NET_ADMIN: best effort */
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)))
-		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
+	if (hostsock_tcp_prepare(fd) ||
 	    (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS)) {
 		int ret = -errno;
 
@@ -49,6 +40,30 @@ int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port)
 		return ret;
 	}
 	return fd;
+}
+
+/**
+ * hostsock_tcp_prepare() - make a TCP socket fit to carry a guest's connection
+ * @fd: connecting, or accepted on a forwarded port
+ *
+ * The socket peeks from an offset (SO_PEEK_OFF): its receive queue is the
+ * retransmission buffer for data toward the guest.  Its send buffer is set
+ * large: the window the guest gets is that buffer's free space, and a small
+ * autotuned buffer would never grow, as the engine never overfills it.
+ *
+ * Return: 0 or -errno.
+ */
+int hostsock_tcp_prepare(int fd)
+{
+	int zero = 0, one = 1, sndbuf = HOSTSOCK_SNDBUF;
+
+	/* above net.core.wmem_max only with CAP_NET_ADMIN: best effort */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
+		return -errno;
+	return 0;
 }
 
 /* A datagram socket of @proto with ICMP errors reported (IP_RECVERR). */

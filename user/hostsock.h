@@ -14,6 +14,7 @@
 #define HOSTSOCK_SNDBUF_MAX	(2 * HOSTSOCK_SNDBUF)
 
 int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port);
+int hostsock_tcp_prepare(int fd);
 int hostsock_udp_open(void);
 int hostsock_ping_open(void);
 int hostsock_icmp_raw_open(void);

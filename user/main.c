@@ -4,22 +4,27 @@
  *
  * Theory of operation: the main thread parses the command line, decides the
  * MTU from what the kernel can do, wires the guest's link (plumb.c), starts
- * the engine (engine.c: XDP program, one AF_XDP worker per queue) and then
- * only waits for signals through a signalfd: SIGUSR1 prints counters,
- * SIGINT/SIGTERM stop (forwarded to COMMAND in -- COMMAND mode), SIGCHLD
- * ends -- COMMAND mode with COMMAND's exit status.  Signals are blocked in
- * every thread, so workers are never interrupted.
+ * the engine (engine.c: XDP program, one AF_XDP worker per queue), opens
+ * the forwarded ports (control.c), and then serves, in one epoll loop:
+ * signals through a signalfd (SIGUSR1 prints counters, SIGINT/SIGTERM stop,
+ * forwarded to COMMAND in -- COMMAND mode, SIGCHLD ends that mode with
+ * COMMAND's status), the control API, --exit-fd, and the guest's link
+ * disappearing with its namespace.  Signals are blocked in every thread, so
+ * workers are never interrupted.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "control.h"
+#include "ctl.h"
 #include "dns.h"
 #include "engine.h"
 #include "log.h"
@@ -86,6 +91,8 @@ static void gateway_init(struct gateway *gw, const struct config *cfg,
 	gw->no_host_loopback = cfg->disable_host_loopback;
 	gw->no_dhcp = cfg->no_dhcp;
 	gw->udp_timeout_s = cfg->udp_timeout_s;
+	memcpy(gw->to_host, cfg->to_host, sizeof(cfg->to_host[0]) * cfg->n_to_host);
+	gw->n_to_host = cfg->n_to_host;
 	if (cfg->disable_dns)
 		return;
 	memcpy(gw->dns, cfg->dns, sizeof(cfg->dns[0]) * cfg->n_dns);
@@ -125,40 +132,151 @@ static int exit_status(int wstatus)
 	return 128 + WTERMSIG(wstatus);
 }
 
-/**
- * wait_for_end() - serve signals until it is time to stop
- * @sfd: signalfd for the blocked signals
- * @e: the running engine, for SIGUSR1
- * @child: COMMAND's pid, or 0
- *
- * Return: the exit status xdpslirp should end with.
- */
-static int wait_for_end(int sfd, struct engine *e, pid_t child)
+/* epoll tags of the main loop's own descriptors (control.h has the API's) */
+enum { TAG_SIGNAL = 1, TAG_EXIT_FD, TAG_LINK };
+
+/* What the main thread watches once the engine runs. */
+struct main_loop {
+	int epfd;
+	int sfd;		/* signalfd */
+	pid_t child;		/* COMMAND, or 0 */
+	int ifindex;		/* the link's host end: gone means stop */
+	struct nl link_mon;
+	int exit_fd;		/* --exit-fd, or -1 */
+	struct engine *e;
+	struct control *ctl;
+};
+
+/* A signal arrived; returns an exit status to stop with, or -1. */
+static int on_signal(struct main_loop *m)
 {
 	struct signalfd_siginfo si;
 	int wstatus;
 
+	if (read(m->sfd, &si, sizeof(si)) != sizeof(si))
+		return -1;
+	switch (si.ssi_signo) {
+	case SIGUSR1:
+		engine_print_counters(m->e, stderr);
+		return -1;
+	case SIGCHLD:
+		if (m->child && waitpid(m->child, &wstatus, WNOHANG) == m->child)
+			return exit_status(wstatus);
+		return -1;
+	default:	/* SIGINT, SIGTERM, SIGHUP: COMMAND decides, or we stop */
+		if (!m->child)
+			return 0;
+		kill(m->child, (int)si.ssi_signo);
+		return -1;
+	}
+}
+
+/* The exit fd is readable: data (read and ignored), or its end? */
+static bool exit_fd_closed(int fd)
+{
+	char buf[256];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+}
+
+/**
+ * serve() - the main thread's loop while the engine runs
+ * @m: what to watch
+ *
+ * Signals (SIGUSR1 prints counters), the control API, --exit-fd, and the
+ * guest's link disappearing (its namespace ended).
+ *
+ * Return: the exit status xdpslirp should end with.
+ */
+static int serve(struct main_loop *m)
+{
 	for (;;) {
-		if (read(sfd, &si, sizeof(si)) != sizeof(si)) {
-			if (errno == EINTR)
-				continue;
-			log_err("signalfd: %s", strerror(errno));
-			return 1;
-		}
-		switch (si.ssi_signo) {
-		case SIGUSR1:
-			engine_print_counters(e, stderr);
-			break;
-		case SIGCHLD:
-			if (child && waitpid(child, &wstatus, WNOHANG) == child)
-				return exit_status(wstatus);
-			break;
-		default:	/* SIGINT, SIGTERM, SIGHUP */
-			if (!child)
-				return 0;
-			kill(child, (int)si.ssi_signo);
+		struct epoll_event ev[16];
+		int n = epoll_wait(m->epfd, ev, 16, control_expire(m->ctl));
+
+		for (int i = 0; i < n; i++) {
+			uint64_t tag = ev[i].data.u64;
+			int status = -1;
+
+			if (tag == TAG_SIGNAL) {
+				status = on_signal(m);
+			} else if (tag == TAG_EXIT_FD) {
+				if (!exit_fd_closed(m->exit_fd))
+					continue;
+				log_info("--exit-fd closed: stopping");
+				if (!m->child)
+					return 0;
+				kill(m->child, SIGTERM);
+				epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->exit_fd, NULL);
+			} else if (tag == TAG_LINK) {
+				if (nl_link_deleted(&m->link_mon, m->ifindex)) {
+					log_info("the guest's link is gone (its namespace ended): stopping");
+					return 0;
+				}
+			} else {
+				control_event(m->ctl, tag);
+			}
+			if (status >= 0)
+				return status;
 		}
 	}
+}
+
+static int watch(int epfd, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u64 = tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+/* Sets up what serve() watches; 0 or negative errno (logged). */
+static int main_loop_init(struct main_loop *m, const struct config *cfg)
+{
+	int ret;
+
+	m->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (m->epfd < 0 || watch(m->epfd, m->sfd, TAG_SIGNAL))
+		return -errno;
+	if (cfg->exit_fd >= 0 && watch(m->epfd, cfg->exit_fd, TAG_EXIT_FD)) {
+		log_err("--exit-fd %d: %s", cfg->exit_fd, strerror(errno));
+		return -EBADF;
+	}
+	m->exit_fd = cfg->exit_fd;
+	ret = nl_open_link_monitor(&m->link_mon);
+	if (ret || watch(m->epfd, mnl_fd(&m->link_mon), TAG_LINK))
+		log_warn("cannot watch the guest's link: %s", strerror(ret ? -ret : errno));
+	return 0;
+}
+
+/* -p rules: forwarded before the guest is announced ready. */
+static int publish_all(struct control *ctl, struct config *cfg)
+{
+	for (unsigned i = 0; i < cfg->n_publish; i++) {
+		struct fwd_rule *r = &cfg->publish[i];
+		const char *why = NULL;
+		char a[INET_ADDRSTRLEN];
+
+		if (control_publish(ctl, r, &why) < 0) {
+			inet_ntop(AF_INET, &r->host_addr, a, sizeof(a));
+			log_err("--publish %s:%u/%s: %s", a, r->host_port, fwd_proto_name(r->proto), why);
+			return -EADDRINUSE;
+		}
+	}
+	return 0;
+}
+
+static void write_pid_file(const char *path)
+{
+	FILE *f;
+
+	if (!path)
+		return;
+	f = fopen(path, "we");
+	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0)
+		log_warn("--pid-file %s: %s", path, strerror(errno));
+	if (f)
+		fclose(f);
 }
 
 static int block_signals(void)
@@ -199,6 +317,8 @@ static int run(struct config *cfg)
 	struct child child = { 0 };
 	struct engine engine = { 0 };
 	struct gateway gw = { 0 };
+	struct control ctl = { .listen_fd = -1 };
+	struct main_loop loop = { .epfd = -1, .exit_fd = -1 };
 	int sfd, netns_fd = -1, multibuffer, status = 1;
 	uint32_t mtu;
 
@@ -237,6 +357,7 @@ static int run(struct config *cfg)
 			.multibuffer = multibuffer,
 			.xdp_generic = cfg->xdp_generic,
 			.gw = &gw,
+			.guest_mac = gl.created ? gl.guest_mac : NULL,
 		};
 
 		if (engine_start(&engine, &ep)) {
@@ -244,12 +365,31 @@ static int run(struct config *cfg)
 			goto out;
 		}
 	}
+	/* the namespace may now end without us: we watch the link instead */
+	close(netns_fd);
+	netns_fd = -1;
+	loop.sfd = sfd;
+	loop.child = child.pid;
+	loop.ifindex = gl.host.ifindex;
+	loop.e = &engine;
+	loop.ctl = &ctl;
+	if (main_loop_init(&loop, cfg) ||
+	    control_init(&ctl, &engine, &gw, loop.epfd, cfg->api_socket) ||
+	    publish_all(&ctl, cfg)) {
+		status = 1;
+		goto stop;
+	}
 	log_ready(&gl, &gw, cfg);
+	write_pid_file(cfg->pid_file);
 	signal_ready(cfg->ready_fd);
 	if (child.pid && child_release(&child))
 		log_err("cannot start %s: %s", cfg->command[0], strerror(errno));
 
-	status = wait_for_end(sfd, &engine, child.pid);
+	status = serve(&loop);
+stop:
+	control_fini(&ctl);
+	if (cfg->pid_file)
+		unlink(cfg->pid_file);
 	if (engine_stop(&engine)) {
 		log_err("frames were leaked or double-used: this is a bug, please report it");
 		if (!status)
@@ -259,14 +399,21 @@ out:
 	plumb_teardown(&gl);
 	if (netns_fd >= 0)
 		close(netns_fd);
+	nl_close(&loop.link_mon);
+	if (loop.epfd > 0)
+		close(loop.epfd);
 	close(sfd);
 	return status;
 }
 
 int main(int argc, char **argv)
 {
-	struct config cfg;
-	int ret = config_parse(&cfg, argc, argv, stderr);
+	static struct config cfg;	/* large (forward rules): not on the stack */
+	int ret;
+
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		return ctl_main(argc - 1, argv + 1);
+	ret = config_parse(&cfg, argc, argv, stderr);
 
 	if (ret == CONFIG_EXIT_OK)
 		return 0;

@@ -225,3 +225,44 @@ int nl_route_add_default_ipv4(struct nl *nl, int ifindex, uint32_t gateway)
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
 	return nl_request(nl, nlh, NULL, NULL);
 }
+
+/* A socket that hears about links coming and going (RTNLGRP_LINK). */
+int nl_open_link_monitor(struct nl *nl)
+{
+	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (!nl->sock)
+		return -errno;
+	if (mnl_socket_bind(nl->sock, RTMGRP_LINK, MNL_SOCKET_AUTOPID) < 0) {
+		int ret = -errno;
+
+		nl_close(nl);
+		return ret;
+	}
+	return 0;
+}
+
+int mnl_fd(const struct nl *nl)
+{
+	return mnl_socket_get_fd(nl->sock);
+}
+
+/* Reads pending link notifications: was link @ifindex deleted? */
+bool nl_link_deleted(struct nl *nl, int ifindex)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	ssize_t n;
+	bool gone = false;
+
+	while ((n = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf))) > 0) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+		int len = (int)n;
+
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+
+			if (nlh->nlmsg_type == RTM_DELLINK && ifm->ifi_index == ifindex)
+				gone = true;
+		}
+	}
+	return gone;
+}

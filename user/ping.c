@@ -192,7 +192,6 @@ enum verdict ping_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 		fl = dgram_mapping(ctx, &k, NULL);
 	if (!fl)
 		return drop(ctx, DROP_PING_DENIED);
-	memcpy(ctx->guest_mac, ((struct ethhdr *)f->seg[0].data)->h_source, ETH_ALEN);
 	if (fl->sock < 0) {
 		/* raw: our own identifier on the wire, and the checksum to match */
 		struct icmphdr *out = (struct icmphdr *)ctx->scratch;

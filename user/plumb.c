@@ -35,7 +35,7 @@ static void disable_ipv6(const char *ifname)
 	close(fd);
 }
 
-static int configure_guest(const struct config *cfg, int netns_fd)
+static int configure_guest(struct guest_link *gl, const struct config *cfg, int netns_fd)
 {
 	struct link_info lo, eth;
 	struct nl nl = { 0 };
@@ -63,6 +63,8 @@ static int configure_guest(const struct config *cfg, int netns_fd)
 	if (ret)
 		log_err("cannot configure %s in the guest's namespace: %s",
 			cfg->guest_ifname, strerror(-ret));
+	else
+		memcpy(gl->guest_mac, eth.mac, ETH_ALEN);
 	nl_close(&nl);
 	return ret;
 }
@@ -92,7 +94,7 @@ static int create_veth(struct guest_link *gl, struct nl *nl,
 	if (ret)
 		return ret;
 	disable_ipv6(gl->host_ifname);
-	return configure_guest(cfg, netns_fd);
+	return configure_guest(gl, cfg, netns_fd);
 }
 
 /**

@@ -12,6 +12,7 @@
 struct guest_link {
 	char host_ifname[IF_NAMESIZE];
 	struct link_info host;		/* the host end, where XDP runs */
+	uint8_t guest_mac[ETH_ALEN];	/* the guest end's, when we created it */
 	bool created;			/* veth pair created by us */
 	struct reaper reaper;
 };

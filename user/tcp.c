@@ -32,6 +32,7 @@
 #include <linux/sockios.h>
 #include <unistd.h>
 
+#include "arp.h"
 #include "csum.h"
 #include "eth.h"
 #include "hostaddr.h"
@@ -465,7 +466,6 @@ enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 
 	if (!tcp_parse(f, ip, &s) || !ipv4_is_unicast(ip->saddr) || !ipv4_is_unicast(ip->daddr))
 		return drop(ctx, DROP_TCP_MALFORMED);
-	memcpy(ctx->guest_mac, ((struct ethhdr *)f->seg[0].data)->h_source, ETH_ALEN);
 	inany_from_v4(&k.guest, ip->saddr);
 	inany_from_v4(&k.remote, ip->daddr);
 	k.guest_port = s.th->source;
@@ -653,7 +653,8 @@ void tcp_inbound(struct gw_ctx *ctx, int sock, const struct sockaddr_in *client,
 	inany_from_v4(&k.guest, r->guest_addr);
 	inany_from_v4(&k.remote, src);
 	k.remote_port = sport;
-	fl = flow_lookup(ctx->flows, &k) ? NULL : tcp_flow_new(ctx, &k, FLOW_SYN_SENT);
+	fl = flow_lookup(ctx->flows, &k) || hostsock_tcp_prepare(sock) ? NULL :
+	     tcp_flow_new(ctx, &k, FLOW_SYN_SENT);
 	if (!fl) {
 		sock_abort(sock);
 		return;
@@ -665,6 +666,8 @@ void tcp_inbound(struct gw_ctx *ctx, int sock, const struct sockaddr_in *client,
 		tcp_flow_close(ctx, fl, true);
 		return;
 	}
+	if (arp_guest_unknown(ctx))
+		arp_ask_guest(ctx);
 	tcp_send_ctl(ctx, fl, F_SYN, fl->snd_una - 1);
 	arm_rto(ctx, fl);
 }

@@ -34,6 +34,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "arp.h"
 #include "csum.h"
 #include "dhcp.h"
 #include "dns.h"
@@ -256,6 +257,8 @@ void udp_inbound(struct gw_ctx *ctx, int fd, const struct fwd_rule *r)
 			fl->sock = fd;
 			fl->flags |= FLOW_INBOUND;
 		}
+		if (arp_guest_unknown(ctx))
+			arp_ask_guest(ctx);	/* this one may be lost: UDP */
 		udp_send(ctx, ctx->scratch + i * UDP_SLOT, src, sport, r->guest_addr,
 			 htons(r->guest_port), msgs[i].msg_len);
 		dgram_used(ctx, fl);
@@ -311,7 +314,6 @@ enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 	fl = dgram_mapping(ctx, &k, hostsock_udp_open);
 	if (!fl)
 		return drop(ctx, DROP_UDP_NO_SOCKET);
-	memcpy(ctx->guest_mac, ((struct ethhdr *)f->seg[0].data)->h_source, ETH_ALEN);
 	return udp_queue(ctx, fl, &sa, f, off + sizeof(*uh), ulen - sizeof(*uh));
 }
 

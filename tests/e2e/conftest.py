@@ -55,13 +55,13 @@ def wait_until(cond, timeout=10.0, what="condition"):
 class Xdpslirp:
     """One xdpslirp process: started with --ready-fd, stderr kept in a file."""
 
-    def __init__(self, args, ready=True, netns=None):
+    def __init__(self, args, ready=True, netns=None, pass_fds=()):
         self.log = tempfile.TemporaryFile(mode="w+")
         r, w = os.pipe()
         prefix = ["ip", "netns", "exec", netns] if netns else []
         # ip netns exec execs the command: the pid stays xdpslirp's
         self.proc = subprocess.Popen(prefix + [BINARY, "--ready-fd", str(w)] + list(args),
-                                     pass_fds=(w,), stdout=subprocess.PIPE,
+                                     pass_fds=(w,) + tuple(pass_fds), stdout=subprocess.PIPE,
                                      stderr=self.log, text=True)
         os.close(w)
         self.ready_fd = r
@@ -133,8 +133,8 @@ def xdpslirp():
     """Starts xdpslirp processes; kills (by pid) any left running."""
     started = []
 
-    def start(*args, ready=True, netns=None):
-        x = Xdpslirp(args, ready=ready, netns=netns)
+    def start(*args, ready=True, netns=None, pass_fds=()):
+        x = Xdpslirp(args, ready=ready, netns=netns, pass_fds=pass_fds)
         started.append(x)
         return x
 

@@ -30,3 +30,9 @@ int hostsock_icmp_raw_open(void)
 {
 	return -EPERM;
 }
+
+int hostsock_tcp_prepare(int fd)
+{
+	(void)fd;
+	return 0;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XDPSLIRP_CONTROL_H
+#define XDPSLIRP_CONTROL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "fwd.h"
+
+#define API_MAX_CLIENTS	32
+#define API_MAX_FLOWS	65536	/* list_flows answers at most this many */
+
+/* epoll tags of the control's descriptors in the main thread's loop */
+#define CONTROL_TAG_LISTEN	100
+#define CONTROL_TAG_CLIENT	101	/* + client slot */
+
+struct api_client;
+
+/* The forwarded ports and the API server: main thread only. */
+struct control {
+	struct engine *e;
+	const struct gateway *gw;
+	int epfd;
+	struct fwd_rule *rules;		/* FWD_MAX */
+	unsigned n;
+	uint32_t next_id;		/* ids start at 1 and are never reused */
+	int listen_fd;
+	const char *path;
+	struct api_client {
+		int fd;			/* -1: free */
+		uint64_t deadline_ms;
+		size_t len;
+		char *buf;
+	} clients[API_MAX_CLIENTS];
+};
+
+int control_init(struct control *c, struct engine *e, const struct gateway *gw, int epfd,
+		 const char *api_path);
+int control_publish(struct control *c, struct fwd_rule *r, const char **why);
+void control_event(struct control *c, uint64_t tag);
+int control_expire(struct control *c);
+void control_fini(struct control *c);
+
+#endif

@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XDPSLIRP_CTL_H
+#define XDPSLIRP_CTL_H
+
+int ctl_main(int argc, char **argv);
+
+#endif
