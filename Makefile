@@ -29,7 +29,7 @@ PROTO_SRCS	:= user/arp.c user/counters.c user/csum.c user/eth.c user/frame.c \
 		   user/flow.c user/tcp.c user/sock.c user/udp.c user/dns.c \
 		   user/dhcp.c user/l4.c user/hostaddr.c user/frag.c \
 		   user/ping.c user/fwd.c
-TEST_SRCS	:= $(PROTO_SRCS) tests/unit/hostsock_stub.c
+TEST_SRCS	:= $(PROTO_SRCS) tests/unit/hostsock_stub.c tests/unit/hostsock_nodgram.c
 SYS_SRCS	:= user/hostsock.c user/control.c user/ctl.c user/engine.c user/netlink.c user/netns.c user/plumb.c \
 		   user/xdp.c user/xsk.c
 MAIN_SRC	:= user/main.c
@@ -72,9 +72,10 @@ $(BUILD)/fuzz_frame: tests/fuzz/fuzz_frame.c $(TEST_SRCS) $(HEADERS) | $(BUILD)
 	$(CLANG) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $< $(TEST_SRCS) -o $@
 
-$(BUILD)/fuzz_tcp: tests/fuzz/fuzz_tcp.c tests/fuzz/hostsock_loop.c $(PROTO_SRCS) $(HEADERS) | $(BUILD)
+FUZZ_TCP_SRCS	:= tests/fuzz/hostsock_loop.c tests/unit/hostsock_nodgram.c $(PROTO_SRCS)
+$(BUILD)/fuzz_tcp: tests/fuzz/fuzz_tcp.c $(FUZZ_TCP_SRCS) $(HEADERS) | $(BUILD)
 	$(CLANG) $(CPPFLAGS) -Itests/unit -Itests/fuzz $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
-		-fno-sanitize-recover=all $< tests/fuzz/hostsock_loop.c $(PROTO_SRCS) -o $@
+		-fno-sanitize-recover=all $< $(FUZZ_TCP_SRCS) -o $@
 
 FUZZ_SECONDS	?= 300
 fuzz: $(BUILD)/fuzz_frame $(BUILD)/fuzz_tcp

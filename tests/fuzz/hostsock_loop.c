@@ -76,25 +76,3 @@ void hostsock_loop_reset(void)
 			peer_of[i] = 0;
 		}
 }
-
-/* UDP is not what this target drives. */
-int hostsock_udp_open(void)
-{
-	return -EACCES;
-}
-
-int hostsock_ping_open(void)
-{
-	return -EACCES;
-}
-
-int hostsock_icmp_raw_open(void)
-{
-	return -EPERM;
-}
-
-int hostsock_tcp_prepare(int fd)
-{
-	(void)fd;
-	return 0;
-}

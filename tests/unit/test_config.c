@@ -35,7 +35,7 @@ static int parse(struct config *cfg, const char **args)
 
 static void defaults_command_mode(void **state)
 {
-	struct config cfg;
+	static struct config cfg;
 	char a[INET_ADDRSTRLEN];
 
 	(void)state;
@@ -55,7 +55,7 @@ static void defaults_command_mode(void **state)
 
 static void all_options(void **state)
 {
-	struct config cfg;
+	static struct config cfg;
 	char a[INET_ADDRSTRLEN];
 	uint32_t dns;
 
@@ -79,7 +79,7 @@ static void all_options(void **state)
 
 static void ifname_mode(void **state)
 {
-	struct config cfg;
+	static struct config cfg;
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, "--ifname", "veth0"), 0);
@@ -87,9 +87,32 @@ static void ifname_mode(void **state)
 	assert_string_equal(cfg.ifname, "veth0");
 }
 
+static void publish_rules(void **state)
+{
+	static struct config cfg;	/* large: forward rules */
+	char a[INET_ADDRSTRLEN];
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "-p", "8080:80", "--publish",
+			       "udp:127.0.0.1:5000-5002:6000-6002",
+			       "--forward-to-host", "udp:53:127.0.0.1:5353", "--", "true"), 0);
+	assert_int_equal(cfg.n_publish, 4);
+	assert_int_equal(cfg.publish[0].proto, IPPROTO_TCP);
+	assert_int_equal(cfg.publish[0].host_addr, 0);
+	assert_int_equal(cfg.publish[0].host_port, 8080);
+	assert_int_equal(cfg.publish[0].guest_port, 80);
+	assert_int_equal(cfg.publish[3].proto, IPPROTO_UDP);
+	assert_string_equal(inet_ntop(AF_INET, &cfg.publish[3].host_addr, a, sizeof(a)), "127.0.0.1");
+	assert_int_equal(cfg.publish[3].host_port, 5002);
+	assert_int_equal(cfg.publish[3].guest_port, 6002);
+	assert_int_equal(cfg.n_to_host, 1);
+	assert_int_equal(cfg.to_host[0].guest_port, 53);
+	assert_int_equal(cfg.to_host[0].host_port, 5353);
+}
+
 static void help_and_version(void **state)
 {
-	struct config cfg;
+	static struct config cfg;
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, "--version"), CONFIG_EXIT_OK);
@@ -123,6 +146,16 @@ static void bad_input(void **state)
 		{ { "--ifname", "a", "--netns", "1" }, "only one" },
 		{ { "--ifname", "a", "--", "true" }, "only one" },
 		{ { "--ifname", "a", "--mtu", "1500" }, "--mtu" },
+		{ { "-p", "8080", "--", "true" }, "--publish" },
+		{ { "-p", "0:80", "--", "true" }, "--publish" },
+		{ { "-p", "1-3:1-2", "--", "true" }, "differ in length" },
+		{ { "-p", "sctp:1:2", "--", "true" }, "--publish" },
+		{ { "-p", "300.1.1.1:1:2", "--", "true" }, "--publish" },
+		{ { "-p", "1:70000", "--", "true" }, "--publish" },
+		{ { "--forward-to-host", "2222:127.0.0.1", "--", "true" }, "--forward-to-host" },
+		{ { "--exit-fd", "-3", "--", "true" }, "--exit-fd" },
+		{ { "--dns-upstream", "x", "--", "true" }, "--dns-upstream" },
+		{ { "--udp-timeout", "0", "--", "true" }, "--udp-timeout" },
 		{ { "--bogus" }, "unknown option" },
 		{ { "--mtu" }, "needs a value" },
 		{ { "ping" }, "after '--'" },
@@ -131,7 +164,7 @@ static void bad_input(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct config cfg;
+		static struct config cfg;
 		const char *args[8];
 		int n = 0;
 
@@ -152,6 +185,7 @@ int main(void)
 		cmocka_unit_test(defaults_command_mode),
 		cmocka_unit_test(all_options),
 		cmocka_unit_test(ifname_mode),
+		cmocka_unit_test(publish_rules),
 		cmocka_unit_test(help_and_version),
 		cmocka_unit_test(bad_input),
 	};

@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+/*
+ * hostsock_nodgram.c - the host sockets that unit tests and fuzzers do not
+ * get: no UDP, ping or raw ICMP socket can be had (the engine counts the
+ * drops), and accepted TCP sockets need no options.
+ */
+#include <errno.h>
+
+#include "hostsock.h"
+
+int hostsock_udp_open(void)
+{
+	return -EACCES;
+}
+
+int hostsock_ping_open(void)
+{
+	return -EACCES;
+}
+
+int hostsock_icmp_raw_open(void)
+{
+	return -EPERM;
+}
+
+int hostsock_tcp_prepare(int fd)
+{
+	(void)fd;
+	return 0;
+}
