@@ -5,7 +5,8 @@
  * Theory of operation: a worker takes a burst of frames from its port, runs
  * each through eth_input() and either transmits the reply built in place,
  * releases the frame, or holds it until the burst's UDP datagrams have gone
- * out with sendmmsg() (udp_flush()).  Host sockets of its flows (tcp.c) wake it through
+ * out with sendmmsg() (udp_flush()); TCP acknowledges a burst's in-order
+ * data once per flow (tcp_flush()).  Host sockets of its flows (tcp.c) wake it through
  * epoll, as do its AF_XDP socket and the engine's stop eventfd; between
  * bursts it runs due TCP timers, kicks transmission and refills the fill
  * ring.  Each worker has its own flow table.  Workers share only read-only data (struct
@@ -113,6 +114,7 @@ static unsigned worker_poll_once(struct worker *w)
 		}
 	}
 	udp_flush(&w->ctx);
+	tcp_flush(&w->ctx);
 	for (unsigned i = 0; i < nheld; i++)
 		xsk_port_release(&w->port, w->held[i]);
 	return n;

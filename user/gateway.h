@@ -32,6 +32,7 @@ struct gateway {
 	bool no_host_loopback;	/* the gateway address does not reach the host */
 	bool no_dhcp;
 	uint32_t udp_timeout_s;	/* idle time before a UDP mapping expires */
+	uint32_t tcp_sndbuf;	/* SO_SNDBUF of every host TCP socket */
 	unsigned n_dns;		/* DNS upstreams; 0: the DNS address is silent */
 	struct sockaddr_in dns[GW_MAX_DNS];
 	unsigned n_to_host;	/* --forward-to-host */
@@ -53,6 +54,7 @@ struct frag_table;
  * guest's frames, which stay held (VERDICT_HELD) until then.
  */
 #define UDP_TX_BATCH 64
+#define TCP_ACK_BATCH 64
 
 struct udp_batch {
 	unsigned n;
@@ -78,6 +80,8 @@ struct gw_ctx {
 	struct frag_table *frags;	/* reassembly of the guest's fragments */
 	struct udp_batch udp_out;	/* datagrams waiting for udp_flush() */
 	int icmp_raw;			/* raw ICMP socket when ping sockets are denied */
+	unsigned n_ack_later;		/* flows owed an ACK at tcp_flush() */
+	uint32_t ack_later[TCP_ACK_BATCH];
 	uint8_t guest_mac[ETH_ALEN];	/* learnt from the guest's frames, or
 					 * broadcast until then (arp.c asks) */
 };

@@ -130,3 +130,19 @@ int hostsock_listen(const struct fwd_rule *r)
 	}
 	return fd;
 }
+
+/* The send buffer hostsock_tcp_prepare() gives every TCP socket, as the
+ * kernel reports it (doubled, and capped without CAP_NET_ADMIN).
+ */
+uint32_t hostsock_tcp_sndbuf(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), val = HOSTSOCK_SNDBUF_MAX;
+	socklen_t len = sizeof(val);
+
+	if (fd >= 0) {
+		if (hostsock_tcp_prepare(fd) || getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &val, &len))
+			val = HOSTSOCK_SNDBUF_MAX;
+		close(fd);
+	}
+	return (uint32_t)val;
+}

@@ -15,6 +15,7 @@
 
 int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port);
 int hostsock_tcp_prepare(int fd);
+uint32_t hostsock_tcp_sndbuf(void);
 int hostsock_udp_open(void);
 int hostsock_ping_open(void);
 int hostsock_icmp_raw_open(void);

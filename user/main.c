@@ -27,6 +27,7 @@
 #include "ctl.h"
 #include "dns.h"
 #include "engine.h"
+#include "hostsock.h"
 #include "log.h"
 #include "netns.h"
 #include "plumb.h"
@@ -91,6 +92,7 @@ static void gateway_init(struct gateway *gw, const struct config *cfg,
 	gw->no_host_loopback = cfg->disable_host_loopback;
 	gw->no_dhcp = cfg->no_dhcp;
 	gw->udp_timeout_s = cfg->udp_timeout_s;
+	gw->tcp_sndbuf = hostsock_tcp_sndbuf();
 	memcpy(gw->to_host, cfg->to_host, sizeof(cfg->to_host[0]) * cfg->n_to_host);
 	gw->n_to_host = cfg->n_to_host;
 	if (cfg->disable_dns)

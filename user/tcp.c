@@ -117,23 +117,22 @@ static void tcp_watch(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 }
 
 /*
- * Window to advertise: the host socket's free send space, scaled.  The
- * kernel doubled the buffer size we asked for to cover its per-segment
- * overhead, so only half of it counts as room for payload: advertising more
+ * Window to advertise: the host socket's free send space, scaled.  The send
+ * buffer is fixed (hostsock_tcp_prepare() sets it, which turns autotuning
+ * off) and known (gateway.tcp_sndbuf); the kernel doubled the size asked
+ * for to cover its per-segment overhead, so only half of it counts as room
+ * for payload: advertising more
  * would have sendmsg() refuse bytes the guest then must retransmit.  When it
  * is less than a segment, the socket's next "writable" edge must bring a
  * window update, or the guest would wait for its persist timer.
  */
 static uint16_t tcp_window(struct gw_ctx *ctx, struct flow *fl)
 {
-	int sndbuf = 0, outq = 0;
-	socklen_t len = sizeof(sndbuf);
+	int sndbuf = (int)ctx->gw->tcp_sndbuf / 2, outq = 0;
 	uint32_t free_space;
 
-	if (fl->sock < 0 || getsockopt(fl->sock, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) ||
-	    ioctl(fl->sock, SIOCOUTQ, &outq))
+	if (fl->sock < 0 || ioctl(fl->sock, SIOCOUTQ, &outq))
 		return 0;
-	sndbuf /= 2;
 	free_space = sndbuf > outq ? (uint32_t)(sndbuf - outq) : 0;
 	if (free_space < fl->guest_mss && !(fl->flags & FLOW_WAIT_WRITABLE)) {
 		fl->flags |= FLOW_WAIT_WRITABLE;
@@ -151,9 +150,10 @@ static uint16_t tcp_window(struct gw_ctx *ctx, struct flow *fl)
  * @flags: TCP flags byte (F_*)
  * @seq: sequence number
  * @optlen: bytes of options already written after the header (multiple of 4)
+ * @window: the window field (tcp_window()), once per batch of segments
  */
 static void tcp_fill_headers(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
-			     uint8_t flags, uint32_t seq, uint32_t optlen)
+			     uint8_t flags, uint32_t seq, uint32_t optlen, uint16_t window)
 {
 	uint8_t *p = f->seg[0].data;
 	struct tcphdr *th = (struct tcphdr *)(p + ETH_HLEN + 20);
@@ -170,7 +170,7 @@ static void tcp_fill_headers(struct gw_ctx *ctx, struct flow *fl, struct frame *
 	th->ack_seq = (flags & F_ACK) ? htonl(fl->rcv_nxt) : 0;
 	th->doff = (uint16_t)((TCP_HDR_LEN + optlen) / 4);
 	((uint8_t *)th)[13] = flags;
-	th->window = (flags & F_RST) ? 0 : htons(tcp_window(ctx, fl));
+	th->window = htons(window);
 	th->check = csum_fold(csum_add(frame_csum(f, ETH_HLEN + 20, l4len),
 				       csum_pseudo_ipv4(saddr, daddr, IPPROTO_TCP,
 							(uint16_t)l4len)));
@@ -203,8 +203,10 @@ static void tcp_send_ctl(struct gw_ctx *ctx, struct flow *fl, uint8_t flags,
 			o[7] = fl->our_wscale;
 		}
 	}
-	tcp_fill_headers(ctx, fl, &f, flags, seq, optlen);
+	tcp_fill_headers(ctx, fl, &f, flags, seq, optlen,
+			 (flags & F_RST) ? 0 : tcp_window(ctx, fl));
 	ctx->out.send(ctx->out.port, &f);
+	fl->flags &= (uint8_t)~FLOW_ACK_LATER;	/* this one carries the ACK */
 }
 
 /*
@@ -249,27 +251,49 @@ static void tcp_send_fin(struct gw_ctx *ctx, struct flow *fl)
 	arm_rto(ctx, fl);
 }
 
-/*
- * Reads one segment's worth of host data at the peek offset straight into
- * a frame.  Returns bytes read, 0 at end of stream, negative errno.
- */
-static ssize_t peek_segment(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
-			    uint32_t want)
-{
-	struct iovec iov[FRAME_MAX_SEGS];
-	struct msghdr mh = { .msg_iov = iov };
-	ssize_t n;
+#define PEEK_FRAMES	32	/* segments read with one recvmsg() */
+#define PEEK_IOV	256
 
-	if (!ctx->out.alloc(ctx->out.port, f, HDRS_LEN + want))
-		return -ENOBUFS;
-	mh.msg_iovlen = frame_iov(f, HDRS_LEN, want, iov);
-	n = recvmsg(fl->sock, &mh, MSG_PEEK | MSG_DONTWAIT);
-	if (n <= 0) {
-		ctx->out.discard(ctx->out.port, f);
-		return n < 0 ? -errno : 0;
+/*
+ * Reads up to @want bytes at the peek offset with one recvmsg(), straight
+ * into frames of at most @mss payload bytes: f[0..n) hold data.  Returns n,
+ * 0 at end of stream, or negative errno.
+ */
+static int peek_segments(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
+			 uint32_t mss, uint32_t want)
+{
+	struct iovec iov[PEEK_IOV];
+	struct msghdr mh = { .msg_iov = iov };
+	unsigned nf = 0, used = 0;
+	uint32_t left;
+	ssize_t n;
+	int err;
+
+	while (want && nf < PEEK_FRAMES && mh.msg_iovlen + FRAME_MAX_SEGS <= PEEK_IOV) {
+		uint32_t len = want < mss ? want : mss;
+
+		if (!ctx->out.alloc(ctx->out.port, &f[nf], HDRS_LEN + len))
+			break;
+		mh.msg_iovlen += frame_iov(&f[nf++], HDRS_LEN, len, iov + mh.msg_iovlen);
+		want -= len;
 	}
-	frame_trim(f, HDRS_LEN + (uint32_t)n);
-	return n;
+	if (!nf)
+		return -ENOBUFS;
+	n = recvmsg(fl->sock, &mh, MSG_PEEK | MSG_DONTWAIT);
+	err = n < 0 ? -errno : 0;
+	left = n > 0 ? (uint32_t)n : 0;
+	for (unsigned i = 0; i < nf; i++) {
+		uint32_t room = f[i].len - HDRS_LEN;
+
+		if (!left) {
+			ctx->out.discard(ctx->out.port, &f[i]);
+			continue;
+		}
+		frame_trim(&f[i], HDRS_LEN + (left < room ? left : room));
+		left -= left < room ? left : room;
+		used++;
+	}
+	return err ? err : (int)used;
 }
 
 /**
@@ -287,17 +311,20 @@ static void tcp_send_data(struct gw_ctx *ctx, struct flow *fl, bool probe)
 	while (!(fl->flags & (FLOW_HOST_EOF | FLOW_FIN_SENT))) {
 		uint32_t in_flight = fl->snd_nxt - fl->snd_una;
 		uint32_t wnd = fl->guest_wnd ? fl->guest_wnd : (probe ? 1 : 0);
+		struct frame f[PEEK_FRAMES];
 		uint32_t want;
-		struct frame f;
-		ssize_t n;
+		uint16_t window;
+		int n;
 
 		if (in_flight >= wnd) {
 			if (!fl->guest_wnd)
 				arm_rto(ctx, fl);	/* persist: probe later */
 			return;
 		}
-		want = wnd - in_flight < mss ? wnd - in_flight : mss;
-		n = peek_segment(ctx, fl, &f, want);
+		want = wnd - in_flight;
+		if (want > PEEK_FRAMES * mss)
+			want = PEEK_FRAMES * mss;
+		n = peek_segments(ctx, fl, f, mss, want);
 		if (n == -EAGAIN)
 			return;
 		if (n == 0) {
@@ -313,9 +340,13 @@ static void tcp_send_data(struct gw_ctx *ctx, struct flow *fl, bool probe)
 			tcp_reset_guest(ctx, fl);
 			return;
 		}
-		tcp_fill_headers(ctx, fl, &f, F_ACK | F_PSH, fl->snd_nxt, 0);
-		ctx->out.send(ctx->out.port, &f);
-		fl->snd_nxt += (uint32_t)n;
+		window = tcp_window(ctx, fl);
+		for (int i = 0; i < n; i++) {
+			tcp_fill_headers(ctx, fl, &f[i], F_ACK | F_PSH, fl->snd_nxt, 0, window);
+			fl->snd_nxt += f[i].len - HDRS_LEN;
+			ctx->out.send(ctx->out.port, &f[i]);
+			fl->flags &= (uint8_t)~FLOW_ACK_LATER;	/* data carries the ACK */
+		}
 		arm_rto(ctx, fl);
 	}
 	if ((fl->flags & FLOW_HOST_EOF) && !(fl->flags & FLOW_FIN_SENT))
@@ -371,12 +402,47 @@ static enum verdict tcp_rst_reply(struct gw_ctx *ctx, struct frame *f, struct ip
 static enum verdict tcp_syn_acked(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
 				  struct iphdr *ip, const struct tcp_seg *s);
 
+/*
+ * Acknowledges what the guest sent.  In-order data is acknowledged once per
+ * burst of frames (tcp_flush()), not once per segment; anything else (a
+ * duplicate, data out of order, a refused segment) at once, so that the
+ * guest's fast retransmit sees every duplicate ACK.
+ */
+static void tcp_ack_later(struct gw_ctx *ctx, struct flow *fl, bool in_order)
+{
+	if (!in_order || ctx->n_ack_later == TCP_ACK_BATCH) {
+		tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);
+		return;
+	}
+	if (fl->flags & FLOW_ACK_LATER)
+		return;
+	fl->flags |= FLOW_ACK_LATER;
+	ctx->ack_later[ctx->n_ack_later++] = flow_index(ctx->flows, fl);
+}
+
+/**
+ * tcp_flush() - send the acknowledgements a burst of frames left pending
+ * @ctx: worker context
+ */
+void tcp_flush(struct gw_ctx *ctx)
+{
+	for (unsigned i = 0; i < ctx->n_ack_later; i++) {
+		struct flow *fl = &ctx->flows->flows[ctx->ack_later[i]];
+
+		if (fl->state == FLOW_FREE || !(fl->flags & FLOW_ACK_LATER))
+			continue;	/* closed since, or acknowledged already */
+		fl->flags &= (uint8_t)~FLOW_ACK_LATER;
+		tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);
+	}
+	ctx->n_ack_later = 0;
+}
+
 /* Processes a segment of an established (or about to be) flow. */
 static void tcp_established_input(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
 				  const struct tcp_seg *s)
 {
 	uint8_t flags = ((uint8_t *)s->th)[13];
-	bool need_ack = false;
+	bool need_ack = false, in_order = false;
 
 	if (flags & F_ACK) {
 		if (seq_lt(fl->snd_una, s->ack) && seq_le(s->ack, fl->snd_nxt)) {
@@ -400,6 +466,7 @@ static void tcp_established_input(struct gw_ctx *ctx, struct flow *fl, struct fr
 			uint32_t taken = len ? tcp_to_host(fl, f, s->off + skip, len) : 0;
 
 			fl->rcv_nxt += taken;
+			in_order = taken == len;
 			if (taken == len && (flags & F_FIN)) {
 				shutdown(fl->sock, SHUT_WR);
 				fl->rcv_nxt++;
@@ -409,7 +476,7 @@ static void tcp_established_input(struct gw_ctx *ctx, struct flow *fl, struct fr
 		need_ack = true;	/* new data, or a duplicate: (re)acknowledge */
 	}
 	if (need_ack)
-		tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);
+		tcp_ack_later(ctx, fl, in_order);
 	tcp_send_data(ctx, fl, false);
 	if (fl->state != FLOW_FREE && (fl->flags & FLOW_GUEST_FIN) &&
 	    (fl->flags & FLOW_FIN_ACKED))

@@ -10,6 +10,7 @@
 enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip);
 void tcp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events);
 void tcp_timer(struct gw_ctx *ctx, struct flow *fl);
+void tcp_flush(struct gw_ctx *ctx);
 void tcp_abort(struct gw_ctx *ctx, struct flow *fl);
 void tcp_inbound(struct gw_ctx *ctx, int sock, const struct sockaddr_in *client,
 		 const struct fwd_rule *r);

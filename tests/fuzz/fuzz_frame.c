@@ -15,6 +15,7 @@
 #include "csum.h"
 #include "eth.h"
 #include "frames.h"
+#include "tcp.h"
 
 #define check(cond) do { if (!(cond)) __builtin_trap(); } while (0)
 
@@ -94,6 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		udp_flush(&ctx);
 		return 0;
 	case VERDICT_DONE:
+		tcp_flush(&ctx);
 		break;
 	}
 	for (int i = 0; i < DROP_MAX; i++)

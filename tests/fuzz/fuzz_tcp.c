@@ -171,6 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				   guest_segment(rx_raw + 2, conn, data + pos + 2, payload, plen));
 			if (eth_input(&ctx, &f) == VERDICT_REPLY)
 				fz_send(NULL, &f);
+			tcp_flush(&ctx);
 			pos += plen;
 		} else if (op <= 4) {
 			host_op(&ctx, op, conn);

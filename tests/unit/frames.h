@@ -28,6 +28,7 @@ static inline void test_gateway(struct gateway *gw)
 	gw->netmask = htonl(0xffffff00);
 	gw->mtu = 65520;
 	gw->udp_timeout_s = 60;
+	gw->tcp_sndbuf = 8 << 20;
 }
 
 static bool no_alloc(void *port, struct frame *f, uint32_t len)
