@@ -63,6 +63,9 @@ static const char usage[] =
 "  --api-socket PATH     control API (slirp4netns's JSON protocol)\n"
 "  --exit-fd FD          exit when FD is closed\n"
 "  --pid-file PATH       write our pid to PATH (removed at exit)\n"
+"  --poll MODE           adaptive (default): spin --spin-us after work,\n"
+"                        then sleep; busy: never sleep; blocking: never spin\n"
+"  --spin-us N           adaptive spinning, 0-100000 us (default 50)\n"
 "  --test-tx-loss PERMILLE  drop that share of frames sent to the guest\n"
 "                        (testing loss recovery only; default 0)\n"
 "  --xdp-mode MODE       native (default) or generic (slow, for testing)\n"
@@ -78,7 +81,7 @@ enum {
 	OPT_QUEUES, OPT_XDP_MODE, OPT_READY_FD, OPT_LOG_LEVEL, OPT_MAX_FLOWS,
 	OPT_NO_HOST_LOOPBACK, OPT_TEST_TX_LOSS, OPT_UDP_TIMEOUT, OPT_DNS_UPSTREAM,
 	OPT_DISABLE_DNS, OPT_NO_DHCP, OPT_FORWARD_TO_HOST, OPT_API_SOCKET, OPT_EXIT_FD,
-	OPT_PID_FILE,
+	OPT_PID_FILE, OPT_POLL, OPT_SPIN_US,
 };
 
 static const struct option options[] = {
@@ -103,6 +106,8 @@ static const struct option options[] = {
 	{ "api-socket",	  required_argument, NULL, OPT_API_SOCKET },
 	{ "exit-fd",	  required_argument, NULL, OPT_EXIT_FD },
 	{ "pid-file",	  required_argument, NULL, OPT_PID_FILE },
+	{ "poll",	  required_argument, NULL, OPT_POLL },
+	{ "spin-us",	  required_argument, NULL, OPT_SPIN_US },
 	{ "help",	  no_argument,	     NULL, 'h' },
 	{ "version",	  no_argument,	     NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -198,6 +203,7 @@ static void config_defaults(struct config *cfg)
 	cfg->exit_fd = -1;
 	cfg->max_flows = 131072;
 	cfg->udp_timeout_s = 60;
+	cfg->spin_us = 50;
 }
 
 /* Applies one option; returns false after printing what is wrong. */
@@ -330,6 +336,24 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 			return true;
 		}
 		fprintf(err, "xdpslirp: --pid-file needs a path\n");
+		return false;
+	case OPT_POLL: {
+		static const char *const modes[] = { "adaptive", "busy", "blocking" };
+
+		for (int i = 0; i < 3; i++)
+			if (!strcmp(arg, modes[i])) {
+				cfg->poll_mode = i;
+				return true;
+			}
+		fprintf(err, "xdpslirp: --poll '%s': expected adaptive, busy or blocking\n", arg);
+		return false;
+	}
+	case OPT_SPIN_US:
+		if (parse_uint(arg, 0, 100000, &v)) {
+			cfg->spin_us = (uint32_t)v;
+			return true;
+		}
+		fprintf(err, "xdpslirp: --spin-us '%s': expected microseconds, 0 to 100000\n", arg);
 		return false;
 	case OPT_TEST_TX_LOSS:
 		if (parse_uint(arg, 0, 1000, &v)) {

@@ -53,6 +53,8 @@ struct config {
 	const char *api_socket;
 	const char *pid_file;
 	int exit_fd;			/* -1: none */
+	int poll_mode;			/* enum poll_mode (engine.h) */
+	uint32_t spin_us;
 };
 
 /* config_parse() results besides 0 */

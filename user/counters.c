@@ -58,6 +58,9 @@ void counters_print(FILE *out, const char *who, const struct counters *c)
 		(unsigned long long)counter_read(&c->tx_bytes),
 		(unsigned long long)dropped,
 		(unsigned long long)counter_read(&c->evicted));
+	fprintf(out, "xdpslirp: %s: time working %llu ms, spinning %llu ms\n", who,
+		(unsigned long long)(counter_read(&c->work_ns) / 1000000),
+		(unsigned long long)(counter_read(&c->spin_ns) / 1000000));
 	if (!dropped)
 		return;
 	fprintf(out, "xdpslirp: %s: dropped:", who);

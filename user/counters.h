@@ -56,6 +56,8 @@ struct counters {
 	uint64_t tx_frames;
 	uint64_t tx_bytes;
 	uint64_t evicted;	/* half-open TCP or idle UDP flows evicted for new ones */
+	uint64_t work_ns;	/* time in rounds that found frames or events */
+	uint64_t spin_ns;	/* time in rounds that found nothing, spinning */
 	uint64_t drop[DROP_MAX];
 };
 

@@ -79,6 +79,8 @@ struct worker {
 	int stop_fd;
 	struct frame burst[RX_BURST];
 	struct frame *held[RX_BURST];	/* frames udp_flush() still reads */
+	enum poll_mode poll;
+	uint64_t spin_ns;		/* adaptive: spin this long after work */
 	int cmd_fd;			/* command pipe from the main thread */
 	int cmd_wr;			/* ...its write end */
 	struct fwd_listener *fwd;	/* FWD_MAX slots (worker 0) */
@@ -241,19 +243,40 @@ static bool worker_events(struct worker *w, int n)
 	return true;
 }
 
+/*
+ * How long epoll_wait() may sleep: not at all while there is work, or while
+ * spinning (busy mode always; adaptive mode for spin_ns after the last
+ * work), else until the next timer.  Every spin round still checks the
+ * rings and sockets, so a frame that arrives while spinning is served
+ * without a wake-up.
+ */
+static int worker_wait_ms(const struct worker *w, bool worked, uint64_t spin_until,
+			  uint64_t next_timer)
+{
+	if (worked || w->poll == POLL_BUSY ||
+	    (w->poll == POLL_ADAPTIVE && w->ctx.now < spin_until))
+		return 0;
+	return timer_wait_ms(next_timer, w->ctx.now);
+}
+
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
-	uint64_t next_timer = 0;
+	uint64_t next_timer = 0, spin_until = 0;
+	bool worked = false;
 
 	for (;;) {
+		uint64_t start = now_ns();
 		unsigned rx;
-		int n;
+		int n, wait;
 
-		w->ctx.now = now_ns();
+		w->ctx.now = start;
 		rx = worker_poll_once(w);
-		n = epoll_wait(w->ctx.epfd, w->events, EPOLL_BATCH,
-			       rx ? 0 : timer_wait_ms(next_timer, w->ctx.now));
+		worked = worked || rx;
+		if (worked)
+			spin_until = start + w->spin_ns;
+		wait = worker_wait_ms(w, rx, spin_until, next_timer);
+		n = epoll_wait(w->ctx.epfd, w->events, EPOLL_BATCH, wait);
 		if (n < 0 && errno != EINTR) {
 			log_err("queue %u: epoll_wait: %s", w->port.queue, strerror(errno));
 			break;
@@ -265,6 +288,13 @@ static void *worker_run(void *arg)
 			next_timer = l4_timers(&w->ctx);
 		xsk_port_flush(&w->port);
 		xsk_port_refill(&w->port);
+		/* a round with frames or events is work; an empty one that did
+		 * not sleep is spinning (the time asleep counts as neither) */
+		worked = rx || n > 0;
+		if (worked)
+			counter_add(&w->cnt.work_ns, now_ns() - start);
+		else if (!wait)
+			counter_add(&w->cnt.spin_ns, now_ns() - start);
 	}
 	l4_close_all(&w->ctx);
 	xsk_port_flush(&w->port);
@@ -409,6 +439,8 @@ static int engine_open_ports(struct engine *e, const struct engine_params *p)
 		else
 			memset(w->ctx.guest_mac, 0xff, ETH_ALEN);
 		w->stop_fd = e->stop_fd;
+		w->poll = p->poll;
+		w->spin_ns = (uint64_t)p->spin_us * 1000;
 		w->ctx.scratch = malloc(UDP_SCRATCH);
 		w->ctx.frags = frag_table_new();
 		ret = w->ctx.scratch && w->ctx.frags ? flow_table_init(&w->flows, p->max_flows) :

@@ -11,12 +11,21 @@
 
 struct worker;
 
+/* How a worker waits for work (--poll). */
+enum poll_mode {
+	POLL_ADAPTIVE,	/* spin a while after work, then sleep in epoll */
+	POLL_BUSY,	/* never sleep: for a dedicated core */
+	POLL_BLOCKING,	/* never spin */
+};
+
 struct engine_params {
 	const char *ifname;	/* host end of the guest's link */
 	int ifindex;
 	unsigned queues;
 	uint32_t max_flows;	/* per worker */
 	uint32_t test_tx_loss;	/* per mille, for tests */
+	enum poll_mode poll;
+	uint32_t spin_us;
 	bool multibuffer;
 	bool xdp_generic;
 	const struct gateway *gw;

@@ -356,6 +356,8 @@ static int run(struct config *cfg)
 			.queues = cfg->queues,
 			.max_flows = cfg->max_flows,
 			.test_tx_loss = cfg->test_tx_loss,
+			.poll = (enum poll_mode)cfg->poll_mode,
+			.spin_us = cfg->spin_us,
 			.multibuffer = multibuffer,
 			.xdp_generic = cfg->xdp_generic,
 			.gw = &gw,

@@ -4,6 +4,8 @@ import os
 import re
 import signal
 
+import pytest
+
 from conftest import (BINARY, in_netns, link_exists, run_command_mode, sh,
                       wait_until)
 
@@ -135,3 +137,11 @@ def test_replies_are_byte_exact_with_valid_checksums():
     r = run_command_mode("--mtu", "1500", "--", "/usr/bin/python3", ECHO_CHECK, "eth0",
                          "10.0.2.3", "1472")
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize("mode", ["busy", "blocking", "adaptive"])
+def test_poll_modes_carry_traffic(mode):
+    r = run_command_mode("--poll", mode, "--spin-us", "200", "--", "/usr/bin/python3",
+                         ECHO_CHECK, "eth0", "10.0.2.2", "56", "3000")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"time working \d+ ms, spinning \d+ ms", r.stderr), r.stderr
