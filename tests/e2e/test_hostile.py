@@ -27,7 +27,9 @@ def test_10000_garbage_frames_then_ping(xdpslirp, topo):
     assert x.stop() == 0
     x.assert_frames_accounted()
     dropped = int(re.search(r"queue 0: rx .* dropped (\d+)", x.stderr()).group(1))
-    assert dropped >= sent // 2, x.stderr()     # most garbage is counted as dropped
+    # a third of the frames are random bytes, nearly all dropped and counted;
+    # mutated templates may be valid enough to be served
+    assert dropped >= sent // 4, x.stderr()
 
 
 def test_sigusr1_prints_counters(xdpslirp, netns):
