@@ -6,8 +6,11 @@ loopback of a "host" namespace this script creates.  Nothing leaves the
 namespaces it creates (the host namespace's only route leads to a sink
 namespace of its own).
 
-Prints a markdown table of medians with ratios, writes the raw results as
-JSON.  Options: --reps N (default 3), --seconds S (default 5), --json PATH.
+Cells: iperf3 TCP up and down with 1 and 4 streams, iperf3 UDP up, at MTU
+65520 and 1500; TCP request/response latency (sockperf ping-pong, p50 and
+p99, one way); the idle CPU use of xdpslirp.  Prints a markdown table of
+medians with ratios, writes the raw results as JSON.  Options: --reps N
+(default 3), --seconds S (default 5), --json PATH, --mtus LIST.
 """
 import argparse
 import json
@@ -59,15 +62,37 @@ def teardown():
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
 
 
-def iperf_args(server, seconds, reverse):
-    return ["iperf3", "-c", server, "-t", str(seconds), "-J"] + (["-R"] if reverse else [])
+# each test: (label, client command for a server address, parser of its output)
+def iperf(seconds, reverse=False, streams=1, udp=False):
+    def args(server):
+        return (["iperf3", "-c", server, "-t", str(seconds), "-J", "-P", str(streams)] +
+                (["-R"] if reverse else []) + (["-u", "-b", "0", "-l", "1400"] if udp else []))
+    return args
 
 
 def parse_gbps(out):
     try:
-        return json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e9
-    except (ValueError, KeyError):
+        end = json.loads(out)["end"]
+        if "sum_received" in end:
+            return end["sum_received"]["bits_per_second"] / 1e9
+        s = end["sum"]      # UDP: what arrived
+        return s["bits_per_second"] * (1 - s["lost_percent"] / 100) / 1e9
+    except (ValueError, KeyError, TypeError):
         return None
+
+
+def sockperf(seconds):
+    return lambda server: ["sockperf", "ping-pong", "-i", server, "-p", "11111", "--tcp",
+                           "-t", str(seconds)]
+
+
+def parse_percentile(pct):
+    def parse(out):
+        for line in out.splitlines():
+            if f"percentile {pct}" in line:
+                return float(line.split()[-1])
+        return None
+    return parse
 
 
 def run_kernel(mtu, args):
@@ -115,6 +140,20 @@ def run_slirp4netns(mtu, args):
         holder.wait()
 
 
+def idle_cpu(seconds=3):
+    """CPU used by an idle xdpslirp (its own threads), in % of one CPU."""
+    p = subprocess.Popen(in_host(XDPSLIRP, "--log-level", "error", "--", "sleep",
+                                 str(seconds + 2)), stderr=subprocess.DEVNULL)
+    time.sleep(1)   # past start-up
+    ticks = lambda: sum(int(x) for x in open(f"/proc/{p.pid}/stat").read().rsplit(")", 1)[1]
+                        .split()[11:13])
+    a = ticks()
+    time.sleep(seconds)
+    b = ticks()
+    p.wait()
+    return (b - a) / os.sysconf("SC_CLK_TCK") / seconds * 100
+
+
 RUNNERS = {"kernel": run_kernel, "xdpslirp": run_xdpslirp, "pasta": run_pasta,
            "slirp4netns": run_slirp4netns}
 
@@ -129,25 +168,43 @@ def main():
     if os.geteuid() != 0:
         sys.exit("bench: run as root (namespaces, XDP)")
 
-    cells = [(mtu, d) for mtu in map(int, opt.mtus.split(",")) for d in ("up", "down")]
-    raw = {f"{mtu} {d}": {p: [] for p in PATHS} for mtu, d in cells}
+    t = opt.seconds
+    # (cell name, MTU, client command, parser, unit, higher is better)
+    cells = []
+    for mtu in map(int, opt.mtus.split(",")):
+        cells += [(f"TCP up, MTU {mtu}", mtu, iperf(t), parse_gbps, "Gbit/s", True),
+                  (f"TCP down, MTU {mtu}", mtu, iperf(t, reverse=True), parse_gbps, "Gbit/s", True),
+                  (f"TCP up x4, MTU {mtu}", mtu, iperf(t, streams=4), parse_gbps, "Gbit/s", True),
+                  (f"TCP down x4, MTU {mtu}", mtu, iperf(t, True, 4), parse_gbps, "Gbit/s", True),
+                  (f"UDP up 1400 B, MTU {mtu}", mtu, iperf(t, udp=True), parse_gbps, "Gbit/s", True)]
+    mtu0 = int(opt.mtus.split(",")[0])
+    cells += [("TCP RR p50 one way", mtu0, sockperf(t), parse_percentile("50.00"), "us", False),
+              ("TCP RR p99 one way", mtu0, sockperf(t), parse_percentile("99.00"), "us", False)]
+    raw = {c[0]: {p: [] for p in PATHS} for c in cells}
     setup()
-    server = subprocess.Popen(in_host("iperf3", "-s", "-B", "0.0.0.0"),
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    servers = [subprocess.Popen(in_host(*cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for cmd in (["iperf3", "-s", "-B", "0.0.0.0"],
+                           ["sockperf", "server", "-i", "0.0.0.0", "-p", "11111", "--tcp"])]
     try:
-        time.sleep(0.5)     # iperf3 -s has no readiness signal
+        time.sleep(0.5)     # neither server has a readiness signal
         for rep in range(opt.reps):
-            for mtu, d in cells:
+            outs = {}
+            for name, mtu, args, parse, unit, _ in cells:
                 for p in PATHS:
-                    args = lambda srv: iperf_args(srv, opt.seconds, d == "down")
-                    g = parse_gbps(RUNNERS[p](mtu, args))
-                    raw[f"{mtu} {d}"][p].append(g)
-                    print(f"rep {rep + 1} MTU {mtu} {d:4} {p:12} "
-                          f"{'failed' if g is None else f'{g:.2f} Gbit/s'}",
+                    # RR cells share one run: the p50 and p99 of the same pings
+                    key = (p, args)
+                    if key not in outs or not name.startswith("TCP RR"):
+                        outs[key] = RUNNERS[p](mtu, args)
+                    v = parse(outs[key])
+                    raw[name][p].append(v)
+                    print(f"rep {rep + 1} {name:24} {p:12} "
+                          f"{'failed' if v is None else f'{v:.2f} {unit}'}",
                           file=sys.stderr, flush=True)
+        idle = idle_cpu()
     finally:
-        server.kill()
-        server.wait()
+        for srv in servers:
+            srv.kill()
+            srv.wait()
         teardown()
 
     def med(v):
@@ -160,22 +217,26 @@ def main():
     def ratio(a, b):
         return "-" if a is None or not b else f"{a / b:.2f}x"
 
-    print(f"\niperf3 TCP, 1 stream, Gbit/s, median of {opt.reps} x {opt.seconds}s "
-          f"({time.strftime('%Y-%m-%d')}, {os.cpu_count()} vCPUs)\n")
-    print("| MTU | direction | kernel | xdpslirp | pasta | slirp4netns | "
-          "xdpslirp/pasta | xdpslirp/slirp4netns | xdpslirp/kernel |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for mtu, d in cells:
-        m = {p: med(raw[f"{mtu} {d}"][p]) for p in PATHS}
-        print(f"| {mtu} | {d} | {fmt(m['kernel'])} | {fmt(m['xdpslirp'])} | "
-              f"{fmt(m['pasta'])} | {fmt(m['slirp4netns'])} | "
-              f"{ratio(m['xdpslirp'], m['pasta'])} | "
-              f"{ratio(m['xdpslirp'], m['slirp4netns'])} | "
-              f"{ratio(m['xdpslirp'], m['kernel'])} |")
+    print(f"\nmedian of {opt.reps} runs of {opt.seconds}s each, interleaved "
+          f"({time.strftime('%Y-%m-%d')}, {os.cpu_count()} vCPUs); ratios are xdpslirp's, "
+          "above 1 is better\n")
+    print("| cell | kernel | xdpslirp | pasta | slirp4netns | vs pasta | vs slirp4netns | vs kernel |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, _, _, _, unit, higher in cells:
+        m = {p: med(raw[name][p]) for p in PATHS}
+
+        def r(other):
+            a, b = (m["xdpslirp"], m[other]) if higher else (m[other], m["xdpslirp"])
+            return ratio(a, b)
+        print(f"| {name} ({unit}) | {fmt(m['kernel'])} | {fmt(m['xdpslirp'])} | "
+              f"{fmt(m['pasta'])} | {fmt(m['slirp4netns'])} | {r('pasta')} | "
+              f"{r('slirp4netns')} | {r('kernel')} |")
+    print(f"\nxdpslirp idle (adaptive polling): {idle:.2f}% of one CPU")
     os.makedirs(os.path.dirname(opt.json), exist_ok=True)
     with open(opt.json, "w") as f:
         json.dump({"date": time.strftime("%Y-%m-%dT%H:%M:%S"), "reps": opt.reps,
-                   "seconds": opt.seconds, "gbps": raw}, f, indent=1)
+                   "seconds": opt.seconds, "results": raw, "idle_cpu_percent": idle},
+                  f, indent=1)
 
 
 if __name__ == "__main__":
