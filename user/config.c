@@ -63,6 +63,8 @@ static const char usage[] =
 "  --api-socket PATH     control API (slirp4netns's JSON protocol)\n"
 "  --exit-fd FD          exit when FD is closed\n"
 "  --pid-file PATH       write our pid to PATH (removed at exit)\n"
+"  --cpus LIST           pin workers to these CPUs, e.g. 0,2-3 (worker q on\n"
+"                        the q-th, round robin)\n"
 "  --poll MODE           adaptive (default): spin --spin-us after work,\n"
 "                        then sleep; busy: never sleep; blocking: never spin\n"
 "  --spin-us N           adaptive spinning, 0-100000 us (default 50)\n"
@@ -81,7 +83,7 @@ enum {
 	OPT_QUEUES, OPT_XDP_MODE, OPT_READY_FD, OPT_LOG_LEVEL, OPT_MAX_FLOWS,
 	OPT_NO_HOST_LOOPBACK, OPT_TEST_TX_LOSS, OPT_UDP_TIMEOUT, OPT_DNS_UPSTREAM,
 	OPT_DISABLE_DNS, OPT_NO_DHCP, OPT_FORWARD_TO_HOST, OPT_API_SOCKET, OPT_EXIT_FD,
-	OPT_PID_FILE, OPT_POLL, OPT_SPIN_US,
+	OPT_PID_FILE, OPT_POLL, OPT_SPIN_US, OPT_CPUS,
 };
 
 static const struct option options[] = {
@@ -108,6 +110,7 @@ static const struct option options[] = {
 	{ "pid-file",	  required_argument, NULL, OPT_PID_FILE },
 	{ "poll",	  required_argument, NULL, OPT_POLL },
 	{ "spin-us",	  required_argument, NULL, OPT_SPIN_US },
+	{ "cpus",	  required_argument, NULL, OPT_CPUS },
 	{ "help",	  no_argument,	     NULL, 'h' },
 	{ "version",	  no_argument,	     NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -190,6 +193,34 @@ static bool parse_addr_port(const char *s, struct sockaddr_in *sa)
 	}
 	*sa = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 	return inet_pton(AF_INET, buf, &sa->sin_addr) == 1;
+}
+
+/* A CPU list: N or N-M, comma separated, at most 64 CPUs, each < 1024. */
+static bool parse_cpus(struct config *cfg, const char *s)
+{
+	cfg->ncpus = 0;
+	while (*s) {
+		unsigned long a, b;
+		char *end;
+
+		if (*s < '0' || *s > '9')
+			return false;
+		a = b = strtoul(s, &end, 10);
+		if (*end == '-') {
+			if (end[1] < '0' || end[1] > '9')
+				return false;
+			b = strtoul(end + 1, &end, 10);
+		}
+		if (b < a || b >= 1024 || (*end && (*end != ',' || !end[1])))
+			return false;
+		for (unsigned long c = a; c <= b; c++) {
+			if (cfg->ncpus == 64)
+				return false;
+			cfg->cpus[cfg->ncpus++] = (uint16_t)c;
+		}
+		s = *end ? end + 1 : end;
+	}
+	return cfg->ncpus > 0;
 }
 
 static void config_defaults(struct config *cfg)
@@ -348,6 +379,12 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 		fprintf(err, "xdpslirp: --poll '%s': expected adaptive, busy or blocking\n", arg);
 		return false;
 	}
+	case OPT_CPUS:
+		if (parse_cpus(cfg, arg))
+			return true;
+		fprintf(err, "xdpslirp: --cpus '%s': expected a list such as 0,2-3 (CPUs 0-1023, at most 64)\n",
+			arg);
+		return false;
 	case OPT_SPIN_US:
 		if (parse_uint(arg, 0, 100000, &v)) {
 			cfg->spin_us = (uint32_t)v;

@@ -54,6 +54,8 @@ struct config {
 	const char *pid_file;
 	int exit_fd;			/* -1: none */
 	int poll_mode;			/* enum poll_mode (engine.h) */
+	unsigned ncpus;			/* --cpus: worker q runs on cpus[q % ncpus] */
+	uint16_t cpus[64];
 	uint32_t spin_us;
 };
 

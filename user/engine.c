@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
@@ -459,6 +460,20 @@ static int engine_open_ports(struct engine *e, const struct engine_params *p)
 	return 0;
 }
 
+/* Runs worker @w on CPU @cpu only (--cpus). */
+static int worker_pin(struct worker *w, unsigned cpu)
+{
+	cpu_set_t set;
+	int ret;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	ret = pthread_setaffinity_np(w->thread, sizeof(set), &set);
+	if (ret)
+		log_err("queue %u: cannot run on CPU %u: %s", w->port.queue, cpu, strerror(ret));
+	return -ret;
+}
+
 /**
  * engine_start() - load and attach the XDP program, start one worker per queue
  * @e: zeroed engine
@@ -491,6 +506,8 @@ int engine_start(struct engine *e, const struct engine_params *p)
 		ret = -pthread_create(&e->workers[q].thread, NULL, worker_run,
 				      &e->workers[q]);
 		e->workers[q].running = !ret;
+		if (!ret && p->ncpus)
+			ret = worker_pin(&e->workers[q], p->cpus[q % p->ncpus]);
 	}
 	return ret;
 }

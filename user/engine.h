@@ -26,6 +26,8 @@ struct engine_params {
 	uint32_t test_tx_loss;	/* per mille, for tests */
 	enum poll_mode poll;
 	uint32_t spin_us;
+	unsigned ncpus;		/* pin worker q to cpus[q % ncpus]; 0: no pinning */
+	const uint16_t *cpus;
 	bool multibuffer;
 	bool xdp_generic;
 	const struct gateway *gw;

@@ -358,6 +358,8 @@ static int run(struct config *cfg)
 			.test_tx_loss = cfg->test_tx_loss,
 			.poll = (enum poll_mode)cfg->poll_mode,
 			.spin_us = cfg->spin_us,
+			.ncpus = cfg->ncpus,
+			.cpus = cfg->cpus,
 			.multibuffer = multibuffer,
 			.xdp_generic = cfg->xdp_generic,
 			.gw = &gw,

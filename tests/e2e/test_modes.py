@@ -71,7 +71,7 @@ def test_small_mtu_ping():
 
 
 def test_two_queues(xdpslirp):
-    r = run_command_mode("--queues", "2", "--", "sh", "-c",
+    r = run_command_mode("--queues", "2", "--cpus", "0-1", "--", "sh", "-c",
                          "ip -d link show eth0; ping -c 4 -i 0.2 -W 2 10.0.2.2")
     assert r.returncode == 0, r.stdout + r.stderr
     assert "numtxqueues 2 numrxqueues 2" in r.stdout

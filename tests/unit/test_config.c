@@ -108,6 +108,9 @@ static void publish_rules(void **state)
 	assert_int_equal(cfg.n_to_host, 1);
 	assert_int_equal(cfg.to_host[0].guest_port, 53);
 	assert_int_equal(cfg.to_host[0].host_port, 5353);
+	assert_int_equal(PARSE(&cfg, "--cpus", "0,2-3", "--", "true"), 0);
+	assert_int_equal(cfg.ncpus, 3);
+	assert_int_equal(cfg.cpus[2], 3);
 }
 
 static void help_and_version(void **state)
@@ -156,6 +159,11 @@ static void bad_input(void **state)
 		{ { "--exit-fd", "-3", "--", "true" }, "--exit-fd" },
 		{ { "--dns-upstream", "x", "--", "true" }, "--dns-upstream" },
 		{ { "--udp-timeout", "0", "--", "true" }, "--udp-timeout" },
+		{ { "--cpus", "1-0", "--", "true" }, "--cpus" },
+		{ { "--cpus", "a", "--", "true" }, "--cpus" },
+		{ { "--cpus", "0,", "--", "true" }, "--cpus" },
+		{ { "--poll", "sometimes", "--", "true" }, "--poll" },
+		{ { "--spin-us", "100001", "--", "true" }, "--spin-us" },
 		{ { "--bogus" }, "unknown option" },
 		{ { "--mtu" }, "needs a value" },
 		{ { "ping" }, "after '--'" },
