@@ -8,16 +8,19 @@ namespace of its own).
 
 Cells: iperf3 TCP up and down with 1 and 4 streams, iperf3 UDP up, at MTU
 65520 and 1500; TCP request/response latency (sockperf ping-pong, p50 and
-p99, one way); the idle CPU use of xdpslirp.  Prints a markdown table of
+p99, one way); short HTTP connections (wrk with "Connection: close" against
+nginx); the idle CPU use of xdpslirp.  Prints a markdown table of
 medians with ratios, writes the raw results as JSON.  Options: --reps N
 (default 3), --seconds S (default 5), --json PATH, --mtus LIST.
 """
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -84,6 +87,33 @@ def parse_gbps(out):
 def sockperf(seconds):
     return lambda server: ["sockperf", "ping-pong", "-i", server, "-p", "11111", "--tcp",
                            "-t", str(seconds)]
+
+
+def wrk(seconds):
+    return lambda server: ["wrk", "-t1", "-c32", f"-d{seconds}", "-H", "Connection: close",
+                           f"http://{server}:8080/"]
+
+
+def parse_rps(out):
+    for line in out.splitlines():
+        if line.startswith("Requests/sec:"):
+            return float(line.split()[1]) / 1000
+    return None
+
+
+NGINX_CONF = """daemon off; worker_processes 1; pid {d}/nginx.pid; error_log {d}/error.log;
+events {{ worker_connections 1024; }}
+http {{ access_log off; server {{ listen 0.0.0.0:8080; root {d}; }} }}
+"""
+
+
+def nginx_server(d):
+    """nginx serving a 1 KiB index.html from @d, for short connections."""
+    with open(f"{d}/index.html", "w") as f:
+        f.write("x" * 1024)
+    with open(f"{d}/nginx.conf", "w") as f:
+        f.write(NGINX_CONF.format(d=d))
+    return ["nginx", "-c", f"{d}/nginx.conf", "-p", d]
 
 
 def parse_percentile(pct):
@@ -179,12 +209,15 @@ def main():
                   (f"UDP up 1400 B, MTU {mtu}", mtu, iperf(t, udp=True), parse_gbps, "Gbit/s", True)]
     mtu0 = int(opt.mtus.split(",")[0])
     cells += [("TCP RR p50 one way", mtu0, sockperf(t), parse_percentile("50.00"), "us", False),
-              ("TCP RR p99 one way", mtu0, sockperf(t), parse_percentile("99.00"), "us", False)]
+              ("TCP RR p99 one way", mtu0, sockperf(t), parse_percentile("99.00"), "us", False),
+              ("HTTP, Connection: close", mtu0, wrk(t), parse_rps, "k req/s", True)]
     raw = {c[0]: {p: [] for p in PATHS} for c in cells}
     setup()
+    www = tempfile.mkdtemp(prefix="xdpslirp-bench-")
     servers = [subprocess.Popen(in_host(*cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                for cmd in (["iperf3", "-s", "-B", "0.0.0.0"],
-                           ["sockperf", "server", "-i", "0.0.0.0", "-p", "11111", "--tcp"])]
+                           ["sockperf", "server", "-i", "0.0.0.0", "-p", "11111", "--tcp"],
+                           nginx_server(www))]
     try:
         time.sleep(0.5)     # neither server has a readiness signal
         for rep in range(opt.reps):
@@ -202,10 +235,15 @@ def main():
                           file=sys.stderr, flush=True)
         idle = idle_cpu()
     finally:
-        for srv in servers:
-            srv.kill()
-            srv.wait()
+        for srv in servers:     # SIGTERM: nginx takes its worker down with it
+            srv.terminate()
+            try:
+                srv.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                srv.kill()
+                srv.wait()
         teardown()
+        shutil.rmtree(www, ignore_errors=True)
 
     def med(v):
         v = [x for x in v if x is not None]
