@@ -340,12 +340,13 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 		return true;
 	}
 	case OPT_FORWARD_TO_HOST:
-		if (cfg->n_to_host < 16 && fwd_parse_to_host(arg, &cfg->to_host[cfg->n_to_host])) {
+		if (cfg->n_to_host < FWD_TO_HOST_MAX &&
+		    fwd_parse_to_host(arg, &cfg->to_host[cfg->n_to_host])) {
 			cfg->n_to_host++;
 			return true;
 		}
-		fprintf(err, "xdpslirp: --forward-to-host '%s': expected [tcp:|udp:]GUESTPORT:HOSTADDR:HOSTPORT, at most 16 times\n",
-			arg);
+		fprintf(err, "xdpslirp: --forward-to-host '%s': expected [tcp:|udp:]GUESTPORT:HOSTADDR:HOSTPORT, at most %d times\n",
+			arg, FWD_TO_HOST_MAX);
 		return false;
 	case OPT_API_SOCKET:
 		if (*arg) {

@@ -49,7 +49,7 @@ struct config {
 	unsigned n_publish;		/* -p, one rule per port */
 	struct fwd_rule publish[FWD_MAX];
 	unsigned n_to_host;		/* --forward-to-host */
-	struct fwd_to_host to_host[16];
+	struct fwd_to_host to_host[FWD_TO_HOST_MAX];
 	const char *api_socket;
 	const char *pid_file;
 	int exit_fd;			/* -1: none */

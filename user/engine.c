@@ -434,7 +434,8 @@ static int engine_open_ports(struct engine *e, const struct engine_params *p)
 		w->ctx.flows = &w->flows;
 		w->ctx.epfd = -1;
 		w->ctx.icmp_raw = -1;
-		/* until the guest speaks, frames to it go to every MAC */
+		/* the guest end's MAC if we created it; else broadcast until
+		 * the guest speaks (arp.c asks it when that matters) */
 		if (p->guest_mac)
 			memcpy(w->ctx.guest_mac, p->guest_mac, ETH_ALEN);
 		else

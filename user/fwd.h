@@ -6,7 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define FWD_MAX 4096	/* forwarded ports, in all */
+#define FWD_MAX		4096	/* forwarded ports, in all */
+#define FWD_TO_HOST_MAX	16	/* --forward-to-host rules */
 
 /* One forwarded port: host HOST_ADDR:HOST_PORT to the guest's GUEST_PORT. */
 struct fwd_rule {

@@ -15,7 +15,6 @@
 #include "frame.h"
 
 #define GW_MAX_DNS	4
-#define GW_MAX_TO_HOST	16
 
 /*
  * struct gateway - who the engine is on the guest's link.  Filled once at
@@ -24,7 +23,7 @@
  */
 struct gateway {
 	uint8_t mac[ETH_ALEN];	/* the gateway's MAC: the link's host end */
-	uint32_t gw_addr;	/* the gateway: maps to the host (later issues) */
+	uint32_t gw_addr;	/* the gateway: stands for the host (hostaddr.c) */
 	uint32_t dns_addr;	/* the DNS forwarder */
 	uint32_t guest_addr;	/* what the guest is given */
 	uint32_t netmask;
@@ -36,7 +35,7 @@ struct gateway {
 	unsigned n_dns;		/* DNS upstreams; 0: the DNS address is silent */
 	struct sockaddr_in dns[GW_MAX_DNS];
 	unsigned n_to_host;	/* --forward-to-host */
-	struct fwd_to_host to_host[GW_MAX_TO_HOST];
+	struct fwd_to_host to_host[FWD_TO_HOST_MAX];
 };
 
 struct frag_table;
