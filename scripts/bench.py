@@ -9,7 +9,8 @@ namespace of its own).
 Cells: iperf3 TCP up and down with 1 and 4 streams, iperf3 UDP up, at MTU
 65520 and 1500; TCP request/response latency (sockperf ping-pong, p50 and
 p99, one way); short HTTP connections (wrk with "Connection: close" against
-nginx); the idle CPU use of xdpslirp.  Prints a markdown table of
+nginx); the idle CPU use of xdpslirp; a 20 s upload through xdpslirp whose
+last second must reach 80% of its median second; a chart (gnuplot, PNG).  Prints a markdown table of
 medians with ratios, writes the raw results as JSON.  Options: --reps N
 (default 3), --seconds S (default 5), --json PATH, --mtus LIST.
 """
@@ -170,6 +171,42 @@ def run_slirp4netns(mtu, args):
         holder.wait()
 
 
+def over_time(mtu, seconds=20):
+    """xdpslirp's single-stream upload, second by second: the last second
+    must reach 80% of the median second (no collapse)."""
+    out = run_xdpslirp(mtu, lambda srv: ["iperf3", "-c", srv, "-t", str(seconds), "-J"])
+    try:
+        secs = [i["sum"]["bits_per_second"] / 1e9 for i in json.loads(out)["intervals"]]
+    except (ValueError, KeyError):
+        return None
+    return secs[-1] / statistics.median(secs) if secs else None
+
+
+def chart(cells, raw, med, path):
+    """A bar chart of the throughput cells, relative to the kernel path."""
+    data = path + ".dat"
+    with open(data, "w") as f:
+        for name, _, _, _, unit, higher in cells:
+            if unit != "Gbit/s":
+                continue
+            k = med(raw[name]["kernel"]) or 1
+            vals = [med(raw[name][p]) or 0 for p in PATHS[1:]]
+            f.write('"%s" %s\n' % (name.replace(", MTU", "\\nMTU"),
+                                    " ".join(f"{v / k:.3f}" for v in vals)))
+    script = f"""set terminal pngcairo size 1200,500 noenhanced
+set output '{path}'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8
+set ylabel 'throughput / kernel path'
+set yrange [0:*]
+set xtics font ',9'
+set key top right
+plot '{data}' using 2:xtic(1) title 'xdpslirp', '' using 3 title 'pasta', '' using 4 title 'slirp4netns'
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=False, capture_output=True)
+
+
 def idle_cpu(seconds=3):
     """CPU used by an idle xdpslirp (its own threads), in % of one CPU."""
     p = subprocess.Popen(in_host(XDPSLIRP, "--log-level", "error", "--", "sleep",
@@ -234,6 +271,7 @@ def main():
                           f"{'failed' if v is None else f'{v:.2f} {unit}'}",
                           file=sys.stderr, flush=True)
         idle = idle_cpu()
+        steady = {mtu: over_time(mtu) for mtu in map(int, opt.mtus.split(","))}
     finally:
         for srv in servers:     # SIGTERM: nginx takes its worker down with it
             srv.terminate()
@@ -270,10 +308,18 @@ def main():
               f"{fmt(m['pasta'])} | {fmt(m['slirp4netns'])} | {r('pasta')} | "
               f"{r('slirp4netns')} | {r('kernel')} |")
     print(f"\nxdpslirp idle (adaptive polling): {idle:.2f}% of one CPU")
+    for mtu, r in steady.items():
+        print(f"xdpslirp 20 s upload at MTU {mtu}: last second = "
+              f"{'-' if r is None else f'{r * 100:.0f}%'} of the median second "
+              f"({'no collapse' if r and r >= 0.8 else 'COLLAPSE'})")
+    png = os.path.splitext(opt.json)[0] + ".png"
+    chart(cells, raw, med, png)
+    print(f"chart: {png}")
     os.makedirs(os.path.dirname(opt.json), exist_ok=True)
     with open(opt.json, "w") as f:
         json.dump({"date": time.strftime("%Y-%m-%dT%H:%M:%S"), "reps": opt.reps,
-                   "seconds": opt.seconds, "results": raw, "idle_cpu_percent": idle},
+                   "seconds": opt.seconds, "results": raw, "idle_cpu_percent": idle,
+                   "last_second_over_median": steady},
                   f, indent=1)
 
 

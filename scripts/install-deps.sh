@@ -11,7 +11,7 @@ libcmocka-dev python3-pytest iproute2 iputils-ping procps nftables curl busybox"
 
 # make bench also needs the peers it measures against
 if [ "${1:-}" = "--bench" ]; then
-	PACKAGES="iperf3 passt slirp4netns util-linux sockperf wrk nginx-light"
+	PACKAGES="iperf3 passt slirp4netns util-linux sockperf wrk nginx-light gnuplot-nox"
 fi
 
 missing=""
