@@ -246,7 +246,7 @@ static int main_loop_init(struct main_loop *m, const struct config *cfg)
 	}
 	m->exit_fd = cfg->exit_fd;
 	ret = nl_open_link_monitor(&m->link_mon);
-	if (ret || watch(m->epfd, mnl_fd(&m->link_mon), TAG_LINK))
+	if (ret || watch(m->epfd, nl_fd(&m->link_mon), TAG_LINK))
 		log_warn("cannot watch the guest's link: %s", strerror(ret ? -ret : errno));
 	return 0;
 }

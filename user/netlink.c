@@ -241,7 +241,7 @@ int nl_open_link_monitor(struct nl *nl)
 	return 0;
 }
 
-int mnl_fd(const struct nl *nl)
+int nl_fd(const struct nl *nl)
 {
 	return mnl_socket_get_fd(nl->sock);
 }
