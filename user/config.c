@@ -129,6 +129,17 @@ static bool parse_uint(const char *s, unsigned long min, unsigned long max,
 	return !errno && !*end && *out >= min && *out <= max;
 }
 
+/* A numeric option's value in [min, max], or a message saying what fits. */
+static bool uint_option(const char *name, const char *arg, unsigned long min,
+			unsigned long max, unsigned long *out, FILE *err)
+{
+	if (parse_uint(arg, min, max, out))
+		return true;
+	fprintf(err, "xdpslirp: %s '%s': expected a whole number from %lu to %lu\n", name, arg,
+		min, max);
+	return false;
+}
+
 static bool parse_ifname(const char *s, char out[IF_NAMESIZE])
 {
 	size_t len = strlen(s);
@@ -265,25 +276,20 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 		fprintf(err, "xdpslirp: --guest-ifname '%s': not a valid interface name\n", arg);
 		return false;
 	case OPT_MTU:
-		if (parse_uint(arg, MTU_MIN, MTU_MAX, &v)) {
-			cfg->mtu = (uint32_t)v;
-			return true;
-		}
-		fprintf(err, "xdpslirp: --mtu '%s': expected a number from %d to %d\n",
-			arg, MTU_MIN, MTU_MAX);
-		return false;
+		if (!uint_option("--mtu", arg, MTU_MIN, MTU_MAX, &v, err))
+			return false;
+		cfg->mtu = (uint32_t)v;
+		return true;
 	case OPT_CIDR:
 		if (parse_cidr(cfg, arg, err))
 			return true;
 		fprintf(err, "xdpslirp: --cidr '%s': expected A.B.C.D/N, e.g. 10.0.2.0/24\n", arg);
 		return false;
 	case OPT_QUEUES:
-		if (parse_uint(arg, 1, 64, &v)) {
-			cfg->queues = (unsigned)v;
-			return true;
-		}
-		fprintf(err, "xdpslirp: --queues '%s': expected a number from 1 to 64\n", arg);
-		return false;
+		if (!uint_option("--queues", arg, 1, 64, &v, err))
+			return false;
+		cfg->queues = (unsigned)v;
+		return true;
 	case OPT_XDP_MODE:
 		if (!strcmp(arg, "native") || !strcmp(arg, "generic")) {
 			cfg->xdp_generic = !strcmp(arg, "generic");
@@ -292,30 +298,23 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 		fprintf(err, "xdpslirp: --xdp-mode '%s': expected native or generic\n", arg);
 		return false;
 	case OPT_READY_FD:
-		if (parse_uint(arg, 0, INT_MAX, &v)) {
-			cfg->ready_fd = (int)v;
-			return true;
-		}
-		fprintf(err, "xdpslirp: --ready-fd '%s': expected a file descriptor number\n", arg);
-		return false;
+		if (!uint_option("--ready-fd", arg, 0, INT_MAX, &v, err))
+			return false;
+		cfg->ready_fd = (int)v;
+		return true;
 	case OPT_MAX_FLOWS:
-		if (parse_uint(arg, 16, 1u << 24, &v)) {
-			cfg->max_flows = (uint32_t)v;
-			return true;
-		}
-		fprintf(err, "xdpslirp: --max-flows '%s': expected a number from 16 to %u\n",
-			arg, 1u << 24);
-		return false;
+		if (!uint_option("--max-flows", arg, 16, 1u << 24, &v, err))
+			return false;
+		cfg->max_flows = (uint32_t)v;
+		return true;
 	case OPT_NO_HOST_LOOPBACK:
 		cfg->disable_host_loopback = true;
 		return true;
 	case OPT_UDP_TIMEOUT:
-		if (parse_uint(arg, 1, 86400, &v)) {
-			cfg->udp_timeout_s = (uint32_t)v;
-			return true;
-		}
-		fprintf(err, "xdpslirp: --udp-timeout '%s': expected seconds, 1 to 86400\n", arg);
-		return false;
+		if (!uint_option("--udp-timeout", arg, 1, 86400, &v, err))
+			return false;
+		cfg->udp_timeout_s = (uint32_t)v;
+		return true;
 	case OPT_DNS_UPSTREAM:
 		if (cfg->n_dns < 4 && parse_addr_port(arg, &cfg->dns[cfg->n_dns])) {
 			cfg->n_dns++;
@@ -356,12 +355,10 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 		fprintf(err, "xdpslirp: --api-socket needs a path\n");
 		return false;
 	case OPT_EXIT_FD:
-		if (parse_uint(arg, 0, INT_MAX, &v)) {
-			cfg->exit_fd = (int)v;
-			return true;
-		}
-		fprintf(err, "xdpslirp: --exit-fd '%s': expected a file descriptor number\n", arg);
-		return false;
+		if (!uint_option("--exit-fd", arg, 0, INT_MAX, &v, err))
+			return false;
+		cfg->exit_fd = (int)v;
+		return true;
 	case OPT_PID_FILE:
 		if (*arg) {
 			cfg->pid_file = arg;
@@ -387,19 +384,15 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 			arg);
 		return false;
 	case OPT_SPIN_US:
-		if (parse_uint(arg, 0, 100000, &v)) {
-			cfg->spin_us = (uint32_t)v;
-			return true;
-		}
-		fprintf(err, "xdpslirp: --spin-us '%s': expected microseconds, 0 to 100000\n", arg);
-		return false;
+		if (!uint_option("--spin-us", arg, 0, 100000, &v, err))
+			return false;
+		cfg->spin_us = (uint32_t)v;
+		return true;
 	case OPT_TEST_TX_LOSS:
-		if (parse_uint(arg, 0, 1000, &v)) {
-			cfg->test_tx_loss = (uint32_t)v;
-			return true;
-		}
-		fprintf(err, "xdpslirp: --test-tx-loss '%s': expected per mille, 0 to 1000\n", arg);
-		return false;
+		if (!uint_option("--test-tx-loss", arg, 0, 1000, &v, err))
+			return false;
+		cfg->test_tx_loss = (uint32_t)v;
+		return true;
 	case OPT_LOG_LEVEL:
 		cfg->log_level = log_parse_level(arg);
 		if (cfg->log_level >= 0)
