@@ -37,6 +37,7 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_TX_RING_FULL]	= "tx_ring_full",
 	[DROP_TX_NO_FRAMES]	= "tx_no_frames",
 	[DROP_TX_TEST_LOSS]	= "tx_test_loss",
+	[DROP_HANDOFF_FULL]	= "handoff_full",
 };
 
 const char *drop_reason_name(enum drop_reason r)
@@ -58,9 +59,10 @@ void counters_print(FILE *out, const char *who, const struct counters *c)
 		(unsigned long long)counter_read(&c->tx_bytes),
 		(unsigned long long)dropped,
 		(unsigned long long)counter_read(&c->evicted));
-	fprintf(out, "xdpslirp: %s: time working %llu ms, spinning %llu ms\n", who,
-		(unsigned long long)(counter_read(&c->work_ns) / 1000000),
-		(unsigned long long)(counter_read(&c->spin_ns) / 1000000));
+	fprintf(out, "xdpslirp: %s: time working %llu ms, spinning %llu ms; handed off %llu frames\n",
+		who, (unsigned long long)(counter_read(&c->work_ns) / 1000000),
+		(unsigned long long)(counter_read(&c->spin_ns) / 1000000),
+		(unsigned long long)counter_read(&c->handed_off));
 	if (!dropped)
 		return;
 	fprintf(out, "xdpslirp: %s: dropped:", who);

@@ -39,6 +39,7 @@ enum drop_reason {
 	DROP_TX_RING_FULL,	/* reply lost: no room in the TX ring */
 	DROP_TX_NO_FRAMES,	/* frame to the guest not built: no free chunk */
 	DROP_TX_TEST_LOSS,	/* dropped on purpose: --test-tx-loss */
+	DROP_HANDOFF_FULL,	/* owning worker's hand-off ring full */
 	DROP_MAX,
 };
 
@@ -56,6 +57,7 @@ struct counters {
 	uint64_t tx_frames;
 	uint64_t tx_bytes;
 	uint64_t evicted;	/* half-open TCP or idle UDP flows evicted for new ones */
+	uint64_t handed_off;	/* frames passed to the worker owning their flow */
 	uint64_t work_ns;	/* time in rounds that found frames or events */
 	uint64_t spin_ns;	/* time in rounds that found nothing, spinning */
 	uint64_t drop[DROP_MAX];

@@ -9,9 +9,11 @@
  * data once per flow (tcp_flush()).  Host sockets of its flows (tcp.c) wake it through
  * epoll, as do its AF_XDP socket and the engine's stop eventfd; between
  * bursts it runs due TCP timers, kicks transmission and refills the fill
- * ring.  Each worker has its own flow table.  Workers share only read-only data (struct
- * gateway); counters are per worker.  Nothing on this path allocates or
- * locks.
+ * ring.  Each worker has its own flow table; a frame that arrives on
+ * another worker's queue goes to the flow's owner through a hand-off ring
+ * (steer.c), which this loop drains like a second receive ring.  Workers
+ * share only read-only data (struct gateway, struct steer) and the rings;
+ * counters are per worker.  Nothing on this path allocates or locks.
  *
  * Start-up order matters: sockets exist and sit in the XSKMAP before the
  * program is attached, so no guest frame meets an empty slot.
@@ -36,6 +38,7 @@
 #include "frag.h"
 #include "l4.h"
 #include "ping.h"
+#include "steer.h"
 #include "tcp.h"
 #include "udp.h"
 #include "xsk.h"
@@ -44,13 +47,15 @@
 #define EPOLL_BATCH	64
 
 /* epoll data of a worker's own descriptors (see also gateway.h) */
-enum { EV_XSK, EV_STOP, EV_ICMP_RAW = EPOLL_ICMP_RAW, EV_CMD };
+enum { EV_XSK, EV_STOP, EV_ICMP_RAW = EPOLL_ICMP_RAW, EV_CMD, EV_HANDOFF };
 
 /*
- * Forwarded ports are served by worker 0: the main thread opens their
- * sockets (so that a taken port is an error it can report) and hands them
- * over through the worker's command pipe, which keeps every forwarding
- * structure the worker's own, without a lock.
+ * The main thread opens the sockets of forwarded ports (so that a taken
+ * port is an error it can report) and hands each over through a worker's
+ * command pipe, which keeps every forwarding structure the worker's own,
+ * without a lock.  A UDP port goes to the worker owning its guest port's
+ * flows (steer.c); TCP listeners to worker 0, which passes each accepted
+ * connection on to the owner of its flow the same way (FWD_ACCEPTED).
  */
 struct flow_list {
 	struct flow_info *out;
@@ -59,9 +64,10 @@ struct flow_list {
 };
 
 struct fwd_cmd {
-	enum { FWD_ADD, FWD_REMOVE, FLOW_LIST } op;
+	enum { FWD_ADD, FWD_REMOVE, FWD_ACCEPTED, FLOW_LIST } op;
 	int fd;
 	struct fwd_rule rule;
+	struct sockaddr_in client;	/* FWD_ACCEPTED */
 	struct flow_list *list;
 };
 
@@ -71,6 +77,7 @@ struct fwd_listener {
 };
 
 struct worker {
+	struct engine *e;
 	struct xsk_port port;
 	struct counters cnt;
 	struct flow_table flows;
@@ -84,7 +91,7 @@ struct worker {
 	uint64_t spin_ns;		/* adaptive: spin this long after work */
 	int cmd_fd;			/* command pipe from the main thread */
 	int cmd_wr;			/* ...its write end */
-	struct fwd_listener *fwd;	/* FWD_MAX slots (worker 0) */
+	struct fwd_listener *fwd;	/* FWD_MAX slots */
 	struct epoll_event events[EPOLL_BATCH];
 };
 
@@ -94,6 +101,45 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A reply built in a handed-off frame: copied into a frame of our port. */
+static void worker_transmit_copy(struct worker *w, const struct frame *f)
+{
+	struct frame out;
+
+	if (!xsk_port_alloc(&w->port, &out, f->len)) {
+		counter_add(&w->cnt.drop[DROP_TX_NO_FRAMES], 1);
+		return;
+	}
+	frame_copy_in(&out, 0, f->seg[0].data, f->len);
+	xsk_port_transmit(&w->port, &out);
+}
+
+/* Frames other workers handed over; returns how many. */
+static unsigned worker_take_handoffs(struct worker *w)
+{
+	const struct steer *st = &w->e->steer;
+	unsigned total = 0;
+
+	for (unsigned from = 0; from < st->nworkers; from++) {
+		struct handoff_ring *r;
+		unsigned n;
+		uint32_t end;
+
+		if (from == w->ctx.worker)
+			continue;
+		r = steer_ring(st, from, w->ctx.worker);
+		n = handoff_take(r, w->burst, RX_BURST, &end);
+		for (unsigned i = 0; i < n; i++)
+			if (eth_input(&w->ctx, &w->burst[i]) == VERDICT_REPLY)
+				worker_transmit_copy(w, &w->burst[i]);
+		udp_flush(&w->ctx);	/* held datagrams point into the ring */
+		tcp_flush(&w->ctx);
+		handoff_release(r, end);
+		total += n;
+	}
+	return total;
 }
 
 /* Handles one burst; returns the number of frames received. */
@@ -120,6 +166,9 @@ static unsigned worker_poll_once(struct worker *w)
 	tcp_flush(&w->ctx);
 	for (unsigned i = 0; i < nheld; i++)
 		xsk_port_release(&w->port, w->held[i]);
+	if (w->e->steer.nworkers > 1)
+		n += worker_take_handoffs(w);
+	steer_wake(&w->ctx);
 	return n;
 }
 
@@ -131,6 +180,27 @@ static int timer_wait_ms(uint64_t next, uint64_t now)
 	if (next <= now)
 		return 0;
 	return (int)((next - now) / 1000000) + 1;
+}
+
+static int worker_command(struct worker *w, const struct fwd_cmd *c)
+{
+	return write(w->cmd_wr, c, sizeof(*c)) == sizeof(*c) ? 0 : -errno;
+}
+
+/* A client of a forwarded TCP port: its flow's owner connects to the guest. */
+static void worker_accepted(struct worker *w, int fd, const struct sockaddr_in *client,
+			    const struct fwd_rule *r)
+{
+	struct fwd_cmd c = { .op = FWD_ACCEPTED, .fd = fd, .rule = *r, .client = *client };
+	struct flow_key k;
+	unsigned owner;
+
+	tcp_inbound_key(w->ctx.gw, client, r, &k);
+	owner = steer_owner(&w->e->steer, &k);
+	if (owner == w->ctx.worker)
+		tcp_inbound(&w->ctx, fd, client, r);
+	else if (worker_command(&w->e->workers[owner], &c))
+		close(fd);	/* its command pipe is full: the client sees a reset */
 }
 
 /* Accepts the clients of a forwarded port, or reads its datagrams. */
@@ -148,7 +218,7 @@ static void worker_fwd_event(struct worker *w, struct fwd_listener *l)
 
 		if (fd < 0)
 			break;
-		tcp_inbound(&w->ctx, fd, &client, &l->rule);
+		worker_accepted(w, fd, &client, &l->rule);
 	}
 }
 
@@ -218,6 +288,8 @@ static void worker_commands(struct worker *w)
 			worker_fwd_add(w, &c);
 		else if (c.op == FWD_REMOVE)
 			worker_fwd_remove(w, c.rule.id);
+		else if (c.op == FWD_ACCEPTED)
+			tcp_inbound(&w->ctx, c.fd, &c.client, &c.rule);
 		else
 			worker_list_flows(w, c.list);
 	}
@@ -235,6 +307,8 @@ static bool worker_events(struct worker *w, int n)
 			ping_raw_event(&w->ctx);
 		if (id == EV_CMD)
 			worker_commands(w);
+		if (id == EV_HANDOFF)	/* the rings are drained every round */
+			eventfd_read(w->e->steer.wake[w->ctx.worker], &(eventfd_t){ 0 });
 		if (id >= EPOLL_FWD_BASE && id - EPOLL_FWD_BASE < FWD_MAX)
 			worker_fwd_event(w, &w->fwd[id - EPOLL_FWD_BASE]);
 		else if (id >= EPOLL_FLOW_BASE && id - EPOLL_FLOW_BASE < w->flows.max)
@@ -307,43 +381,35 @@ static int worker_epoll(struct worker *w)
 	struct epoll_event xsk = { .events = EPOLLIN, .data.u64 = EV_XSK };
 	struct epoll_event stop = { .events = EPOLLIN, .data.u64 = EV_STOP };
 	struct epoll_event cmd = { .events = EPOLLIN, .data.u64 = EV_CMD };
+	struct epoll_event handoff = { .events = EPOLLIN, .data.u64 = EV_HANDOFF };
+	int wake = w->e->steer.wake[w->ctx.worker];
 
 	w->ctx.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->ctx.epfd < 0 ||
 	    epoll_ctl(w->ctx.epfd, EPOLL_CTL_ADD, xsk_port_fd(&w->port), &xsk) ||
 	    epoll_ctl(w->ctx.epfd, EPOLL_CTL_ADD, w->stop_fd, &stop) ||
-	    (w->cmd_fd >= 0 && epoll_ctl(w->ctx.epfd, EPOLL_CTL_ADD, w->cmd_fd, &cmd)))
+	    (w->cmd_fd >= 0 && epoll_ctl(w->ctx.epfd, EPOLL_CTL_ADD, w->cmd_fd, &cmd)) ||
+	    (wake >= 0 && epoll_ctl(w->ctx.epfd, EPOLL_CTL_ADD, wake, &handoff)))
 		return -errno;
 	return 0;
 }
 
-/* Every worker's command pipe; worker 0's forwarding slots. */
+/* Every worker's command pipe and forwarding slots. */
 static int engine_commands_init(struct engine *e)
 {
-	e->workers[0].fwd = calloc(FWD_MAX, sizeof(*e->workers[0].fwd));
-	if (!e->workers[0].fwd)
-		return -ENOMEM;
-	for (unsigned i = 0; i < FWD_MAX; i++)
-		e->workers[0].fwd[i].fd = -1;
 	for (unsigned q = 0; q < e->nworkers; q++) {
+		struct worker *w = &e->workers[q];
 		int p[2];
 
-		if (pipe2(p, O_CLOEXEC | O_NONBLOCK))
-			return -errno;
-		e->workers[q].cmd_fd = p[0];
-		e->workers[q].cmd_wr = p[1];
+		w->fwd = calloc(FWD_MAX, sizeof(*w->fwd));
+		if (!w->fwd || pipe2(p, O_CLOEXEC | O_NONBLOCK))
+			return -ENOMEM;
+		for (unsigned i = 0; i < FWD_MAX; i++)
+			w->fwd[i].fd = -1;
+		w->cmd_fd = p[0];
+		w->cmd_wr = p[1];
 	}
 	return 0;
-}
-
-static int worker_command(struct worker *w, const struct fwd_cmd *c)
-{
-	return write(w->cmd_wr, c, sizeof(*c)) == sizeof(*c) ? 0 : -errno;
-}
-
-static int engine_command(struct engine *e, const struct fwd_cmd *c)
-{
-	return worker_command(&e->workers[0], c);
 }
 
 /* Counters and flow counts of worker @q; safe while it runs. */
@@ -408,7 +474,15 @@ unsigned engine_list_flows(struct engine *e, struct flow_info *out, unsigned cap
 int engine_forward_add(struct engine *e, const struct fwd_rule *r, int fd)
 {
 	struct fwd_cmd c = { .op = FWD_ADD, .fd = fd, .rule = *r };
-	int ret = engine_command(e, &c);
+	struct flow_key k = { .proto = IPPROTO_UDP, .guest_port = htons(r->guest_port) };
+	unsigned owner = 0;
+	int ret;
+
+	if (r->proto == IPPROTO_UDP) {
+		inany_from_v4(&k.guest, r->guest_addr);
+		owner = steer_owner(&e->steer, &k);
+	}
+	ret = worker_command(&e->workers[owner], &c);
 
 	if (ret)
 		close(fd);
@@ -419,8 +493,11 @@ int engine_forward_add(struct engine *e, const struct fwd_rule *r, int fd)
 int engine_forward_remove(struct engine *e, uint32_t id)
 {
 	struct fwd_cmd c = { .op = FWD_REMOVE, .rule.id = id };
+	int ret = 0;
 
-	return engine_command(e, &c);
+	for (unsigned q = 0; q < e->nworkers; q++)
+		ret = worker_command(&e->workers[q], &c) ?: ret;
+	return ret;
 }
 
 static int engine_open_ports(struct engine *e, const struct engine_params *p)
@@ -429,6 +506,9 @@ static int engine_open_ports(struct engine *e, const struct engine_params *p)
 		struct worker *w = &e->workers[q];
 		int ret;
 
+		w->e = e;
+		w->ctx.worker = q;
+		w->ctx.steer = &e->steer;
 		w->ctx.gw = p->gw;
 		w->ctx.cnt = &w->cnt;
 		w->ctx.flows = &w->flows;
@@ -495,6 +575,8 @@ int engine_start(struct engine *e, const struct engine_params *p)
 	for (unsigned q = 0; q < e->nworkers; q++)
 		e->workers[q].cmd_fd = e->workers[q].cmd_wr = -1;
 	ret = engine_commands_init(e);
+	if (!ret)
+		ret = steer_init(&e->steer, e->nworkers);
 	if (ret)
 		return ret;
 
@@ -597,6 +679,7 @@ int engine_stop(struct engine *e)
 		free(e->workers[q].fwd);
 	}
 	xdp_prog_close(&e->prog);
+	steer_fini(&e->steer);
 	free(e->workers);
 	e->workers = NULL;
 	e->nworkers = 0;

@@ -7,6 +7,7 @@
 
 #include "gateway.h"
 #include "fwd.h"
+#include "steer.h"
 #include "xdp.h"
 
 struct worker;
@@ -39,6 +40,7 @@ struct engine {
 	struct xdp_prog prog;
 	struct worker *workers;
 	unsigned nworkers;
+	struct steer steer;	/* flow ownership, hand-off rings */
 	int stop_fd;		/* eventfd: readable once the engine stops */
 };
 

@@ -42,15 +42,30 @@ static uint64_t mix(uint64_t h)
 	return h;
 }
 
-/* Keyed hash of a flow key (5 words mixed with the table's seed). */
-static uint32_t flow_hash(const struct flow_table *t, const struct flow_key *k)
+/* Keyed hash of a flow key: its 5 words mixed with @seed. */
+uint32_t flow_key_hash(uint64_t seed, const struct flow_key *k)
 {
-	uint64_t w[5], h = t->seed;
+	uint64_t w[5], h = seed;
 
 	memcpy(w, k, sizeof(w));
 	for (int i = 0; i < 5; i++)
 		h = mix(h ^ w[i]) + (uint64_t)i;
-	return (uint32_t)h & t->mask;
+	return (uint32_t)h;
+}
+
+static uint32_t flow_hash(const struct flow_table *t, const struct flow_key *k)
+{
+	return flow_key_hash(t->seed, k) & t->mask;
+}
+
+/* A secret for keyed hashes, so that a guest cannot aim at one bucket. */
+uint64_t flow_random_seed(void)
+{
+	uint64_t seed;
+
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		seed = (uint64_t)(uintptr_t)&seed ^ 0x9e3779b97f4a7c15ULL;
+	return seed;
 }
 
 int flow_table_init(struct flow_table *t, uint32_t max)
@@ -67,8 +82,7 @@ int flow_table_init(struct flow_table *t, uint32_t max)
 		flow_table_fini(t);
 		return -ENOMEM;
 	}
-	if (getrandom(&t->seed, sizeof(t->seed), 0) != sizeof(t->seed))
-		t->seed = (uint64_t)(uintptr_t)t ^ 0x9e3779b97f4a7c15ULL;
+	t->seed = flow_random_seed();
 	t->max = max;
 	t->mask = nb - 1;
 	for (uint32_t i = 0; i < max; i++)

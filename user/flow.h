@@ -95,6 +95,8 @@ struct flow_table {
 
 int flow_table_init(struct flow_table *t, uint32_t max);
 void flow_table_fini(struct flow_table *t);
+uint64_t flow_random_seed(void);
+uint32_t flow_key_hash(uint64_t seed, const struct flow_key *k);
 struct flow *flow_lookup(struct flow_table *t, const struct flow_key *k);
 struct flow *flow_insert(struct flow_table *t, const struct flow_key *k);
 void flow_remove(struct flow_table *t, struct flow *f);

@@ -39,6 +39,7 @@ struct gateway {
 };
 
 struct frag_table;
+struct steer;
 
 /* epoll data: the worker's raw ICMP socket, and flows' host sockets (their
  * index, above the worker's own descriptors)
@@ -83,6 +84,10 @@ struct gw_ctx {
 	uint32_t ack_later[TCP_ACK_BATCH];
 	uint8_t guest_mac[ETH_ALEN];	/* learnt from the guest's frames, or
 					 * broadcast until then (arp.c asks) */
+	unsigned worker;		/* the calling worker's index */
+	const struct steer *steer;	/* flow ownership (steer.c) */
+	uint64_t handoff_wake;		/* workers handed frames since the last
+					 * steer_wake(), one bit each */
 };
 
 /* Counts a dropped frame; the caller releases it. */

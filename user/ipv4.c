@@ -8,7 +8,8 @@
  * passes the datagram to the protocol's input function with the header already
  * validated: TCP and UDP to any destination (tcp.c, udp.c, which also
  * serves DHCP and DNS), ICMP echo to the gateway's own addresses (icmp.c)
- * or to others (ping.c).  The guest's header checksum is always complete (only L4
+ * or to others (ping.c).  A datagram of a flow another worker owns goes
+ * to that worker first (steer.c).  The guest's header checksum is always complete (only L4
  * checksums are offloaded on veth), so a bad one means a broken or hostile
  * guest.  Options are accepted and skipped.
  */
@@ -21,6 +22,7 @@
 #include "icmp.h"
 #include "ipv4.h"
 #include "ping.h"
+#include "steer.h"
 #include "tcp.h"
 #include "udp.h"
 
@@ -36,6 +38,8 @@ bool ipv4_is_unicast(uint32_t addr)
 /* Hands a whole datagram to its protocol. */
 static enum verdict ipv4_dispatch(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 {
+	if (steer_frame(ctx, f, ip))	/* another worker's flow */
+		return VERDICT_DONE;
 	if (ip->protocol == IPPROTO_TCP)
 		return tcp_input(ctx, f, ip);
 	if (ip->protocol == IPPROTO_UDP)

@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +56,18 @@ static int choose_mtu(const struct config *cfg, bool multibuffer, uint32_t *mtu)
 	}
 	*mtu = cfg->mtu ? cfg->mtu : max;
 	return 0;
+}
+
+/* A created link gets a queue, and a worker, per CPU we may run on. */
+static unsigned default_queues(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 1;
+	n = CPU_COUNT(&set);
+	return n < 1 ? 1 : n > STEER_MAX_WORKERS ? STEER_MAX_WORKERS : (unsigned)n;
 }
 
 /* --ifname: the link decides queues and MTU; check we can serve them. */
@@ -338,7 +351,7 @@ static int run(struct config *cfg)
 	if (choose_mtu(cfg, multibuffer, &mtu))
 		return 2;
 	if (cfg->mode != MODE_IFNAME && !cfg->queues)
-		cfg->queues = 1;
+		cfg->queues = default_queues();
 
 	netns_fd = guest_netns(cfg, &child);
 	if (netns_fd < -1 || (cfg->mode != MODE_IFNAME && netns_fd < 0))

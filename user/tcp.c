@@ -698,6 +698,22 @@ static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
 	return VERDICT_DONE;
 }
 
+/* The key of the flow for @client of forwarded port @r: the guest sees the
+ * client's address, or the gateway's for the host's loopback.
+ */
+void tcp_inbound_key(const struct gateway *gw, const struct sockaddr_in *client,
+		     const struct fwd_rule *r, struct flow_key *k)
+{
+	uint32_t src;
+	uint16_t sport;
+
+	*k = (struct flow_key){ .proto = IPPROTO_TCP, .guest_port = htons(r->guest_port) };
+	hostaddr_source(gw, IPPROTO_TCP, client, &src, &sport);
+	inany_from_v4(&k->guest, r->guest_addr);
+	inany_from_v4(&k->remote, src);
+	k->remote_port = sport;
+}
+
 /**
  * tcp_inbound() - a client connected to a forwarded port: connect to the guest
  * @ctx: worker context
@@ -711,15 +727,10 @@ static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
 void tcp_inbound(struct gw_ctx *ctx, int sock, const struct sockaddr_in *client,
 		 const struct fwd_rule *r)
 {
-	struct flow_key k = { .proto = IPPROTO_TCP, .guest_port = htons(r->guest_port) };
-	uint32_t src;
-	uint16_t sport;
+	struct flow_key k;
 	struct flow *fl;
 
-	hostaddr_source(ctx->gw, IPPROTO_TCP, client, &src, &sport);
-	inany_from_v4(&k.guest, r->guest_addr);
-	inany_from_v4(&k.remote, src);
-	k.remote_port = sport;
+	tcp_inbound_key(ctx->gw, client, r, &k);
 	fl = flow_lookup(ctx->flows, &k) || hostsock_tcp_prepare(sock) ? NULL :
 	     tcp_flow_new(ctx, &k, FLOW_SYN_SENT);
 	if (!fl) {

@@ -12,6 +12,8 @@ void tcp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events);
 void tcp_timer(struct gw_ctx *ctx, struct flow *fl);
 void tcp_flush(struct gw_ctx *ctx);
 void tcp_abort(struct gw_ctx *ctx, struct flow *fl);
+void tcp_inbound_key(const struct gateway *gw, const struct sockaddr_in *client,
+		     const struct fwd_rule *r, struct flow_key *k);
 void tcp_inbound(struct gw_ctx *ctx, int sock, const struct sockaddr_in *client,
 		 const struct fwd_rule *r);
 

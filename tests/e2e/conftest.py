@@ -101,20 +101,29 @@ class Xdpslirp:
         return self.log.read()
 
     def snapshot(self):
-        """Counters of queue 0 now: SIGUSR1, then the block it printed."""
-        before = self.stderr().count(": flows ")
+        """Counters summed over every queue now: SIGUSR1, then the blocks
+        it printed (one per queue, ending with the XDP program's line)."""
+        before = self.stderr().count(": xdp: redirected ")
         self.send(signal.SIGUSR1)
-        wait_until(lambda: self.stderr().count(": flows ") > before, what="counters")
+        wait_until(lambda: self.stderr().count(": xdp: redirected ") > before,
+                   what="counters")
         err = self.stderr()
-        tail = err[err.rfind("queue 0: rx "):]
-        m = re.search(r"evicted (\d+).*?flows (\d+), half-open (\d+)", tail, re.S)
-        drops = dict((k, int(v)) for k, v in re.findall(r" (\w+) (\d+)",
-                     (re.search(r"queue 0: dropped:(.*)", tail) or ["", ""])[1]))
-        return {"evicted": int(m.group(1)), "flows": int(m.group(2)),
-                "half_open": int(m.group(3)), "drops": drops}
+        block = err[err.rfind("queue 0: rx ", 0, err.rfind(": xdp: redirected ")):]
+        snap = {"evicted": 0, "flows": 0, "half_open": 0, "handed_off": 0,
+                "rx_frames": {}, "drops": {}}
+        for q, rx in re.findall(r"queue (\d+): rx (\d+) frames", block):
+            snap["rx_frames"][int(q)] = int(rx)
+        for key, pat in (("evicted", r"evicted (\d+)"), ("flows", r"flows (\d+),"),
+                         ("half_open", r"half-open (\d+)"),
+                         ("handed_off", r"handed off (\d+)")):
+            snap[key] = sum(int(v) for v in re.findall(pat, block))
+        for line in re.findall(r"queue \d+: dropped:(.*)", block):
+            for k, v in re.findall(r" (\w+) (\d+)", line):
+                snap["drops"][k] = snap["drops"].get(k, 0) + int(v)
+        return snap
 
     def wait_flows(self, n=0, timeout=20):
-        """Waits (bounded) until queue 0 holds @n flows: connections close
+        """Waits (bounded) until the queues hold @n flows: connections close
         asynchronously, after the last ACK, so there is no event to await."""
         wait_until(lambda: self.snapshot()["flows"] == n, timeout=timeout,
                    what=f"{n} flows")

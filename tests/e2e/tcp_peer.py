@@ -13,15 +13,22 @@ stream both sides can generate from (length, seed).
                                        still receives N bytes
   tcp_peer.py blocked ADDR PORT N      server holds reading until the guest's
                                        sends block, then reads everything
+  tcp_peer.py requeue ADDR PORT N IFACE  "both" with N bytes; XPS puts the
+                                       connection on IFACE's TX queue 0,
+                                       then halfway on queue 1
 Clients print "ok ..." and exit 0 when every hash matches.
 """
+import fcntl
 import hashlib
+import os
 import random
 import selectors
 import socket
 import socketserver
 import sys
+import struct
 import threading
+import time
 
 BLOCK = 65536
 _bases = {}
@@ -201,6 +208,43 @@ def blocked(addr, port, n):
     return ok
 
 
+def set_xps(iface, queue):
+    """Every CPU sends on TX queue @queue of @iface (and only there)."""
+    every = "%x" % ((1 << os.cpu_count()) - 1)
+    for q in range(2):
+        with open(f"/sys/class/net/{iface}/queues/tx-{q}/xps_cpus", "w") as f:
+            f.write(every if q == queue else "0")
+
+
+def unacked(sock):
+    return struct.unpack("i", fcntl.ioctl(sock, 0x5411, b"\0" * 4))[0]  # SIOCOUTQ
+
+
+def requeue(addr, port, n, iface):
+    """The kernel re-picks a socket's TX queue only when nothing of it is in
+    flight: after the XPS change, let the send queue drain once (a kernel
+    counter with no event to wait for: polled, bounded)."""
+    set_xps(iface, 0)
+    s = connect(addr, port, f"both {n} 5\n")
+    h = hashlib.sha256()
+    t = threading.Thread(target=recv_exact, args=(s, n, h))
+    t.start()
+    sent, moved = 0, False
+    for c in stream(n, 5):
+        if not moved and sent >= n // 2:
+            set_xps(iface, 1)
+            deadline = time.monotonic() + 10
+            while unacked(s) and time.monotonic() < deadline:
+                time.sleep(0.001)
+            moved = True
+        s.sendall(c)
+        sent += len(c)
+    t.join()
+    ok = h.hexdigest() == digest(n, 6) and recv_line(s) == digest(n, 5)
+    print("ok" if ok else "MISMATCH", "requeue", n, flush=True)
+    return ok
+
+
 def many(addr, port, count, n):
     """COUNT concurrent "both" exchanges driven by one selector."""
     sel = selectors.DefaultSelector()
@@ -250,7 +294,8 @@ def main():
                                    int(a[3]) if len(a) > 3 else 0),
           "many": lambda: many(addr, port, int(a[0]), int(a[1])),
           "halfclose": lambda: halfclose(addr, port, int(a[0])),
-          "blocked": lambda: blocked(addr, port, int(a[0]))}[cmd]()
+          "blocked": lambda: blocked(addr, port, int(a[0])),
+          "requeue": lambda: requeue(addr, port, int(a[0]), a[1])}[cmd]()
     sys.exit(0 if ok else 1)
 
 

@@ -164,7 +164,8 @@ def test_blackholed_destination(xdpslirp, topo):
 
 
 def test_syn_flood_evicts_oldest_half_open(xdpslirp, topo):
-    x = start(xdpslirp, topo, "--max-flows", "64")     # at most 16 half-open
+    # two workers, each with 64 flows of which at most 16 half-open
+    x = start(xdpslirp, topo, "--max-flows", "64", "--queues", "2")
     r = topo.guest_run("/usr/bin/python3", "-c", """
 import socket
 socks = []
@@ -176,14 +177,29 @@ for i in range(200):
 print("sent")
 """)
     assert r.stdout.strip() == "sent", r.stderr
-    wait_until(lambda: x.snapshot()["evicted"] >= 200 - 16, what="evictions")
+    wait_until(lambda: x.snapshot()["evicted"] >= 200 - 2 * 16, what="evictions")
     snap = x.snapshot()
-    assert snap["half_open"] <= 16, snap
+    assert snap["half_open"] <= 2 * 16, snap
     # the table still serves new connections
     topo.server(topo.host, "127.0.0.1", 5010)
     r = topo.peer("client", "10.0.2.2", 5010, "both", MiB, 6)
     assert r.returncode == 0, r.stdout + r.stderr
     assert x.stop() == 0
+
+
+def test_flow_moves_between_queues(xdpslirp, topo):
+    """The guest's XPS puts a live connection on queue 0, then on queue 1:
+    byte-exact both ways, both queues carried it, and the frames that
+    arrived on the queue not owning the flow went to its owner."""
+    topo.server(topo.host, "127.0.0.1", 5020)
+    x = start(xdpslirp, topo, "--queues", "2")
+    r = topo.peer("requeue", "10.0.2.2", 5020, 64 * MiB, "eth0")
+    assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr + x.stderr()
+    snap = x.snapshot()
+    assert len(snap["rx_frames"]) == 2 and min(snap["rx_frames"].values()) > 200, snap
+    assert snap["handed_off"] > 200, snap
+    assert x.stop() == 0
+    x.assert_frames_accounted()
 
 
 @pytest.mark.parametrize("mode", ["up", "down"])

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XDPSLIRP_STEER_H
+#define XDPSLIRP_STEER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "flow.h"
+#include "frame.h"
+
+#define STEER_MAX_WORKERS 64
+
+/*
+ * struct handoff_ring - frames one worker hands to another: a ring of
+ * bytes with exactly one producer and one consumer, so no lock.  @head and
+ * @tail count bytes and only grow; records are 8-byte aligned.
+ */
+struct handoff_ring {
+	uint32_t head;		/* producer: end of the last record */
+	uint8_t pad0[60];
+	uint32_t tail;		/* consumer: start of the first unread record */
+	uint8_t pad1[60];
+	uint32_t size;		/* a power of two */
+	uint8_t *buf;
+};
+
+/*
+ * struct steer - which worker owns which flow, shared read-only by all
+ * workers once the engine runs (the rings' indices are their own).
+ */
+struct steer {
+	unsigned nworkers;
+	uint64_t seed;
+	struct handoff_ring *rings;	/* [from * nworkers + to] */
+	int wake[STEER_MAX_WORKERS];	/* eventfd in each worker's epoll */
+};
+
+struct gw_ctx;
+struct iphdr;
+
+int steer_init(struct steer *s, unsigned nworkers);
+void steer_fini(struct steer *s);
+unsigned steer_owner(const struct steer *s, const struct flow_key *k);
+struct handoff_ring *steer_ring(const struct steer *s, unsigned from, unsigned to);
+
+bool steer_frame(struct gw_ctx *ctx, const struct frame *f, const struct iphdr *ip);
+void steer_wake(struct gw_ctx *ctx);
+
+bool handoff_push(struct handoff_ring *r, const struct frame *f);
+unsigned handoff_take(struct handoff_ring *r, struct frame *frames, unsigned max,
+		      uint32_t *end);
+void handoff_release(struct handoff_ring *r, uint32_t end);
+
+#endif
