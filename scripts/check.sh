@@ -61,22 +61,32 @@ fuzz_smoke() {
 fuzz_smoke fuzz_frame tests/fuzz/seeds -max_len=70000
 fuzz_smoke fuzz_tcp tests/fuzz/seeds-tcp
 
-echo "== end-to-end tests"
-if [ "$(id -u)" -ne 0 ]; then
-	echo "end-to-end tests need root (namespaces, XDP, AF_XDP): run make check as root"
-	count 0 1
-else
-	/usr/bin/python3 -m pytest -q -rf -p no:cacheprovider tests/e2e \
-		>"$BUILD/e2e.log" 2>&1
+# pytest on $3...; XDPSLIRP_TEST_QUEUES=$2; log in $BUILD/$1.log
+e2e_suite() {
+	log="$BUILD/$1.log" queues=$2
+	shift 2
+	XDPSLIRP_TEST_QUEUES=$queues /usr/bin/python3 -m pytest -q -rf -p no:cacheprovider \
+		"$@" >"$log" 2>&1
 	rc=$?
-	cat "$BUILD/e2e.log"
-	summary=$(tail -n 1 "$BUILD/e2e.log")
+	cat "$log"
+	summary=$(tail -n 1 "$log")
 	p=$(pytest_count "$summary" 'passed')
 	f=$(pytest_count "$summary" 'failed|errors?')
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1	# pytest itself failed (collection error, no tests)
 	fi
 	count "$p" "$f"
+}
+
+echo "== end-to-end tests"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "end-to-end tests need root (namespaces, XDP, AF_XDP): run make check as root"
+	count 0 1
+else
+	# every suite with two queues (flows hashed to two workers), then
+	# the TCP and UDP suites again with four
+	e2e_suite e2e 2 tests/e2e
+	e2e_suite e2e-4q 4 tests/e2e/test_tcp.py tests/e2e/test_udp.py
 fi
 
 echo "$passed passed, $failed failed" | tee "$BUILD/check-summary"

@@ -423,6 +423,7 @@ void engine_worker_stats(const struct engine *e, unsigned q, struct engine_stats
 	st->cnt.tx_frames = counter_read(&w->cnt.tx_frames);
 	st->cnt.tx_bytes = counter_read(&w->cnt.tx_bytes);
 	st->cnt.evicted = counter_read(&w->cnt.evicted);
+	st->cnt.handed_off = counter_read(&w->cnt.handed_off);
 	for (int d = 0; d < DROP_MAX; d++)
 		st->cnt.drop[d] = counter_read(&w->cnt.drop[d]);
 	st->flows = __atomic_load_n(&w->flows.count, __ATOMIC_RELAXED);
@@ -617,21 +618,24 @@ void engine_print_counters(const struct engine *e, FILE *out)
 	fflush(out);
 }
 
-/* After the workers stopped: did every chunk come back to its owner? */
-static int audit_port(struct xsk_port *port)
+/* After the workers stopped: did every chunk come back to its owner, and
+ * every flow (and its host socket) end?
+ */
+static int audit_worker(struct worker *w)
 {
+	struct xsk_port *port = &w->port;
 	struct xsk_port_stats st;
 
 	xsk_port_stats(port, &st);
-	fprintf(stderr, "xdpslirp: queue %u: frames: %u free, %u fill, %u tx, %u leaked, %llu ownership violations; kernel: rx_dropped %llu, rx_ring_full %llu, fill_empty %llu, tx_invalid %llu\n",
+	fprintf(stderr, "xdpslirp: queue %u: frames: %u free, %u fill, %u tx, %u leaked, %llu ownership violations; %u flows left; kernel: rx_dropped %llu, rx_ring_full %llu, fill_empty %llu, tx_invalid %llu\n",
 		port->queue, st.chunks[CHUNK_FREE], st.chunks[CHUNK_FILL],
 		st.chunks[CHUNK_TX], st.chunks[CHUNK_USER],
-		(unsigned long long)st.violations,
+		(unsigned long long)st.violations, w->flows.count,
 		(unsigned long long)st.kernel_rx_dropped,
 		(unsigned long long)st.kernel_rx_ring_full,
 		(unsigned long long)st.kernel_fill_empty,
 		(unsigned long long)st.kernel_tx_invalid);
-	return st.chunks[CHUNK_USER] || st.violations ? -EFAULT : 0;
+	return st.chunks[CHUNK_USER] || st.violations || w->flows.count ? -EFAULT : 0;
 }
 
 /**
@@ -659,7 +663,7 @@ int engine_stop(struct engine *e)
 	for (unsigned q = 0; q < e->nworkers; q++) {
 		struct xsk_port *port = &e->workers[q].port;
 
-		if (port->xsk && audit_port(port))
+		if (port->xsk && audit_worker(&e->workers[q]))
 			ret = -EFAULT;
 		xsk_port_close(port);
 		flow_table_fini(&e->workers[q].flows);

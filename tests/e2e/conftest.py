@@ -52,10 +52,16 @@ def wait_until(cond, timeout=10.0, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+# make check runs suites again with more queues than the default (one per CPU)
+QUEUES = os.environ.get("XDPSLIRP_TEST_QUEUES")
+
+
 class Xdpslirp:
     """One xdpslirp process: started with --ready-fd, stderr kept in a file."""
 
     def __init__(self, args, ready=True, netns=None, pass_fds=()):
+        if QUEUES and "--queues" not in args and "--ifname" not in args:
+            args = ("--queues", QUEUES) + tuple(args)
         self.log = tempfile.TemporaryFile(mode="w+")
         r, w = os.pipe()
         prefix = ["ip", "netns", "exec", netns] if netns else []
@@ -101,20 +107,26 @@ class Xdpslirp:
         return self.log.read()
 
     def snapshot(self):
-        """Counters summed over every queue now: SIGUSR1, then the blocks
-        it printed (one per queue, ending with the XDP program's line)."""
+        """Counters now (SIGUSR1, then counters())."""
         before = self.stderr().count(": xdp: redirected ")
         self.send(signal.SIGUSR1)
         wait_until(lambda: self.stderr().count(": xdp: redirected ") > before,
                    what="counters")
+        return self.counters()
+
+    def counters(self):
+        """The last counters printed (at SIGUSR1 or exit), summed over the
+        queues; per queue for frames received and sent."""
         err = self.stderr()
         block = err[err.rfind("queue 0: rx ", 0, err.rfind(": xdp: redirected ")):]
-        snap = {"evicted": 0, "flows": 0, "half_open": 0, "handed_off": 0,
-                "rx_frames": {}, "drops": {}}
-        for q, rx in re.findall(r"queue (\d+): rx (\d+) frames", block):
+        snap = {"evicted": 0, "flows": 0, "half_open": 0, "handed_off": 0, "dropped": 0,
+                "rx_frames": {}, "tx_frames": {}, "drops": {}}
+        for q, rx, tx in re.findall(r"queue (\d+): rx (\d+) frames \d+ bytes, tx (\d+) frames",
+                                    block):
             snap["rx_frames"][int(q)] = int(rx)
+            snap["tx_frames"][int(q)] = int(tx)
         for key, pat in (("evicted", r"evicted (\d+)"), ("flows", r"flows (\d+),"),
-                         ("half_open", r"half-open (\d+)"),
+                         ("half_open", r"half-open (\d+)"), ("dropped", r", dropped (\d+)"),
                          ("handed_off", r"handed off (\d+)")):
             snap[key] = sum(int(v) for v in re.findall(pat, block))
         for line in re.findall(r"queue \d+: dropped:(.*)", block):
@@ -129,12 +141,12 @@ class Xdpslirp:
                    what=f"{n} flows")
 
     def assert_frames_accounted(self):
-        """The exit-time audit: no frame leaked or used twice."""
+        """The exit-time audit: no frame leaked or used twice, no flow left."""
         err = self.stderr()
         audits = [l for l in err.splitlines() if "ownership violations" in l]
         assert audits, err
         for line in audits:
-            assert " 0 leaked, 0 ownership violations" in line, line
+            assert " 0 leaked, 0 ownership violations; 0 flows left;" in line, line
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ the lifecycle hooks.  xdpslirp runs in the test's host namespace; clients
 connect to its loopback; the guest runs the servers."""
 import json
 import os
-import signal
-import socket
 import subprocess
 
 import pytest
@@ -186,8 +184,9 @@ def test_api_add_list_remove(xdpslirp, topo, api_path):
     # ids are never reused
     assert api(topo, api_path, {"execute": "add_hostfwd", "arguments": {
         "proto": "tcp", "host_port": 18084, "guest_port": 8084}}) == {"return": {"id": 3}}
-    stats = api(topo, api_path, {"execute": "get_stats"})["return"]["workers"][0]
-    assert stats["rx_frames"] > 0 and "flows" in stats
+    workers = api(topo, api_path, {"execute": "get_stats"})["return"]["workers"]
+    assert sum(w["rx_frames"] for w in workers) > 0, workers
+    assert all("flows" in w and "handed_off" in w for w in workers), workers
     flows = api(topo, api_path, {"execute": "list_flows"})["return"]["flows"]
     assert isinstance(flows, list)
     assert x.stop() == 0

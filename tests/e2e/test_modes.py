@@ -6,7 +6,7 @@ import signal
 
 import pytest
 
-from conftest import (BINARY, in_netns, link_exists, run_command_mode, sh,
+from conftest import (in_netns, link_exists, run_command_mode, sh,
                       wait_until)
 
 

@@ -3,10 +3,11 @@
 transfer is compared by hash; servers run on the test host namespace's
 loopback (reached as the gateway) and in the remote namespace."""
 import re
+import subprocess
 
 import pytest
 
-from conftest import REMOTE, sh, wait_until
+from conftest import PEER, REMOTE, sh, wait_until
 
 MiB = 1 << 20
 
@@ -200,6 +201,28 @@ def test_flow_moves_between_queues(xdpslirp, topo):
     assert snap["handed_off"] > 200, snap
     assert x.stop() == 0
     x.assert_frames_accounted()
+
+
+def test_stop_under_traffic_multi_queue(xdpslirp, topo):
+    """Eight connections moving data both ways through two workers when
+    xdpslirp is told to stop: every frame and flow is accounted for."""
+    topo.server(topo.host, "127.0.0.1", 5030)
+    x = start(xdpslirp, topo, "--queues", "2")
+    guests = [subprocess.Popen(["ip", "netns", "exec", topo.guest, "/usr/bin/python3", PEER,
+                                "client", "10.0.2.2", "5030", "both", str(1 << 34), str(i)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+              for i in range(8)]
+    try:
+        wait_until(lambda: x.snapshot()["flows"] >= 8, what="8 flows")
+        before = sum(x.snapshot()["rx_frames"].values())
+        wait_until(lambda: sum(x.snapshot()["rx_frames"].values()) > before + 1000,
+                   what="traffic")
+        assert x.stop() == 0
+        x.assert_frames_accounted()
+    finally:
+        for g in guests:
+            g.kill()
+            g.wait()
 
 
 @pytest.mark.parametrize("mode", ["up", "down"])

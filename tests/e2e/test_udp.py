@@ -5,11 +5,10 @@ own, on loopback."""
 import os
 import re
 import shutil
-import subprocess
 
 import pytest
 
-from conftest import REMOTE, in_netns, sh, unique, wait_until
+from conftest import REMOTE, in_netns, sh
 
 UDP_PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "udp_peer.py")
 
