@@ -9,10 +9,14 @@ namespace of its own).
 Cells: iperf3 TCP up and down with 1 and 4 streams, iperf3 UDP up, at MTU
 65520 and 1500; TCP request/response latency (sockperf ping-pong, p50 and
 p99, one way); short HTTP connections (wrk with "Connection: close" against
-nginx); the idle CPU use of xdpslirp; a 20 s upload through xdpslirp whose
-last second must reach 80% of its median second; a chart (gnuplot, PNG).  Prints a markdown table of
-medians with ratios, writes the raw results as JSON.  Options: --reps N
-(default 3), --seconds S (default 5), --json PATH, --mtus LIST.
+nginx); 1,000 concurrent connections downloading (wrk, keep-alive, 1 MiB
+responses); CPU seconds the gateway process used per GB moved, from the
+same runs as the single-stream TCP cells; the idle CPU use of xdpslirp; a
+20 s upload through xdpslirp whose last second must reach 80% of its median
+second; a chart (gnuplot, PNG).  Prints a markdown table of medians with
+ratios, writes the raw results as JSON.  Options: --reps N (default 3),
+--seconds S (default 5), --json PATH, --mtus LIST, --only TEXT (cells whose
+name contains TEXT), --paths LIST, --xdpslirp-args "ARGS".
 """
 import argparse
 import json
@@ -33,6 +37,24 @@ PATHS = ["kernel", "xdpslirp", "pasta", "slirp4netns"]
 
 def sh(*cmd, check=True, **kw):
     return subprocess.run(list(cmd), check=check, capture_output=True, text=True, **kw)
+
+
+def own_cpu_seconds(p):
+    """User + system CPU of process @p's own threads (not its children),
+    read after it exited and before it is reaped."""
+    os.waitid(os.P_PID, p.pid, os.WEXITED | os.WNOWAIT)
+    with open(f"/proc/{p.pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    p.wait()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_gateway(cmd):
+    """Runs a gateway that runs the client itself: (client output, the
+    gateway's own CPU seconds)."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    out = p.stdout.read()
+    return out, own_cpu_seconds(p)
 
 
 def in_host(*cmd):
@@ -95,6 +117,12 @@ def wrk(seconds):
                            f"http://{server}:8080/"]
 
 
+def wrk_many(seconds, conns=1000):
+    """@conns keep-alive connections, each fetching 1 MiB responses."""
+    return lambda server: ["prlimit", "--nofile=8192", "wrk", "-t2", f"-c{conns}",
+                           f"-d{seconds}", "--timeout", "10s", f"http://{server}:8080/1m"]
+
+
 def parse_rps(out):
     for line in out.splitlines():
         if line.startswith("Requests/sec:"):
@@ -102,16 +130,29 @@ def parse_rps(out):
     return None
 
 
+def parse_transfer_gbps(out):
+    units = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}
+    for line in out.splitlines():
+        if line.startswith("Transfer/sec:"):
+            v = line.split()[1]
+            num = v.rstrip("KMGB")
+            return float(num) * units[v[len(num):]] * 8 / 1e9
+    return None
+
+
 NGINX_CONF = """daemon off; worker_processes 1; pid {d}/nginx.pid; error_log {d}/error.log;
-events {{ worker_connections 1024; }}
+worker_rlimit_nofile 8192; events {{ worker_connections 4096; }}
 http {{ access_log off; server {{ listen 0.0.0.0:8080; root {d}; }} }}
 """
 
 
 def nginx_server(d):
-    """nginx serving a 1 KiB index.html from @d, for short connections."""
+    """nginx serving a 1 KiB index.html (short connections) and a 1 MiB
+    file (many connections) from @d."""
     with open(f"{d}/index.html", "w") as f:
         f.write("x" * 1024)
+    with open(f"{d}/1m", "wb") as f:
+        f.write(os.urandom(1 << 20))
     with open(f"{d}/nginx.conf", "w") as f:
         f.write(NGINX_CONF.format(d=d))
     return ["nginx", "-c", f"{d}/nginx.conf", "-p", d]
@@ -126,22 +167,26 @@ def parse_percentile(pct):
     return parse
 
 
+# Each runner returns (client output, gateway CPU seconds or None).
 def run_kernel(mtu, args):
     sh("ip", "-n", HOST, "link", "set", f"{TAG}k", "mtu", str(mtu))
     sh("ip", "-n", KGUEST, "link", "set", "eth0", "mtu", str(mtu))
-    return sh("ip", "netns", "exec", KGUEST, *args("10.0.2.2"), check=False).stdout
+    return sh("ip", "netns", "exec", KGUEST, *args("10.0.2.2"), check=False).stdout, None
+
+
+XDPSLIRP_ARGS = []     # --xdpslirp-args
 
 
 def run_xdpslirp(mtu, args):
-    return sh(*in_host(XDPSLIRP, "--log-level", "error", "--mtu", str(mtu), "--",
-                       *args("10.0.2.2")), check=False).stdout
+    return run_gateway(in_host(XDPSLIRP, "--log-level", "error", "--mtu", str(mtu),
+                               *XDPSLIRP_ARGS, "--", *args("10.0.2.2")))
 
 
 def run_pasta(mtu, args):
     # pasta maps its gateway (192.0.2.2, copied from the host namespace) to
     # the host namespace's loopback
-    return sh(*in_host("pasta", "--runas", "0", "--config-net", "--quiet", "--mtu",
-                       str(mtu), "--", *args("192.0.2.2")), check=False).stdout
+    return run_gateway(in_host("pasta", "--runas", "0", "--config-net", "--quiet", "--mtu",
+                               str(mtu), "--", *args("192.0.2.2")))
 
 
 def run_slirp4netns(mtu, args):
@@ -163,8 +208,7 @@ def run_slirp4netns(mtu, args):
         out = sh("nsenter", "-t", str(holder.pid), "-n", *args("10.0.2.2"),
                  check=False).stdout
         slirp.terminate()
-        slirp.wait()
-        return out
+        return out, own_cpu_seconds(slirp)
     finally:
         os.close(r)
         holder.kill()
@@ -174,7 +218,7 @@ def run_slirp4netns(mtu, args):
 def over_time(mtu, seconds=20):
     """xdpslirp's single-stream upload, second by second: the last second
     must reach 80% of the median second (no collapse)."""
-    out = run_xdpslirp(mtu, lambda srv: ["iperf3", "-c", srv, "-t", str(seconds), "-J"])
+    out, _ = run_xdpslirp(mtu, lambda srv: ["iperf3", "-c", srv, "-t", str(seconds), "-J"])
     try:
         secs = [i["sum"]["bits_per_second"] / 1e9 for i in json.loads(out)["intervals"]]
     except (ValueError, KeyError):
@@ -231,7 +275,12 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--json", default=os.path.join(ROOT, "build", "bench.json"))
     ap.add_argument("--mtus", default="65520,1500")
+    ap.add_argument("--only", default="")
+    ap.add_argument("--paths", default=",".join(PATHS))
+    ap.add_argument("--xdpslirp-args", default="")
     opt = ap.parse_args()
+    XDPSLIRP_ARGS[:] = opt.xdpslirp_args.split()
+    PATHS[:] = opt.paths.split(",")
     if os.geteuid() != 0:
         sys.exit("bench: run as root (namespaces, XDP)")
 
@@ -247,8 +296,15 @@ def main():
     mtu0 = int(opt.mtus.split(",")[0])
     cells += [("TCP RR p50 one way", mtu0, sockperf(t), parse_percentile("50.00"), "us", False),
               ("TCP RR p99 one way", mtu0, sockperf(t), parse_percentile("99.00"), "us", False),
-              ("HTTP, Connection: close", mtu0, wrk(t), parse_rps, "k req/s", True)]
-    raw = {c[0]: {p: [] for p in PATHS} for c in cells}
+              ("HTTP, Connection: close", mtu0, wrk(t), parse_rps, "k req/s", True),
+              ("1,000 connections down", mtu0, wrk_many(t), parse_transfer_gbps, "Gbit/s",
+               True)]
+    # gateway CPU per GB, from the runs of these cells (no run of their own)
+    cpu_of = {name: f"gateway CPU, {name}" for name, *_ in cells
+              if name.startswith(("TCP up, ", "TCP down, "))}
+    cells += [(c, None, None, None, "s/GB", False) for c in cpu_of.values()]
+    cells = [c for c in cells if opt.only in c[0]]
+    raw = {c[0]: {p: [] for p in RUNNERS} for c in cells}
     setup()
     www = tempfile.mkdtemp(prefix="xdpslirp-bench-")
     servers = [subprocess.Popen(in_host(*cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -260,18 +316,22 @@ def main():
         for rep in range(opt.reps):
             outs = {}
             for name, mtu, args, parse, unit, _ in cells:
-                for p in PATHS:
+                for p in PATHS if args else ():
                     # RR cells share one run: the p50 and p99 of the same pings
                     key = (p, args)
                     if key not in outs or not name.startswith("TCP RR"):
                         outs[key] = RUNNERS[p](mtu, args)
-                    v = parse(outs[key])
+                    out, cpu = outs[key]
+                    v = parse(out)
                     raw[name][p].append(v)
+                    if name in cpu_of:
+                        raw[cpu_of[name]][p].append(cpu / (v * t / 8) if v and cpu else None)
                     print(f"rep {rep + 1} {name:24} {p:12} "
                           f"{'failed' if v is None else f'{v:.2f} {unit}'}",
                           file=sys.stderr, flush=True)
-        idle = idle_cpu()
-        steady = {mtu: over_time(mtu) for mtu in map(int, opt.mtus.split(","))}
+        full = not opt.only     # a partial run skips the xdpslirp-only checks
+        idle = idle_cpu() if full else None
+        steady = {mtu: over_time(mtu) for mtu in map(int, opt.mtus.split(","))} if full else {}
     finally:
         for srv in servers:     # SIGTERM: nginx takes its worker down with it
             srv.terminate()
@@ -299,7 +359,7 @@ def main():
     print("| cell | kernel | xdpslirp | pasta | slirp4netns | vs pasta | vs slirp4netns | vs kernel |")
     print("|---|---|---|---|---|---|---|---|")
     for name, _, _, _, unit, higher in cells:
-        m = {p: med(raw[name][p]) for p in PATHS}
+        m = {p: med(raw[name][p]) for p in RUNNERS}
 
         def r(other):
             a, b = (m["xdpslirp"], m[other]) if higher else (m[other], m["xdpslirp"])
@@ -307,7 +367,8 @@ def main():
         print(f"| {name} ({unit}) | {fmt(m['kernel'])} | {fmt(m['xdpslirp'])} | "
               f"{fmt(m['pasta'])} | {fmt(m['slirp4netns'])} | {r('pasta')} | "
               f"{r('slirp4netns')} | {r('kernel')} |")
-    print(f"\nxdpslirp idle (adaptive polling): {idle:.2f}% of one CPU")
+    if idle is not None:
+        print(f"\nxdpslirp idle (adaptive polling): {idle:.2f}% of one CPU")
     for mtu, r in steady.items():
         print(f"xdpslirp 20 s upload at MTU {mtu}: last second = "
               f"{'-' if r is None else f'{r * 100:.0f}%'} of the median second "

@@ -142,10 +142,16 @@ static unsigned worker_take_handoffs(struct worker *w)
 	return total;
 }
 
-/* Handles one burst; returns the number of frames received. */
-static unsigned worker_poll_once(struct worker *w)
+/*
+ * Handles one burst; returns the number of frames received, and in @own
+ * those served here (not handed to their owner), which is what makes an
+ * adaptive worker keep spinning: a worker that only passes frames on would
+ * spin for nothing, on a CPU the guest or the owner could use.
+ */
+static unsigned worker_poll_once(struct worker *w, unsigned *own)
 {
 	unsigned n = xsk_port_receive(&w->port, w->burst, RX_BURST), nheld = 0;
+	uint64_t handed = w->cnt.handed_off;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct frame *f = &w->burst[i];
@@ -166,8 +172,13 @@ static unsigned worker_poll_once(struct worker *w)
 	tcp_flush(&w->ctx);
 	for (unsigned i = 0; i < nheld; i++)
 		xsk_port_release(&w->port, w->held[i]);
-	if (w->e->steer.nworkers > 1)
-		n += worker_take_handoffs(w);
+	*own = n - (unsigned)(w->cnt.handed_off - handed);
+	if (w->e->steer.nworkers > 1) {
+		unsigned taken = worker_take_handoffs(w);
+
+		n += taken;
+		*own += taken;
+	}
 	steer_wake(&w->ctx);
 	return n;
 }
@@ -295,14 +306,20 @@ static void worker_commands(struct worker *w)
 	}
 }
 
-/* Dispatches host socket events; returns false once told to stop. */
-static bool worker_events(struct worker *w, int n)
+/*
+ * Dispatches epoll events; returns how many were work (host sockets,
+ * commands), not mere wake-ups for frames, or -1 once told to stop.
+ */
+static int worker_events(struct worker *w, int n)
 {
+	int work = 0;
+
 	for (int i = 0; i < n; i++) {
 		uint64_t id = w->events[i].data.u64;
 
 		if (id == EV_STOP)
-			return false;
+			return -1;
+		work += id != EV_XSK && id != EV_HANDOFF;
 		if (id == EV_ICMP_RAW)
 			ping_raw_event(&w->ctx);
 		if (id == EV_CMD)
@@ -315,7 +332,7 @@ static bool worker_events(struct worker *w, int n)
 			l4_sock_event(&w->ctx, &w->flows.flows[id - EPOLL_FLOW_BASE],
 				      w->events[i].events);
 	}
-	return true;
+	return work;
 }
 
 /*
@@ -342,12 +359,12 @@ static void *worker_run(void *arg)
 
 	for (;;) {
 		uint64_t start = now_ns();
-		unsigned rx;
-		int n, wait;
+		unsigned rx, own;
+		int n, wait, work = 0;
 
 		w->ctx.now = start;
-		rx = worker_poll_once(w);
-		worked = worked || rx;
+		rx = worker_poll_once(w, &own);
+		worked = worked || own;
 		if (worked)
 			spin_until = start + w->spin_ns;
 		wait = worker_wait_ms(w, rx, spin_until, next_timer);
@@ -357,16 +374,17 @@ static void *worker_run(void *arg)
 			break;
 		}
 		w->ctx.now = now_ns();
-		if (n > 0 && !worker_events(w, n))
+		if (n > 0 && (work = worker_events(w, n)) < 0)
 			break;
 		if (!next_timer || next_timer <= w->ctx.now)
 			next_timer = l4_timers(&w->ctx);
 		xsk_port_flush(&w->port);
 		xsk_port_refill(&w->port);
-		/* a round with frames or events is work; an empty one that did
-		 * not sleep is spinning (the time asleep counts as neither) */
-		worked = rx || n > 0;
-		if (worked)
+		/* a round with frames served or events is work; an empty one
+		 * that did not sleep is spinning (the time asleep counts as
+		 * neither) */
+		worked = own || work;
+		if (rx || n > 0)
 			counter_add(&w->cnt.work_ns, now_ns() - start);
 		else if (!wait)
 			counter_add(&w->cnt.spin_ns, now_ns() - start);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,6 +57,20 @@ static int choose_mtu(const struct config *cfg, bool multibuffer, uint32_t *mtu)
 	}
 	*mtu = cfg->mtu ? cfg->mtu : max;
 	return 0;
+}
+
+/* Each flow holds a host socket: allow as many as the hard limit does
+ * (COMMAND inherits the raised soft limit, as with a shell's ulimit -n).
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			log_warn("cannot raise the open-file limit: %s", strerror(errno));
+	}
 }
 
 /* A created link gets a queue, and a worker, per CPU we may run on. */
@@ -337,6 +352,7 @@ static int run(struct config *cfg)
 	int sfd, netns_fd = -1, multibuffer, status = 1;
 	uint32_t mtu;
 
+	raise_fd_limit();
 	sfd = block_signals();
 	if (sfd < 0) {
 		log_err("cannot set up signal handling: %s", strerror(-sfd));
