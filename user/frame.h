@@ -34,7 +34,8 @@ struct frame {
 enum verdict {
 	VERDICT_DONE,		/* consumed or dropped: release the memory */
 	VERDICT_REPLY,		/* rewritten in place: transmit to the guest */
-	VERDICT_HELD,		/* still referenced: release after udp_flush() */
+	VERDICT_HELD,		/* still referenced: release after udp_flush()
+				 * and tcp_flush() */
 };
 
 /*

@@ -65,6 +65,21 @@ struct udp_batch {
 };
 
 /*
+ * struct tcp_write - in-sequence payload of one flow from a burst of guest
+ * segments, written with one sendmsg() when a segment of another kind or
+ * flow comes, or at the burst's end (tcp_flush()).  The frames stay held
+ * until then.  Nothing is pending while @len is 0.
+ */
+#define TCP_WRITE_IOV 1024	/* UIO_MAXIOV */
+
+struct tcp_write {
+	uint32_t flow;		/* index of the flow in the worker's table */
+	uint32_t len;
+	unsigned niov;
+	struct iovec iov[TCP_WRITE_IOV];
+};
+
+/*
  * struct gw_ctx - what protocol input functions work with: the shared
  * identity and the calling worker's own state.
  */
@@ -80,6 +95,7 @@ struct gw_ctx {
 	struct frag_table *frags;	/* reassembly of the guest's fragments */
 	struct udp_batch udp_out;	/* datagrams waiting for udp_flush() */
 	int icmp_raw;			/* raw ICMP socket when ping sockets are denied */
+	struct tcp_write tcp_out;	/* guest payload waiting for tcp_flush() */
 	unsigned n_ack_later;		/* flows owed an ACK at tcp_flush() */
 	uint32_t ack_later[TCP_ACK_BATCH];
 	uint8_t guest_mac[ETH_ALEN];	/* learnt from the guest's frames, or

@@ -70,8 +70,9 @@ static enum verdict ipv4_fragment(struct gw_ctx *ctx, struct frame *f, struct ip
 			  whole.seg[0].data + ETH_HLEN + wip->ihl * 4u,
 			  ntohs(wip->tot_len) - wip->ihl * 4u);
 		break;
-	case VERDICT_HELD:
-		udp_flush(ctx);		/* the reassembly slot is reused next */
+	case VERDICT_HELD:		/* the reassembly slot is reused next */
+		udp_flush(ctx);
+		tcp_flush(ctx);
 		break;
 	case VERDICT_DONE:
 		break;

@@ -219,6 +219,8 @@ static void tcp_flow_close(struct gw_ctx *ctx, struct flow *fl, bool abort)
 {
 	if (fl->state == FLOW_FREE)
 		return;
+	if (ctx->tcp_out.len && ctx->tcp_out.flow == flow_index(ctx->flows, fl))
+		ctx->tcp_out.len = ctx->tcp_out.niov = 0;	/* never written */
 	if (fl->sock >= 0) {
 		epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, fl->sock, NULL);
 		if (abort)
@@ -383,15 +385,58 @@ static void tcp_rewind(struct flow *fl)
 	setsockopt(fl->sock, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
 }
 
-/* Writes in-sequence guest payload to the host socket; returns bytes taken. */
-static uint32_t tcp_to_host(struct flow *fl, const struct frame *f, uint32_t off,
-			    uint32_t len)
-{
-	struct iovec iov[FRAME_MAX_SEGS];
-	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = frame_iov(f, off, len, iov) };
-	ssize_t n = sendmsg(fl->sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+static void tcp_ack_later(struct gw_ctx *ctx, struct flow *fl, bool in_order);
 
-	return n > 0 ? (uint32_t)n : 0;
+/* Bytes of @fl's payload gathered for the next sendmsg(). */
+static uint32_t tcp_pending(const struct gw_ctx *ctx, const struct flow *fl)
+{
+	const struct tcp_write *w = &ctx->tcp_out;
+
+	return w->len && w->flow == flow_index(ctx->flows, fl) ? w->len : 0;
+}
+
+/*
+ * Writes the gathered payload to its flow's host socket.  What the socket
+ * took is acknowledged at the burst's end; if it took less (its buffer is
+ * full), the guest gets an ACK at once and sends the rest again.
+ */
+static void tcp_write_flush(struct gw_ctx *ctx)
+{
+	struct tcp_write *w = &ctx->tcp_out;
+	struct msghdr mh = { .msg_iov = w->iov, .msg_iovlen = w->niov };
+	struct flow *fl = &ctx->flows->flows[w->flow];
+	ssize_t n;
+
+	if (!w->len)
+		return;
+	n = sendmsg(fl->sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	fl->rcv_nxt += n > 0 ? (uint32_t)n : 0;
+	tcp_ack_later(ctx, fl, n == (ssize_t)w->len);
+	w->len = w->niov = 0;
+}
+
+/* Gathers in-sequence payload of @fl for tcp_write_flush(). */
+static void tcp_write_queue(struct gw_ctx *ctx, struct flow *fl, const struct frame *f,
+			    uint32_t off, uint32_t len)
+{
+	struct tcp_write *w = &ctx->tcp_out;
+
+	if (w->len && (w->flow != flow_index(ctx->flows, fl) ||
+		       w->niov + FRAME_MAX_SEGS > TCP_WRITE_IOV))
+		tcp_write_flush(ctx);
+	w->flow = flow_index(ctx->flows, fl);
+	w->niov += frame_iov(f, off, len, w->iov + w->niov);
+	w->len += len;
+}
+
+/* True if @s only continues the payload gathered for @fl. */
+static bool tcp_continues(const struct gw_ctx *ctx, const struct flow *fl,
+			  const struct tcp_seg *s)
+{
+	uint8_t flags = ((const uint8_t *)s->th)[13];
+
+	return s->len && !(flags & ~(F_ACK | F_PSH)) &&
+	       s->seq == fl->rcv_nxt + tcp_pending(ctx, fl);
 }
 
 static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
@@ -421,11 +466,13 @@ static void tcp_ack_later(struct gw_ctx *ctx, struct flow *fl, bool in_order)
 }
 
 /**
- * tcp_flush() - send the acknowledgements a burst of frames left pending
+ * tcp_flush() - write the guest payload a burst of frames left pending,
+ *		 and send the acknowledgements
  * @ctx: worker context
  */
 void tcp_flush(struct gw_ctx *ctx)
 {
+	tcp_write_flush(ctx);
 	for (unsigned i = 0; i < ctx->n_ack_later; i++) {
 		struct flow *fl = &ctx->flows->flows[ctx->ack_later[i]];
 
@@ -437,12 +484,15 @@ void tcp_flush(struct gw_ctx *ctx)
 	ctx->n_ack_later = 0;
 }
 
-/* Processes a segment of an established (or about to be) flow. */
-static void tcp_established_input(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
-				  const struct tcp_seg *s)
+/*
+ * Processes a segment of an established (or about to be) flow; returns
+ * VERDICT_HELD if its payload waits in ctx->tcp_out, else VERDICT_DONE.
+ */
+static enum verdict tcp_established_input(struct gw_ctx *ctx, struct flow *fl,
+					  struct frame *f, const struct tcp_seg *s)
 {
 	uint8_t flags = ((uint8_t *)s->th)[13];
-	bool need_ack = false, in_order = false;
+	enum verdict v = VERDICT_DONE;
 
 	if (flags & F_ACK) {
 		if (seq_lt(fl->snd_una, s->ack) && seq_le(s->ack, fl->snd_nxt)) {
@@ -458,29 +508,31 @@ static void tcp_established_input(struct gw_ctx *ctx, struct flow *fl, struct fr
 
 	if (s->len || (flags & F_FIN)) {
 		/* a retransmission may overlap bytes already taken: skip them */
-		uint32_t skip = fl->rcv_nxt - s->seq;
+		uint32_t expect = fl->rcv_nxt + tcp_pending(ctx, fl), skip = expect - s->seq;
 
-		if (seq_le(s->seq, fl->rcv_nxt) && skip <= s->len &&
-		    !(fl->flags & FLOW_GUEST_FIN)) {
-			uint32_t len = s->len - skip;
-			uint32_t taken = len ? tcp_to_host(fl, f, s->off + skip, len) : 0;
-
-			fl->rcv_nxt += taken;
-			in_order = taken == len;
-			if (taken == len && (flags & F_FIN)) {
-				shutdown(fl->sock, SHUT_WR);
-				fl->rcv_nxt++;
-				fl->flags |= FLOW_GUEST_FIN;
+		if (seq_le(s->seq, expect) && skip <= s->len && !(fl->flags & FLOW_GUEST_FIN)) {
+			if (s->len > skip) {
+				tcp_write_queue(ctx, fl, f, s->off + skip, s->len - skip);
+				v = VERDICT_HELD;	/* acknowledged once written */
 			}
+			if (flags & F_FIN) {
+				tcp_write_flush(ctx);
+				if (fl->rcv_nxt == s->seq + s->len) {
+					shutdown(fl->sock, SHUT_WR);
+					fl->rcv_nxt++;
+					fl->flags |= FLOW_GUEST_FIN;
+					tcp_ack_later(ctx, fl, true);
+				}
+			}
+		} else {
+			tcp_ack_later(ctx, fl, false);	/* a duplicate: ACK at once */
 		}
-		need_ack = true;	/* new data, or a duplicate: (re)acknowledge */
 	}
-	if (need_ack)
-		tcp_ack_later(ctx, fl, in_order);
 	tcp_send_data(ctx, fl, false);
 	if (fl->state != FLOW_FREE && (fl->flags & FLOW_GUEST_FIN) &&
 	    (fl->flags & FLOW_FIN_ACKED))
 		tcp_flow_close(ctx, fl, false);
+	return v;
 }
 
 /*
@@ -523,7 +575,8 @@ static bool tcp_parse(struct frame *f, struct iphdr *ip, struct tcp_seg *s)
  * @f: the frame
  * @ip: its validated IPv4 header
  *
- * Return: VERDICT_REPLY when @f was turned into a RST, else VERDICT_DONE.
+ * Return: VERDICT_REPLY when @f was turned into a RST, VERDICT_HELD when its
+ * payload waits to be written (tcp_flush()), else VERDICT_DONE.
  */
 enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 {
@@ -539,6 +592,8 @@ enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 	k.remote_port = s.th->dest;
 
 	fl = flow_lookup(ctx->flows, &k);
+	if (fl && tcp_pending(ctx, fl) && !tcp_continues(ctx, fl, &s))
+		tcp_write_flush(ctx);	/* keep the order of what the guest sent */
 	if (!fl) {
 		if (s.th->rst)
 			return drop(ctx, DROP_TCP_IGNORED);
@@ -569,14 +624,13 @@ enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 		flow_pending_del(ctx->flows, fl);
 		fl->timer_at = 0;
 		fl->retries = 0;
-		tcp_established_input(ctx, fl, f, &s);
-		break;
+		return tcp_established_input(ctx, fl, f, &s);
 	default:
 		if (s.th->syn) {
 			tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);	/* challenge ACK */
 			break;
 		}
-		tcp_established_input(ctx, fl, f, &s);
+		return tcp_established_input(ctx, fl, f, &s);
 	}
 	return VERDICT_DONE;
 }

@@ -93,6 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	case VERDICT_HELD:
 		udp_flush(&ctx);
+		tcp_flush(&ctx);
 		return 0;
 	case VERDICT_DONE:
 		tcp_flush(&ctx);
