@@ -23,8 +23,25 @@
 uint32_t csum_partial(const void *buf, size_t len, uint32_t sum)
 {
 	const uint8_t *p = buf;
-	uint64_t acc = sum;
+	uint64_t a0 = sum, a1 = 0, c0 = 0, c1 = 0, acc;
 
+	/*
+	 * Two 64-bit sums with their carries counted apart, 16 bytes a round:
+	 * 2^64 is 1 modulo 2^32 - 1, so a carry out of bit 63 adds 1.
+	 */
+	while (len >= 16) {
+		uint64_t w0, w1;
+
+		memcpy(&w0, p, 8);
+		memcpy(&w1, p + 8, 8);
+		a0 += w0;
+		c0 += a0 < w0;
+		a1 += w1;
+		c1 += a1 < w1;
+		p += 16;
+		len -= 16;
+	}
+	acc = (a0 & 0xffffffff) + (a0 >> 32) + (a1 & 0xffffffff) + (a1 >> 32) + c0 + c1;
 	while (len >= 4) {
 		uint32_t w;
 
