@@ -58,12 +58,13 @@ struct flow {
 	uint8_t retries;	/* consecutive retransmission timeouts */
 	uint16_t guest_mss;
 	uint8_t our_wscale;	/* shift of the window we advertise */
-	uint8_t pad;
+	uint8_t dup_acks;
 	uint32_t snd_una;	/* oldest byte sent to the guest, not acked */
 	uint32_t snd_nxt;	/* next byte to send to the guest */
 	uint32_t rcv_nxt;	/* next byte expected from the guest */
 	uint32_t guest_wnd;	/* guest's window, scaled */
-	uint32_t dup_acks;
+	uint32_t acked_unread;	/* acknowledged, still in the socket: dropped
+				 * from it at tcp_flush() */
 	uint64_t timer_at;	/* TCP: retransmission deadline; UDP: idle expiry;
 				 * CLOCK_MONOTONIC ns, 0: none */
 	uint32_t prev, next;	/* active-list links (flow indices) */

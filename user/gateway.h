@@ -96,7 +96,8 @@ struct gw_ctx {
 	struct udp_batch udp_out;	/* datagrams waiting for udp_flush() */
 	int icmp_raw;			/* raw ICMP socket when ping sockets are denied */
 	struct tcp_write tcp_out;	/* guest payload waiting for tcp_flush() */
-	unsigned n_ack_later;		/* flows owed an ACK at tcp_flush() */
+	unsigned n_ack_later;		/* flows owed an ACK, or with acknowledged
+					 * bytes to drop, at tcp_flush() */
 	uint32_t ack_later[TCP_ACK_BATCH];
 	uint8_t guest_mac[ETH_ALEN];	/* learnt from the guest's frames, or
 					 * broadcast until then (arp.c asks) */

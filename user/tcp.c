@@ -356,13 +356,38 @@ static void tcp_send_data(struct gw_ctx *ctx, struct flow *fl, bool probe)
 }
 
 /* The guest acknowledged up to @ack: drop those bytes from the socket. */
+/* Drops the bytes the guest acknowledged from the host socket. */
+static void tcp_discard_acked(struct flow *fl)
+{
+	if (fl->acked_unread &&
+	    recv(fl->sock, NULL, fl->acked_unread, MSG_TRUNC | MSG_DONTWAIT) < 0)
+		log_debug("tcp: discarding %u acknowledged bytes: %s", fl->acked_unread,
+			  strerror(errno));
+	fl->acked_unread = 0;
+}
+
+/* True while @fl is on ctx->ack_later (tcp_flush() clears both). */
+static bool tcp_flush_due(const struct flow *fl)
+{
+	return (fl->flags & FLOW_ACK_LATER) || fl->acked_unread;
+}
+
+/*
+ * What the guest acknowledged leaves the socket at the burst's end, in one
+ * recv() however many ACKs came (at once when the list is full).
+ */
 static void tcp_acked(struct gw_ctx *ctx, struct flow *fl, uint32_t ack)
 {
 	uint32_t data_end = fl->snd_nxt - ((fl->flags & FLOW_FIN_SENT) ? 1 : 0);
 	uint32_t bytes = (seq_lt(data_end, ack) ? data_end : ack) - fl->snd_una;
 
-	if (bytes && recv(fl->sock, NULL, bytes, MSG_TRUNC | MSG_DONTWAIT) < 0)
-		log_debug("tcp: discarding %u acknowledged bytes: %s", bytes, strerror(errno));
+	if (bytes && !tcp_flush_due(fl)) {
+		if (ctx->n_ack_later == TCP_ACK_BATCH)
+			tcp_discard_acked(fl);
+		else
+			ctx->ack_later[ctx->n_ack_later++] = flow_index(ctx->flows, fl);
+	}
+	fl->acked_unread += bytes;
 	if ((fl->flags & FLOW_FIN_SENT) && ack == fl->snd_nxt)
 		fl->flags |= FLOW_FIN_ACKED;
 	fl->snd_una = ack;
@@ -378,6 +403,7 @@ static void tcp_rewind(struct flow *fl)
 {
 	int zero = 0;
 
+	tcp_discard_acked(fl);	/* the socket's queue starts at snd_una */
 	if (fl->flags & FLOW_FIN_SENT && !(fl->flags & FLOW_FIN_ACKED))
 		fl->flags &= (uint8_t)~FLOW_FIN_SENT;
 	fl->flags &= (uint8_t)~FLOW_HOST_EOF;
@@ -459,10 +485,9 @@ static void tcp_ack_later(struct gw_ctx *ctx, struct flow *fl, bool in_order)
 		tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);
 		return;
 	}
-	if (fl->flags & FLOW_ACK_LATER)
-		return;
+	if (!tcp_flush_due(fl))
+		ctx->ack_later[ctx->n_ack_later++] = flow_index(ctx->flows, fl);
 	fl->flags |= FLOW_ACK_LATER;
-	ctx->ack_later[ctx->n_ack_later++] = flow_index(ctx->flows, fl);
 }
 
 /**
@@ -476,8 +501,11 @@ void tcp_flush(struct gw_ctx *ctx)
 	for (unsigned i = 0; i < ctx->n_ack_later; i++) {
 		struct flow *fl = &ctx->flows->flows[ctx->ack_later[i]];
 
-		if (fl->state == FLOW_FREE || !(fl->flags & FLOW_ACK_LATER))
-			continue;	/* closed since, or acknowledged already */
+		if (fl->state == FLOW_FREE)
+			continue;	/* closed since */
+		tcp_discard_acked(fl);
+		if (!(fl->flags & FLOW_ACK_LATER))
+			continue;	/* acknowledged already */
 		fl->flags &= (uint8_t)~FLOW_ACK_LATER;
 		tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);
 	}
