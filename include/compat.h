@@ -21,9 +21,38 @@
 #define XDP_PKT_CONTD (1 << 0)
 #endif
 
-/* SOL_XDP option: descriptors one sendto() may transmit (kernel 6.17+). */
-#ifndef XDP_MAX_TX_SKB_BUDGET
-#define XDP_MAX_TX_SKB_BUDGET 9
+/*
+ * AF_XDP TX metadata (kernel 6.8+; the UMEM flag is required from 6.11): a
+ * UMEM registered with tx_metadata_len reserves that many bytes before each
+ * transmitted frame, read when the descriptor has XDP_TX_METADATA.
+ */
+#ifndef XDP_UMEM_TX_METADATA_LEN
+#define XDP_UMEM_TX_METADATA_LEN (1 << 2)
 #endif
+#ifndef XDP_TX_METADATA
+#define XDP_TX_METADATA (1 << 1)
+#endif
+#ifndef XDP_TXMD_FLAGS_CHECKSUM
+#define XDP_TXMD_FLAGS_CHECKSUM (1 << 1)
+#endif
+
+/* struct xdp_umem_reg with tx_metadata_len (6.8+). */
+struct xdp_umem_reg_v2 {
+	__u64 addr;
+	__u64 len;
+	__u32 chunk_size;
+	__u32 headroom;
+	__u32 flags;
+	__u32 tx_metadata_len;
+};
+
+/* struct xsk_tx_metadata, request side (launch_time: 6.15+). */
+struct xsk_tx_metadata_v2 {
+	__u64 flags;
+	__u16 csum_start;	/* from the frame's start */
+	__u16 csum_offset;	/* of the checksum field, from csum_start */
+	__u32 pad;
+	__u64 launch_time;
+};
 
 #endif /* XDPSLIRP_COMPAT_H */

@@ -68,6 +68,9 @@ static const char usage[] =
 "  --poll MODE           adaptive (default): spin --spin-us after work,\n"
 "                        then sleep; busy: never sleep; blocking: never spin\n"
 "  --spin-us N           adaptive spinning, 0-100000 us (default 50)\n"
+"  --disable-checksum-offload  checksum TCP segments to the guest in\n"
+"                        software (default: the kernel's AF_XDP TX metadata\n"
+"                        does it, where it has it)\n"
 "  --test-tx-loss PERMILLE  drop that share of frames sent to the guest\n"
 "                        (testing loss recovery only; default 0)\n"
 "  --xdp-mode MODE       native (default) or generic (slow, for testing)\n"
@@ -83,7 +86,7 @@ enum {
 	OPT_QUEUES, OPT_XDP_MODE, OPT_READY_FD, OPT_LOG_LEVEL, OPT_MAX_FLOWS,
 	OPT_NO_HOST_LOOPBACK, OPT_TEST_TX_LOSS, OPT_UDP_TIMEOUT, OPT_DNS_UPSTREAM,
 	OPT_DISABLE_DNS, OPT_NO_DHCP, OPT_FORWARD_TO_HOST, OPT_API_SOCKET, OPT_EXIT_FD,
-	OPT_PID_FILE, OPT_POLL, OPT_SPIN_US, OPT_CPUS,
+	OPT_PID_FILE, OPT_POLL, OPT_SPIN_US, OPT_CPUS, OPT_NO_CSUM_OFFLOAD,
 };
 
 static const struct option options[] = {
@@ -102,6 +105,7 @@ static const struct option options[] = {
 	{ "udp-timeout",  required_argument, NULL, OPT_UDP_TIMEOUT },
 	{ "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
 	{ "disable-dns",  no_argument,	     NULL, OPT_DISABLE_DNS },
+	{ "disable-checksum-offload", no_argument, NULL, OPT_NO_CSUM_OFFLOAD },
 	{ "no-dhcp",	  no_argument,	     NULL, OPT_NO_DHCP },
 	{ "publish",	  required_argument, NULL, 'p' },
 	{ "forward-to-host", required_argument, NULL, OPT_FORWARD_TO_HOST },
@@ -325,6 +329,9 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 		return false;
 	case OPT_DISABLE_DNS:
 		cfg->disable_dns = true;
+		return true;
+	case OPT_NO_CSUM_OFFLOAD:
+		cfg->no_csum_offload = true;
 		return true;
 	case OPT_NO_DHCP:
 		cfg->no_dhcp = true;

@@ -37,6 +37,7 @@ struct config {
 	unsigned queues;		/* 0: choose by mode */
 	int log_level;
 	bool xdp_generic;
+	bool no_csum_offload;	/* --disable-checksum-offload */
 	int ready_fd;			/* -1: none */
 	uint32_t max_flows;
 	bool disable_host_loopback;

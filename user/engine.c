@@ -45,6 +45,8 @@
 
 #define RX_BURST	64
 #define EPOLL_BATCH	64
+#define RX_BURSTS	16	/* at most, per round */
+#define HANDOFF_BURSTS	16	/* RX_BURST frames each, per ring and round */
 
 /* epoll data of a worker's own descriptors (see also gateway.h) */
 enum { EV_XSK, EV_STOP, EV_ICMP_RAW = EPOLL_ICMP_RAW, EV_CMD, EV_HANDOFF };
@@ -116,7 +118,12 @@ static void worker_transmit_copy(struct worker *w, const struct frame *f)
 	xsk_port_transmit(&w->port, &out);
 }
 
-/* Frames other workers handed over; returns how many. */
+/*
+ * Frames other workers handed over, in bursts like received ones, until
+ * each ring is empty or HANDOFF_BURSTS bursts were taken from it: a ring
+ * fills as fast as another CPU copies, so one burst a round would fall
+ * behind (and drop).  Returns how many.
+ */
 static unsigned worker_take_handoffs(struct worker *w)
 {
 	const struct steer *st = &w->e->steer;
@@ -124,34 +131,31 @@ static unsigned worker_take_handoffs(struct worker *w)
 
 	for (unsigned from = 0; from < st->nworkers; from++) {
 		struct handoff_ring *r;
-		unsigned n;
+		unsigned n = RX_BURST;
 		uint32_t end;
 
 		if (from == w->ctx.worker)
 			continue;
 		r = steer_ring(st, from, w->ctx.worker);
-		n = handoff_take(r, w->burst, RX_BURST, &end);
-		for (unsigned i = 0; i < n; i++)
-			if (eth_input(&w->ctx, &w->burst[i]) == VERDICT_REPLY)
-				worker_transmit_copy(w, &w->burst[i]);
-		udp_flush(&w->ctx);	/* held datagrams point into the ring */
-		tcp_flush(&w->ctx);
-		handoff_release(r, end);
-		total += n;
+		for (int b = 0; b < HANDOFF_BURSTS && n == RX_BURST; b++) {
+			n = handoff_take(r, w->burst, RX_BURST, &end);
+			for (unsigned i = 0; i < n; i++)
+				if (eth_input(&w->ctx, &w->burst[i]) == VERDICT_REPLY)
+					worker_transmit_copy(w, &w->burst[i]);
+			udp_flush(&w->ctx);	/* held datagrams point into the ring */
+			tcp_flush(&w->ctx);
+			handoff_release(r, end);
+			xsk_port_flush(&w->port);	/* the answers free chunks */
+			total += n;
+		}
 	}
 	return total;
 }
 
-/*
- * Handles one burst; returns the number of frames received, and in @own
- * those served here (not handed to their owner), which is what makes an
- * adaptive worker keep spinning: a worker that only passes frames on would
- * spin for nothing, on a CPU the guest or the owner could use.
- */
-static unsigned worker_poll_once(struct worker *w, unsigned *own)
+/* Serves one burst of received frames; returns how many came. */
+static unsigned worker_rx_burst(struct worker *w)
 {
 	unsigned n = xsk_port_receive(&w->port, w->burst, RX_BURST), nheld = 0;
-	uint64_t handed = w->cnt.handed_off;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct frame *f = &w->burst[i];
@@ -172,6 +176,28 @@ static unsigned worker_poll_once(struct worker *w, unsigned *own)
 	tcp_flush(&w->ctx);
 	for (unsigned i = 0; i < nheld; i++)
 		xsk_port_release(&w->port, w->held[i]);
+	return n;
+}
+
+/*
+ * Serves the RX ring, up to RX_BURSTS bursts (the guest may queue ACKs for
+ * a whole ring of our segments at once: a burst a round would leave its
+ * chunks, and those the fill ring gets back, missing for transmission),
+ * then the hand-off rings.  Returns the number of frames received, and in
+ * @own those served here (not handed to their owner), which is what makes
+ * an adaptive worker keep spinning: a worker that only passes frames on
+ * would spin for nothing, on a CPU the guest or the owner could use.
+ */
+static unsigned worker_poll_once(struct worker *w, unsigned *own)
+{
+	uint64_t handed = w->cnt.handed_off;
+	unsigned n = 0, got = RX_BURST;
+
+	for (int b = 0; b < RX_BURSTS && got == RX_BURST; b++) {
+		got = worker_rx_burst(w);
+		n += got;
+		xsk_port_refill(&w->port);
+	}
 	*own = n - (unsigned)(w->cnt.handed_off - handed);
 	if (w->e->steer.nworkers > 1) {
 		unsigned taken = worker_take_handoffs(w);
@@ -547,7 +573,8 @@ static int engine_open_ports(struct engine *e, const struct engine_params *p)
 		ret = w->ctx.scratch && w->ctx.frags ? flow_table_init(&w->flows, p->max_flows) :
 						       -ENOMEM;
 		if (!ret)
-			ret = xsk_port_open(&w->port, p->ifname, q, p->multibuffer, &w->cnt);
+			ret = xsk_port_open(&w->port, p->ifname, p->ifindex, q, p->multibuffer,
+					    p->tx_csum, &w->cnt);
 		if (!ret)
 			ret = worker_epoll(w);
 		if (!ret)
@@ -681,7 +708,7 @@ int engine_stop(struct engine *e)
 	for (unsigned q = 0; q < e->nworkers; q++) {
 		struct xsk_port *port = &e->workers[q].port;
 
-		if (port->xsk && audit_worker(&e->workers[q]))
+		if (port->open && audit_worker(&e->workers[q]))
 			ret = -EFAULT;
 		xsk_port_close(port);
 		flow_table_fini(&e->workers[q].flows);

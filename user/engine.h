@@ -31,6 +31,7 @@ struct engine_params {
 	const uint16_t *cpus;
 	bool multibuffer;
 	bool xdp_generic;
+	bool tx_csum;		/* checksum offload through AF_XDP TX metadata */
 	const struct gateway *gw;
 	const uint8_t *guest_mac;	/* if known at start, else NULL */
 };

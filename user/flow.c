@@ -202,7 +202,7 @@ void flow_pending_del(struct flow_table *t, struct flow *f)
 		t->flows[f->pend_next].pend_prev = f->pend_prev;
 	else
 		t->pend_tail = f->pend_prev;
-	f->flags &= (uint8_t)~FLOW_PENDING;
+	f->flags &= (uint16_t)~FLOW_PENDING;
 	t->npending--;
 }
 

@@ -43,7 +43,8 @@ enum tcp_state {
 #define FLOW_WAIT_WRITABLE	0x10	/* window update due when the socket drains */
 #define FLOW_PENDING		0x20	/* on the table's pending (half-open) list */
 #define FLOW_INBOUND		0x40	/* UDP: client of a forwarded port, shared socket */
-#define FLOW_ACK_LATER		0x80	/* TCP: on gw_ctx.ack_later, for tcp_flush() */
+#define FLOW_ACK_LATER		0x80	/* TCP: owes the guest an ACK at tcp_flush() */
+#define FLOW_FLUSH		0x100	/* TCP: on gw_ctx.ack_later, for tcp_flush() */
 
 /*
  * struct flow - one connection.  The host socket's buffers are the only
@@ -53,11 +54,11 @@ struct flow {
 	struct flow_key key;
 	int sock;		/* host socket */
 	uint8_t state;		/* enum tcp_state */
-	uint8_t flags;
-	uint8_t guest_wscale;	/* shift for the guest's advertised window */
-	uint8_t retries;	/* consecutive retransmission timeouts */
+	uint8_t guest_wscale : 4;	/* shift for the guest's advertised window */
+	uint8_t our_wscale : 4;	/* shift of the window we advertise */
+	uint16_t flags;
 	uint16_t guest_mss;
-	uint8_t our_wscale;	/* shift of the window we advertise */
+	uint8_t retries;	/* consecutive retransmission timeouts */
 	uint8_t dup_acks;
 	uint32_t snd_una;	/* oldest byte sent to the guest, not acked */
 	uint32_t snd_nxt;	/* next byte to send to the guest */

@@ -391,6 +391,7 @@ static int run(struct config *cfg)
 			.cpus = cfg->cpus,
 			.multibuffer = multibuffer,
 			.xdp_generic = cfg->xdp_generic,
+			.tx_csum = !cfg->no_csum_offload,
 			.gw = &gw,
 			.guest_mac = gl.created ? gl.guest_mac : NULL,
 		};

@@ -144,6 +144,7 @@ static uint16_t tcp_window(struct gw_ctx *ctx, struct flow *fl)
 
 /**
  * tcp_fill_headers() - write Ethernet, IPv4 and TCP headers and checksums
+ *			(the TCP one left to the port with checksum offload)
  * @ctx: worker context
  * @fl: the flow (addresses, ports, ack number)
  * @f: frame of HDRS_LEN + @optlen + payload bytes, payload already in place
@@ -159,6 +160,7 @@ static void tcp_fill_headers(struct gw_ctx *ctx, struct flow *fl, struct frame *
 	struct tcphdr *th = (struct tcphdr *)(p + ETH_HLEN + 20);
 	uint32_t l4len = f->len - ETH_HLEN - 20;
 	uint32_t saddr = inany_v4(&fl->key.remote), daddr = inany_v4(&fl->key.guest);
+	uint32_t pseudo;
 
 	eth_to_guest_header(ctx, f);
 	ipv4_fill_header((struct iphdr *)(p + ETH_HLEN), saddr, daddr, IPPROTO_TCP,
@@ -171,9 +173,21 @@ static void tcp_fill_headers(struct gw_ctx *ctx, struct flow *fl, struct frame *
 	th->doff = (uint16_t)((TCP_HDR_LEN + optlen) / 4);
 	((uint8_t *)th)[13] = flags;
 	th->window = htons(window);
-	th->check = csum_fold(csum_add(frame_csum(f, ETH_HLEN + 20, l4len),
-				       csum_pseudo_ipv4(saddr, daddr, IPPROTO_TCP,
-							(uint16_t)l4len)));
+	pseudo = csum_pseudo_ipv4(saddr, daddr, IPPROTO_TCP, (uint16_t)l4len);
+	if (ctx->out.csum_offload)	/* completed by tcp_send_frame()'s port */
+		th->check = (uint16_t)~csum_fold(pseudo);
+	else
+		th->check = csum_fold(csum_add(frame_csum(f, ETH_HLEN + 20, l4len), pseudo));
+}
+
+/* Queues a segment tcp_fill_headers() wrote, asking for its checksum. */
+static void tcp_send_frame(struct gw_ctx *ctx, const struct frame *f)
+{
+	if (ctx->out.csum_offload)
+		ctx->out.send_csum(ctx->out.port, f, ETH_HLEN + 20,
+				   (uint16_t)offsetof(struct tcphdr, check));
+	else
+		ctx->out.send(ctx->out.port, f);
 }
 
 
@@ -205,8 +219,8 @@ static void tcp_send_ctl(struct gw_ctx *ctx, struct flow *fl, uint8_t flags,
 	}
 	tcp_fill_headers(ctx, fl, &f, flags, seq, optlen,
 			 (flags & F_RST) ? 0 : tcp_window(ctx, fl));
-	ctx->out.send(ctx->out.port, &f);
-	fl->flags &= (uint8_t)~FLOW_ACK_LATER;	/* this one carries the ACK */
+	tcp_send_frame(ctx, &f);
+	fl->flags &= (uint16_t)~FLOW_ACK_LATER;	/* this one carries the ACK */
 }
 
 /*
@@ -346,8 +360,8 @@ static void tcp_send_data(struct gw_ctx *ctx, struct flow *fl, bool probe)
 		for (int i = 0; i < n; i++) {
 			tcp_fill_headers(ctx, fl, &f[i], F_ACK | F_PSH, fl->snd_nxt, 0, window);
 			fl->snd_nxt += f[i].len - HDRS_LEN;
-			ctx->out.send(ctx->out.port, &f[i]);
-			fl->flags &= (uint8_t)~FLOW_ACK_LATER;	/* data carries the ACK */
+			tcp_send_frame(ctx, &f[i]);
+			fl->flags &= (uint16_t)~FLOW_ACK_LATER;	/* data carries the ACK */
 		}
 		arm_rto(ctx, fl);
 	}
@@ -366,28 +380,34 @@ static void tcp_discard_acked(struct flow *fl)
 	fl->acked_unread = 0;
 }
 
-/* True while @fl is on ctx->ack_later (tcp_flush() clears both). */
-static bool tcp_flush_due(const struct flow *fl)
+/*
+ * Puts @fl, once, on the list of flows tcp_flush() finishes at the burst's
+ * end; false if the list is full (the caller then acts at once).
+ */
+static bool tcp_flush_later(struct gw_ctx *ctx, struct flow *fl)
 {
-	return (fl->flags & FLOW_ACK_LATER) || fl->acked_unread;
+	if (fl->flags & FLOW_FLUSH)
+		return true;
+	if (ctx->n_ack_later == TCP_ACK_BATCH)
+		return false;
+	fl->flags |= FLOW_FLUSH;
+	ctx->ack_later[ctx->n_ack_later++] = flow_index(ctx->flows, fl);
+	return true;
 }
 
 /*
  * What the guest acknowledged leaves the socket at the burst's end, in one
- * recv() however many ACKs came (at once when the list is full).
+ * recv() however many ACKs came, and what they made room for goes out then
+ * too, in one batch (tcp_flush()).
  */
 static void tcp_acked(struct gw_ctx *ctx, struct flow *fl, uint32_t ack)
 {
 	uint32_t data_end = fl->snd_nxt - ((fl->flags & FLOW_FIN_SENT) ? 1 : 0);
 	uint32_t bytes = (seq_lt(data_end, ack) ? data_end : ack) - fl->snd_una;
 
-	if (bytes && !tcp_flush_due(fl)) {
-		if (ctx->n_ack_later == TCP_ACK_BATCH)
-			tcp_discard_acked(fl);
-		else
-			ctx->ack_later[ctx->n_ack_later++] = flow_index(ctx->flows, fl);
-	}
 	fl->acked_unread += bytes;
+	if (bytes && !tcp_flush_later(ctx, fl))
+		tcp_discard_acked(fl);
 	if ((fl->flags & FLOW_FIN_SENT) && ack == fl->snd_nxt)
 		fl->flags |= FLOW_FIN_ACKED;
 	fl->snd_una = ack;
@@ -405,8 +425,8 @@ static void tcp_rewind(struct flow *fl)
 
 	tcp_discard_acked(fl);	/* the socket's queue starts at snd_una */
 	if (fl->flags & FLOW_FIN_SENT && !(fl->flags & FLOW_FIN_ACKED))
-		fl->flags &= (uint8_t)~FLOW_FIN_SENT;
-	fl->flags &= (uint8_t)~FLOW_HOST_EOF;
+		fl->flags &= (uint16_t)~FLOW_FIN_SENT;
+	fl->flags &= (uint16_t)~FLOW_HOST_EOF;
 	fl->snd_nxt = fl->snd_una;
 	setsockopt(fl->sock, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
 }
@@ -481,18 +501,18 @@ static enum verdict tcp_syn_acked(struct gw_ctx *ctx, struct flow *fl, struct fr
  */
 static void tcp_ack_later(struct gw_ctx *ctx, struct flow *fl, bool in_order)
 {
-	if (!in_order || ctx->n_ack_later == TCP_ACK_BATCH) {
+	if (!in_order || !tcp_flush_later(ctx, fl)) {
 		tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);
 		return;
 	}
-	if (!tcp_flush_due(fl))
-		ctx->ack_later[ctx->n_ack_later++] = flow_index(ctx->flows, fl);
 	fl->flags |= FLOW_ACK_LATER;
 }
 
 /**
- * tcp_flush() - write the guest payload a burst of frames left pending,
- *		 and send the acknowledgements
+ * tcp_flush() - finish the flows a burst of frames touched: write the guest
+ *		 payload left pending, drop what the guest acknowledged from
+ *		 the host sockets, send what that made room for, and the
+ *		 acknowledgements no data segment carried
  * @ctx: worker context
  */
 void tcp_flush(struct gw_ctx *ctx)
@@ -501,12 +521,14 @@ void tcp_flush(struct gw_ctx *ctx)
 	for (unsigned i = 0; i < ctx->n_ack_later; i++) {
 		struct flow *fl = &ctx->flows->flows[ctx->ack_later[i]];
 
-		if (fl->state == FLOW_FREE)
-			continue;	/* closed since */
+		if (fl->state == FLOW_FREE || !(fl->flags & FLOW_FLUSH))
+			continue;	/* closed since (the slot may be reused) */
+		fl->flags &= (uint16_t)~FLOW_FLUSH;
 		tcp_discard_acked(fl);
-		if (!(fl->flags & FLOW_ACK_LATER))
-			continue;	/* acknowledged already */
-		fl->flags &= (uint8_t)~FLOW_ACK_LATER;
+		tcp_send_data(ctx, fl, false);
+		if (fl->state == FLOW_FREE || !(fl->flags & FLOW_ACK_LATER))
+			continue;	/* reset, or data carried the ACK */
+		fl->flags &= (uint16_t)~FLOW_ACK_LATER;
 		tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);
 	}
 	ctx->n_ack_later = 0;
@@ -556,7 +578,8 @@ static enum verdict tcp_established_input(struct gw_ctx *ctx, struct flow *fl,
 			tcp_ack_later(ctx, fl, false);	/* a duplicate: ACK at once */
 		}
 	}
-	tcp_send_data(ctx, fl, false);
+	if (!(fl->flags & FLOW_FLUSH))	/* else tcp_flush() sends */
+		tcp_send_data(ctx, fl, false);
 	if (fl->state != FLOW_FREE && (fl->flags & FLOW_GUEST_FIN) &&
 	    (fl->flags & FLOW_FIN_ACKED))
 		tcp_flow_close(ctx, fl, false);
@@ -924,7 +947,7 @@ void tcp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 		return;
 	}
 	if ((events & EPOLLOUT) && (fl->flags & FLOW_WAIT_WRITABLE)) {
-		fl->flags &= (uint8_t)~FLOW_WAIT_WRITABLE;
+		fl->flags &= (uint16_t)~FLOW_WAIT_WRITABLE;
 		tcp_watch(ctx, fl, EPOLLIN);
 		tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);	/* window update */
 	}

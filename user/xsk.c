@@ -19,6 +19,15 @@
  * frame into our chunk (256 bytes into it), and transmission happens only
  * inside sendto(), which moves at most 32 descriptors per call (see
  * xsk_port_flush()).
+ *
+ * The socket, its UMEM and rings are set up here with the raw socket
+ * options rather than libxdp's xsk_umem__create(), which cannot register
+ * TX metadata (libxdp 1.3.1).  With metadata, a frame can leave with only
+ * the pseudo-header sum in its TCP checksum and a request to finish it
+ * (XDP_TXMD_FLAGS_CHECKSUM); on veth the guest receives it as
+ * CHECKSUM_PARTIAL and verifies nothing, so neither side reads the payload
+ * for a checksum (see xsk_port_transmit_csum()).  The kernel then wants
+ * TX_META_LEN bytes before every transmitted piece, in its own chunk.
  */
 #include <errno.h>
 #include <string.h>
@@ -32,9 +41,18 @@
 #include "xsk.h"
 
 #define CHUNK_SIZE	4096u
-#define NUM_CHUNKS	4096u
+#define NUM_CHUNKS	8192u
 #define RING_SIZE	2048u
+#define TX_RESERVE	RING_SIZE	/* free chunks the fill ring leaves alone */
 #define KICK_TRIES	1024
+/*
+ * Descriptors queued before a kick even within a burst: a burst can build
+ * more frames than the TX ring holds (a large guest window), and chunks
+ * waiting in the ring are missing from the pool; kicking at a quarter of the
+ * ring keeps both from running out (which would drop frames already
+ * taken from a host socket, and force retransmissions).
+ */
+#define TX_KICK_AFTER	(RING_SIZE / 4)
 #define BUSY_RETRIES	50
 /*
  * Headroom before each received frame: with the kernel's 256 bytes it puts
@@ -42,6 +60,9 @@
  * that follows is 4-byte aligned, as the protocol code assumes.
  */
 #define NET_IP_ALIGN	2
+#define TX_META_LEN	((uint32_t)sizeof(struct xsk_tx_metadata_v2))
+/* where a frame built in free chunks starts: metadata room, then aligned */
+#define TX_FIRST_OFF	(TX_META_LEN + NET_IP_ALIGN)
 
 /**
  * xsk_probe_multibuffer() - does the kernel accept XDP_USE_SG?
@@ -74,14 +95,22 @@ static uint64_t chunk_addr(const struct xsk_port *p, const uint8_t *data)
 	return (uint64_t)(data - p->area);
 }
 
-/* Gives free chunks to the kernel until the fill ring is full. */
+/*
+ * Gives free chunks to the kernel until the fill ring is full, keeping
+ * TX_RESERVE for transmission: chunks the kernel filled wait in the RX ring
+ * until the worker takes them, and a guest that answers every segment of a
+ * download with an ACK can hold a whole RX ring of them; without the reserve
+ * the fill ring would then take the chunks the segments need.
+ */
 void xsk_port_refill(struct xsk_port *p)
 {
 	uint32_t want = xsk_prod_nb_free(&p->fill, RING_SIZE);
 	uint32_t idx, n = 0;
 
-	if (want > p->pool.nfree)
-		want = p->pool.nfree;
+	if (p->pool.nfree <= TX_RESERVE)
+		return;
+	if (want > p->pool.nfree - TX_RESERVE)
+		want = p->pool.nfree - TX_RESERVE;
 	if (!want || xsk_ring_prod__reserve(&p->fill, want, &idx) != want)
 		return;
 	for (; n < want; n++) {
@@ -105,14 +134,31 @@ static void xsk_port_reclaim(struct xsk_port *p)
 	xsk_ring_cons__release(&p->comp, n);
 }
 
-static int umem_create(struct xsk_port *p)
+/*
+ * Registers the UMEM on the socket, with TX metadata where the kernel has
+ * it (older kernels reject the flag or the longer structure: EINVAL).
+ */
+static int umem_register(struct xsk_port *p, bool tx_csum)
 {
-	struct xsk_umem_config cfg = {
-		.fill_size = RING_SIZE,
-		.comp_size = RING_SIZE,
-		.frame_size = CHUNK_SIZE,
-		.frame_headroom = NET_IP_ALIGN,
+	struct xdp_umem_reg_v2 mr = {
+		.addr = (uint64_t)(uintptr_t)p->area, .len = p->area_size,
+		.chunk_size = CHUNK_SIZE, .headroom = NET_IP_ALIGN,
 	};
+	socklen_t len = sizeof(struct xdp_umem_reg);
+
+	if (tx_csum) {
+		mr.flags = XDP_UMEM_TX_METADATA_LEN;
+		mr.tx_metadata_len = TX_META_LEN;
+		len = sizeof(mr);
+	}
+	if (setsockopt(p->fd, SOL_XDP, XDP_UMEM_REG, &mr, len))
+		return -errno;
+	p->tx_csum = tx_csum;
+	return 0;
+}
+
+static int umem_create(struct xsk_port *p, bool tx_csum)
+{
 	int ret;
 
 	p->area_size = (uint64_t)CHUNK_SIZE * NUM_CHUNKS;
@@ -122,27 +168,87 @@ static int umem_create(struct xsk_port *p)
 		p->area = NULL;
 		return -errno;
 	}
-	ret = xsk_umem__create(&p->umem, p->area, p->area_size, &p->fill,
-			       &p->comp, &cfg);
+	ret = tx_csum ? umem_register(p, true) : -EINVAL;
+	if (ret == -EINVAL)
+		ret = umem_register(p, false);
 	if (ret)
 		return ret;
 	return pool_init(&p->pool, NUM_CHUNKS, CHUNK_SIZE);
 }
 
 /*
- * Creates and binds the socket.  A queue stays busy for a moment after the
+ * Maps one ring and points @r (an xsk_ring_prod or xsk_ring_cons: the same
+ * layout) at it, as libxdp's helpers expect: a producer ring starts with
+ * all of it free.
+ */
+static int ring_map(struct xsk_port *p, int which, uint64_t pgoff,
+		    const struct xdp_ring_offset *off, size_t entry, bool producer,
+		    struct xsk_ring_cons *r)
+{
+	uint8_t *m;
+
+	p->ring_len[which] = off->desc + RING_SIZE * entry;
+	m = mmap(NULL, p->ring_len[which], PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		 p->fd, (off_t)pgoff);
+	if (m == MAP_FAILED)
+		return -errno;
+	p->ring_map[which] = m;
+	r->mask = RING_SIZE - 1;
+	r->size = RING_SIZE;
+	r->producer = (uint32_t *)(m + off->producer);
+	r->consumer = (uint32_t *)(m + off->consumer);
+	r->ring = m + off->desc;
+	r->flags = (uint32_t *)(m + off->flags);
+	r->cached_prod = *r->producer;
+	r->cached_cons = *r->consumer + (producer ? RING_SIZE : 0);
+	return 0;
+}
+
+/* Sizes and maps the four rings. */
+static int rings_create(struct xsk_port *p)
+{
+	struct xdp_mmap_offsets off;
+	socklen_t len = sizeof(off);
+	int size = RING_SIZE, ret;
+
+	if (setsockopt(p->fd, SOL_XDP, XDP_UMEM_FILL_RING, &size, sizeof(size)) ||
+	    setsockopt(p->fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &size, sizeof(size)) ||
+	    setsockopt(p->fd, SOL_XDP, XDP_RX_RING, &size, sizeof(size)) ||
+	    setsockopt(p->fd, SOL_XDP, XDP_TX_RING, &size, sizeof(size)) ||
+	    getsockopt(p->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &len))
+		return -errno;
+	ret = ring_map(p, XSK_RING_FILL, XDP_UMEM_PGOFF_FILL_RING, &off.fr, sizeof(uint64_t),
+		       true, (struct xsk_ring_cons *)&p->fill);
+	if (!ret)
+		ret = ring_map(p, XSK_RING_COMP, XDP_UMEM_PGOFF_COMPLETION_RING, &off.cr,
+			       sizeof(uint64_t), false, &p->comp);
+	if (!ret)
+		ret = ring_map(p, XSK_RING_RX, XDP_PGOFF_RX_RING, &off.rx,
+			       sizeof(struct xdp_desc), false, &p->rx);
+	if (!ret)
+		ret = ring_map(p, XSK_RING_TX, XDP_PGOFF_TX_RING, &off.tx,
+			       sizeof(struct xdp_desc), true, (struct xsk_ring_cons *)&p->tx);
+	return ret;
+}
+
+/*
+ * Binds the socket to its queue.  A queue stays busy for a moment after the
  * socket of a killed process closes (the kernel releases the binding from a
  * work queue), so a quick restart retries EBUSY for up to a second.
  */
-static int bind_socket(struct xsk_port *p, const char *ifname,
-		       const struct xsk_socket_config *cfg)
+static int bind_socket(struct xsk_port *p, int ifindex, bool multibuffer)
 {
 	const struct timespec pause = { .tv_nsec = 20 * 1000 * 1000 };
-	int ret;
+	struct sockaddr_xdp sxdp = {
+		.sxdp_family = AF_XDP,
+		.sxdp_flags = XDP_COPY | XDP_USE_NEED_WAKEUP | (multibuffer ? XDP_USE_SG : 0),
+		.sxdp_ifindex = (uint32_t)ifindex,
+		.sxdp_queue_id = p->queue,
+	};
+	int ret = 0;
 
 	for (int tries = 0; tries < BUSY_RETRIES; tries++) {
-		ret = xsk_socket__create(&p->xsk, ifname, p->queue, p->umem,
-					 &p->rx, &p->tx, cfg);
+		ret = bind(p->fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) ? -errno : 0;
 		if (ret != -EBUSY)
 			break;
 		nanosleep(&pause, NULL);
@@ -150,51 +256,40 @@ static int bind_socket(struct xsk_port *p, const char *ifname,
 	return ret;
 }
 
-/*
- * Lets one sendto() move a whole TX ring instead of 32 descriptors, which
- * saves a kick per 32 frames on a busy link.  Kernels before 6.17 lack the
- * option and keep 32: not an error.
- */
-static void xsk_port_raise_tx_budget(struct xsk_port *p)
-{
-	int budget = RING_SIZE;
-
-	if (setsockopt(xsk_socket__fd(p->xsk), SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget,
-		       sizeof(budget)))
-		log_debug("queue %u: TX budget stays 32: %s", p->queue, strerror(errno));
-}
-
 /**
  * xsk_port_open() - create the socket and UMEM serving one queue
  * @p: zeroed port
  * @ifname: host end of the guest's link, in the current namespace
+ * @ifindex: its index
  * @queue: receive queue to bind to
  * @multibuffer: bind with XDP_USE_SG (frames larger than a chunk)
+ * @tx_csum: ask for TX metadata (checksum offload) if the kernel has it
  * @cnt: the worker's counters
  *
  * Return: 0, or negative errno (logged).  On error call xsk_port_close().
  */
-int xsk_port_open(struct xsk_port *p, const char *ifname, uint32_t queue,
-		  bool multibuffer, struct counters *cnt)
+int xsk_port_open(struct xsk_port *p, const char *ifname, int ifindex, uint32_t queue,
+		  bool multibuffer, bool tx_csum, struct counters *cnt)
 {
-	struct xsk_socket_config cfg = {
-		.rx_size = RING_SIZE,
-		.tx_size = RING_SIZE,
-		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
-		.bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP |
-			      (multibuffer ? XDP_USE_SG : 0),
-	};
 	int ret;
 
 	p->queue = queue;
 	p->cnt = cnt;
-	ret = umem_create(p);
+	p->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (p->fd < 0) {
+		log_err("queue %u: cannot create an AF_XDP socket: %s", queue, strerror(errno));
+		return -errno;
+	}
+	p->open = true;
+	ret = umem_create(p, tx_csum);
+	if (!ret)
+		ret = rings_create(p);
 	if (ret) {
 		log_err("queue %u: cannot create the UMEM: %s%s", queue, strerror(-ret),
 			ret == -ENOBUFS ? " (RLIMIT_MEMLOCK too low? run as root)" : "");
 		return ret;
 	}
-	ret = bind_socket(p, ifname, &cfg);
+	ret = bind_socket(p, ifindex, multibuffer);
 	if (ret) {
 		if (ret == -EBUSY)
 			log_err("queue %u of %s is already served by another AF_XDP socket (another xdpslirp?)",
@@ -204,17 +299,17 @@ int xsk_port_open(struct xsk_port *p, const char *ifname, uint32_t queue,
 				ifname, strerror(-ret));
 		return ret;
 	}
-	xsk_port_raise_tx_budget(p);
 	xsk_port_refill(p);
 	return 0;
 }
 
 void xsk_port_close(struct xsk_port *p)
 {
-	if (p->xsk)
-		xsk_socket__delete(p->xsk);
-	if (p->umem)
-		xsk_umem__delete(p->umem);
+	for (int i = 0; i < XSK_RINGS; i++)
+		if (p->ring_map[i])
+			munmap(p->ring_map[i], p->ring_len[i]);
+	if (p->open)
+		close(p->fd);
 	if (p->area)
 		munmap(p->area, p->area_size);
 	pool_fini(&p->pool);
@@ -223,7 +318,7 @@ void xsk_port_close(struct xsk_port *p)
 
 int xsk_port_fd(const struct xsk_port *p)
 {
-	return xsk_socket__fd(p->xsk);
+	return p->fd;
 }
 
 /* Gives a received frame's chunks back to the pool. */
@@ -331,15 +426,23 @@ static bool test_loss_hit(struct xsk_port *p)
 	return x % 1000 < p->test_loss;
 }
 
-/**
- * xsk_port_transmit() - queue a frame, built in received chunks, for the guest
- * @p: the port that received the chunks
- * @f: the frame; pieces of length 0 are released, not sent
- *
- * The frame is gone after the call either way: queued, or dropped and
- * counted when the TX ring is full.  Call xsk_port_flush() to send.
+/* Asks the kernel to complete the checksum of the frame starting at @data. */
+static void tx_csum_request(uint8_t *data, uint16_t csum_start, uint16_t csum_offset)
+{
+	struct xsk_tx_metadata_v2 meta = {
+		.flags = XDP_TXMD_FLAGS_CHECKSUM,
+		.csum_start = csum_start, .csum_offset = csum_offset,
+	};
+
+	memcpy(data - TX_META_LEN, &meta, sizeof(meta));	/* may be unaligned */
+}
+
+/*
+ * Queues @f; with @csum_offset non-zero, its first descriptor carries a
+ * checksum request (xsk_port_transmit_csum()).
  */
-void xsk_port_transmit(struct xsk_port *p, const struct frame *f)
+static void xsk_port_queue(struct xsk_port *p, const struct frame *f, uint16_t csum_start,
+			   uint16_t csum_offset)
 {
 	uint32_t idx, nsend = 0, last = 0, k = 0;
 
@@ -367,29 +470,66 @@ void xsk_port_transmit(struct xsk_port *p, const struct frame *f)
 			continue;
 		}
 		pool_move(&p->pool, addr, CHUNK_USER, CHUNK_TX);
-		d = xsk_ring_prod__tx_desc(&p->tx, idx + k++);
+		d = xsk_ring_prod__tx_desc(&p->tx, idx + k);
 		d->addr = addr;
 		d->len = f->seg[i].len;
 		d->options = i == last ? 0 : XDP_PKT_CONTD;
+		if (!k++ && csum_offset) {
+			tx_csum_request(f->seg[i].data, csum_start, csum_offset);
+			d->options |= XDP_TX_METADATA;
+		}
 	}
 	xsk_ring_prod__submit(&p->tx, nsend);
 	p->tx_unkicked += nsend;
 	counter_add(&p->cnt->tx_frames, 1);
 	counter_add(&p->cnt->tx_bytes, f->len);
+	if (p->tx_unkicked >= TX_KICK_AFTER)
+		xsk_port_flush(p);
+}
+
+/**
+ * xsk_port_transmit() - queue a frame, built in received chunks, for the guest
+ * @p: the port that received the chunks
+ * @f: the frame; pieces of length 0 are released, not sent
+ *
+ * The frame is gone after the call either way: queued, or dropped and
+ * counted when the TX ring is full.  Call xsk_port_flush() to send.
+ */
+void xsk_port_transmit(struct xsk_port *p, const struct frame *f)
+{
+	xsk_port_queue(p, f, 0, 0);
+}
+
+/**
+ * xsk_port_transmit_csum() - xsk_port_transmit() for a frame whose
+ *			      transport checksum the kernel completes
+ * @p: the port
+ * @f: the frame; its checksum field holds the pseudo-header sum
+ * @csum_start: where the checksummed part starts, from the frame's start
+ * @csum_offset: where the checksum field is, from @csum_start
+ *
+ * Only for ports with @p->tx_csum.
+ */
+void xsk_port_transmit_csum(struct xsk_port *p, const struct frame *f, uint16_t csum_start,
+			    uint16_t csum_offset)
+{
+	xsk_port_queue(p, f, csum_start, csum_offset);
 }
 
 /**
  * xsk_port_alloc() - take free chunks for a frame the engine builds
  * @p: the port
- * @f: described on success: the first piece starts NET_IP_ALIGN into its
- *     chunk (like received frames), the others at their chunk's start
+ * @f: described on success: the first piece starts TX_FIRST_OFF into its
+ *     chunk (metadata room, then aligned like received frames), the others
+ *     TX_META_LEN into theirs
  * @len: frame length, at most FRAME_MAX_SEGS chunks' worth
  *
  * Return: false, taking nothing, if too few chunks are free.
  */
 bool xsk_port_alloc(struct xsk_port *p, struct frame *f, uint32_t len)
 {
-	uint32_t need = (len + NET_IP_ALIGN + CHUNK_SIZE - 1) / CHUNK_SIZE;
+	uint32_t room = CHUNK_SIZE - TX_META_LEN;
+	uint32_t need = (len + NET_IP_ALIGN + room - 1) / room;
 	uint32_t left = len;
 
 	if (!need)
@@ -399,7 +539,7 @@ bool xsk_port_alloc(struct xsk_port *p, struct frame *f, uint32_t len)
 	f->len = len;
 	f->nseg = need;
 	for (uint32_t i = 0; i < need; i++) {
-		uint32_t off = i ? 0 : NET_IP_ALIGN, n = CHUNK_SIZE - off;
+		uint32_t off = i ? TX_META_LEN : TX_FIRST_OFF, n = CHUNK_SIZE - off;
 		uint64_t addr;
 
 		pool_take(&p->pool, CHUNK_USER, &addr);
@@ -427,6 +567,12 @@ static void out_discard(void *port, const struct frame *f)
 	xsk_port_release(port, f);
 }
 
+static void out_send_csum(void *port, const struct frame *f, uint16_t csum_start,
+			  uint16_t csum_offset)
+{
+	xsk_port_transmit_csum(port, f, csum_start, csum_offset);
+}
+
 /* The port as the protocol code's frame_out. */
 void xsk_port_frame_out(struct xsk_port *p, struct frame_out *out)
 {
@@ -434,6 +580,8 @@ void xsk_port_frame_out(struct xsk_port *p, struct frame_out *out)
 	out->alloc = out_alloc;
 	out->send = out_send;
 	out->discard = out_discard;
+	out->csum_offload = p->tx_csum;
+	out->send_csum = out_send_csum;
 }
 
 /**
@@ -441,15 +589,14 @@ void xsk_port_frame_out(struct xsk_port *p, struct frame_out *out)
  * @p: the port
  *
  * In copy mode the TX ring is only serviced inside sendto().  Each call moves
- * at most a budget of descriptors (32, or the ring with
- * xsk_port_raise_tx_budget()) and fails with EAGAIN while
+ * at most 32 descriptors and fails with EAGAIN while
  * more are queued, or with EBUSY while the completion ring is full: drain the
  * completion ring and call again.  Veth transmits synchronously, so when
  * sendto() returns 0 the ring is empty.
  */
 void xsk_port_flush(struct xsk_port *p)
 {
-	int fd = xsk_socket__fd(p->xsk);
+	int fd = p->fd;
 
 	for (int tries = 0; p->tx_unkicked && tries < KICK_TRIES; tries++) {
 		if (sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0) {
@@ -477,7 +624,7 @@ void xsk_port_stats(struct xsk_port *p, struct xsk_port_stats *st)
 	memset(st, 0, sizeof(*st));
 	pool_census(&p->pool, st->chunks);
 	st->violations = p->pool.violations;
-	if (getsockopt(xsk_socket__fd(p->xsk), SOL_XDP, XDP_STATISTICS, &ks, &len))
+	if (getsockopt(p->fd, SOL_XDP, XDP_STATISTICS, &ks, &len))
 		return;
 	st->kernel_rx_dropped = ks.rx_dropped;
 	st->kernel_rx_ring_full = ks.rx_ring_full;

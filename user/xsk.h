@@ -19,9 +19,14 @@
  * xsk_port_release(), xsk_port_transmit(), xsk_port_flush() and
  * xsk_port_fd() for sleeping.  A tap-fd backend will offer the same calls.
  */
+enum { XSK_RING_FILL, XSK_RING_COMP, XSK_RING_RX, XSK_RING_TX, XSK_RINGS };
+
 struct xsk_port {
-	struct xsk_socket *xsk;
-	struct xsk_umem *umem;
+	int fd;			/* the AF_XDP socket, valid while @open */
+	bool open;
+	bool tx_csum;		/* the UMEM has TX metadata: checksum requests */
+	void *ring_map[XSK_RINGS];
+	size_t ring_len[XSK_RINGS];
 	struct xsk_ring_prod fill;
 	struct xsk_ring_cons comp;
 	struct xsk_ring_cons rx;
@@ -47,14 +52,16 @@ struct xsk_port_stats {
 };
 
 int xsk_probe_multibuffer(void);
-int xsk_port_open(struct xsk_port *p, const char *ifname, uint32_t queue,
-		  bool multibuffer, struct counters *cnt);
+int xsk_port_open(struct xsk_port *p, const char *ifname, int ifindex, uint32_t queue,
+		  bool multibuffer, bool tx_csum, struct counters *cnt);
 void xsk_port_set_test_loss(struct xsk_port *p, uint32_t per_mille);
 void xsk_port_close(struct xsk_port *p);
 int xsk_port_fd(const struct xsk_port *p);
 unsigned xsk_port_receive(struct xsk_port *p, struct frame *frames, unsigned max);
 void xsk_port_release(struct xsk_port *p, const struct frame *f);
 void xsk_port_transmit(struct xsk_port *p, const struct frame *f);
+void xsk_port_transmit_csum(struct xsk_port *p, const struct frame *f, uint16_t csum_start,
+			    uint16_t csum_offset);
 void xsk_port_flush(struct xsk_port *p);
 bool xsk_port_alloc(struct xsk_port *p, struct frame *f, uint32_t len);
 void xsk_port_frame_out(struct xsk_port *p, struct frame_out *out);
