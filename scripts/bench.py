@@ -123,7 +123,14 @@ def wrk_many(seconds, conns=1000):
                            f"-d{seconds}", "--timeout", "10s", f"http://{server}:8080/1m"]
 
 
+def wrk_failed(out):
+    """wrk counts error answers as requests: a run with any is no result."""
+    return "Non-2xx or 3xx responses" in out
+
+
 def parse_rps(out):
+    if wrk_failed(out):
+        return None
     for line in out.splitlines():
         if line.startswith("Requests/sec:"):
             return float(line.split()[1]) / 1000
@@ -132,6 +139,8 @@ def parse_rps(out):
 
 def parse_transfer_gbps(out):
     units = {"B": 1, "KB": 1 << 10, "MB": 1 << 20, "GB": 1 << 30}
+    if wrk_failed(out):
+        return None
     for line in out.splitlines():
         if line.startswith("Transfer/sec:"):
             v = line.split()[1]
@@ -149,10 +158,13 @@ http {{ access_log off; server {{ listen 0.0.0.0:8080; root {d}; }} }}
 def nginx_server(d):
     """nginx serving a 1 KiB index.html (short connections) and a 1 MiB
     file (many connections) from @d."""
+    os.chmod(d, 0o755)      # nginx's workers run as an unprivileged user
     with open(f"{d}/index.html", "w") as f:
         f.write("x" * 1024)
     with open(f"{d}/1m", "wb") as f:
         f.write(os.urandom(1 << 20))
+    for name in ("index.html", "1m"):
+        os.chmod(f"{d}/{name}", 0o644)
     with open(f"{d}/nginx.conf", "w") as f:
         f.write(NGINX_CONF.format(d=d))
     return ["nginx", "-c", f"{d}/nginx.conf", "-p", d]

@@ -13,6 +13,10 @@ stream both sides can generate from (length, seed).
                                        still receives N bytes
   tcp_peer.py blocked ADDR PORT N      server holds reading until the guest's
                                        sends block, then reads everything
+  tcp_peer.py checksums ADDR PORT N IFACE  "down" with N bytes while
+                                       capturing IFACE: prints how many data
+                                       segments had a complete TCP checksum
+                                       and how many only the pseudo-header's
   tcp_peer.py requeue ADDR PORT N IFACE  "both" with N bytes; XPS puts the
                                        connection on IFACE's TX queue 0,
                                        then halfway on queue 1
@@ -245,6 +249,44 @@ def requeue(addr, port, n, iface):
     return ok
 
 
+def ones_sum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return s
+
+
+def checksums(addr, port, n, iface):
+    """Captures what reaches @iface during a download: a segment whose TCP
+    checksum field holds only the pseudo-header sum was sent with a checksum
+    request (CHECKSUM_PARTIAL); the guest's stack must accept both kinds."""
+    cap = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+    cap.bind((iface, 0))
+    cap.setsockopt(socket.SOL_SOCKET, 33, 256 << 20)     # SO_RCVBUFFORCE
+    ok = client(addr, port, "down", n, 4)
+    cap.setblocking(False)
+    full = partial = 0
+    while True:
+        try:
+            f = cap.recv(1 << 17)
+        except BlockingIOError:
+            break
+        ip = f[14:]
+        ihl, tot = (ip[0] & 15) * 4, struct.unpack("!H", ip[2:4])[0]
+        seg = ip[ihl:tot]
+        if ip[9] != 6 or len(seg) <= (seg[12] >> 4) * 4:
+            continue        # not TCP, or no payload
+        pseudo = ip[12:20] + struct.pack("!BBH", 0, 6, len(seg))
+        if ones_sum(pseudo + seg) == 0xffff:
+            full += 1
+        elif struct.unpack("!H", seg[16:18])[0] == ones_sum(pseudo):
+            partial += 1
+    print("checksums full", full, "partial", partial, flush=True)
+    return ok
+
+
 def many(addr, port, count, n):
     """COUNT concurrent "both" exchanges driven by one selector."""
     sel = selectors.DefaultSelector()
@@ -295,7 +337,8 @@ def main():
           "many": lambda: many(addr, port, int(a[0]), int(a[1])),
           "halfclose": lambda: halfclose(addr, port, int(a[0])),
           "blocked": lambda: blocked(addr, port, int(a[0])),
-          "requeue": lambda: requeue(addr, port, int(a[0]), a[1])}[cmd]()
+          "requeue": lambda: requeue(addr, port, int(a[0]), a[1]),
+          "checksums": lambda: checksums(addr, port, int(a[0]), a[1])}[cmd]()
     sys.exit(0 if ok else 1)
 
 
