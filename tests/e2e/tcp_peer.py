@@ -34,6 +34,8 @@ import struct
 import threading
 import time
 
+from pkt import csum
+
 BLOCK = 65536
 _bases = {}
 
@@ -249,15 +251,6 @@ def requeue(addr, port, n, iface):
     return ok
 
 
-def ones_sum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return s
-
-
 def checksums(addr, port, n, iface):
     """Captures what reaches @iface during a download: a segment whose TCP
     checksum field holds only the pseudo-header sum was sent with a checksum
@@ -279,9 +272,9 @@ def checksums(addr, port, n, iface):
         if ip[9] != 6 or len(seg) <= (seg[12] >> 4) * 4:
             continue        # not TCP, or no payload
         pseudo = ip[12:20] + struct.pack("!BBH", 0, 6, len(seg))
-        if ones_sum(pseudo + seg) == 0xffff:
+        if csum(pseudo + seg) == 0:
             full += 1
-        elif struct.unpack("!H", seg[16:18])[0] == ones_sum(pseudo):
+        elif struct.unpack("!H", seg[16:18])[0] == ~csum(pseudo) & 0xffff:
             partial += 1
     print("checksums full", full, "partial", partial, flush=True)
     return ok
