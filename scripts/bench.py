@@ -16,7 +16,7 @@ same runs as the single-stream TCP cells; the idle CPU use of xdpslirp; a
 second; a chart (gnuplot, PNG).  Prints a markdown table of medians with
 ratios, writes the raw results as JSON.  Options: --reps N (default 3),
 --seconds S (default 5), --json PATH, --mtus LIST, --only TEXT (cells whose
-name contains TEXT), --paths LIST, --xdpslirp-args "ARGS".
+name contains TEXT), --paths LIST, --xdpslirp-args="ARGS".
 """
 import argparse
 import json
