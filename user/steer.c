@@ -19,8 +19,10 @@
  * arriving on its owner's queue, costs one hash and no shared write at all;
  * a frame on the wrong queue costs one copy and one wake-up.  With N queues
  * and a guest that spreads flows at random, (N - 1) / N of frames take the
- * copy: measured on 2 queues (README, "Multi-queue"), the copy costs less
- * than the second worker gains.
+ * copy.  Measured on 2 vCPUs (make bench, 2026-11-22): two workers against
+ * one, four streams down at MTU 65520 went from 8.3 to 14.1 Gbit/s and up
+ * at MTU 1500 from 1.0 to 3.3; a single request/response flow pays the two
+ * wake-ups of a hand-off (about 30 us instead of 23 us one way).
  *
  * Keys: TCP by its whole 4-tuple; UDP and ping by the guest's address and
  * port (echo identifier) only, because one host socket serves every peer of
