@@ -394,7 +394,11 @@ static void *worker_run(void *arg)
 		if (worked)
 			spin_until = start + w->spin_ns;
 		wait = worker_wait_ms(w, rx, spin_until, next_timer);
+		if (wait && !steer_may_sleep(&w->e->steer, w->ctx.worker))
+			wait = 0;
 		n = epoll_wait(w->ctx.epfd, w->events, EPOLL_BATCH, wait);
+		if (wait)
+			steer_awake(&w->e->steer, w->ctx.worker);
 		if (n < 0 && errno != EINTR) {
 			log_err("queue %u: epoll_wait: %s", w->port.queue, strerror(errno));
 			break;

@@ -19,10 +19,14 @@
  * arriving on its owner's queue, costs one hash and no shared write at all;
  * a frame on the wrong queue costs one copy and one wake-up.  With N queues
  * and a guest that spreads flows at random, (N - 1) / N of frames take the
- * copy.  Measured on 2 vCPUs (make bench, 2026-11-22): two workers against
- * one, four streams down at MTU 65520 went from 8.3 to 14.1 Gbit/s and up
- * at MTU 1500 from 1.0 to 3.3; a single request/response flow pays the two
- * wake-ups of a hand-off (about 30 us instead of 23 us one way).
+ * copy.  Measured on 2 vCPUs (scripts/bench.py, 3 x 4 s, 2026-11-22), two
+ * workers against one: four streams up at MTU 1500 3.6-3.9 against 2.5
+ * Gbit/s, at MTU 65520 the same (10.8-11.2 against 10.9); four streams down
+ * lose (MTU 1500: 3.0-3.5 against 5.1; 65520: 11.9-12.3 against 14.4), as
+ * the guest's ACKs on the other queue are copied and both workers compete
+ * with the guest for two CPUs; a request/response flow pays the two wake-ups
+ * of a hand-off (29 us one way instead of 23).  Workers are only woken when
+ * they may be asleep (steer_may_sleep()), so a busy owner costs no syscall.
  *
  * Keys: TCP by its whole 4-tuple; UDP and ping by the guest's address and
  * port (echo identifier) only, because one host socket serves every peer of
@@ -196,12 +200,56 @@ bool steer_frame(struct gw_ctx *ctx, const struct frame *f, const struct iphdr *
 	return true;
 }
 
-/* Wakes the workers handed frames since the last call (one write each). */
+/*
+ * Wakes the workers handed frames since the last call, those that may be
+ * asleep: a busy worker drains its rings every round without being told.
+ * Pairs with steer_may_sleep(): each side stores, then (full barrier) loads
+ * what the other stored, so a worker going to sleep sees the frames or the
+ * producer sees it asleep.
+ */
 void steer_wake(struct gw_ctx *ctx)
 {
-	for (uint64_t m = ctx->handoff_wake; m; m &= m - 1)
-		eventfd_write(ctx->steer->wake[__builtin_ctzll(m)], 1);
+	if (!ctx->handoff_wake)
+		return;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (uint64_t m = ctx->handoff_wake; m; m &= m - 1) {
+		unsigned to = (unsigned)__builtin_ctzll(m);
+
+		if (__atomic_load_n(&ctx->steer->state[to].asleep, __ATOMIC_RELAXED))
+			eventfd_write(ctx->steer->wake[to], 1);
+	}
 	ctx->handoff_wake = 0;
+}
+
+/**
+ * steer_may_sleep() - announce that @worker is about to block
+ * @s: the engine's steering
+ * @worker: the calling worker
+ *
+ * Return: false if frames are already waiting for it (it must not block).
+ */
+bool steer_may_sleep(struct steer *s, unsigned worker)
+{
+	if (s->nworkers < 2)
+		return true;
+	__atomic_store_n(&s->state[worker].asleep, true, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (unsigned from = 0; from < s->nworkers; from++) {
+		struct handoff_ring *r = steer_ring(s, from, worker);
+
+		if (from != worker && __atomic_load_n(&r->head, __ATOMIC_ACQUIRE) != r->tail) {
+			steer_awake(s, worker);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* @worker no longer blocks: producers need not wake it. */
+void steer_awake(struct steer *s, unsigned worker)
+{
+	if (s->nworkers > 1)
+		__atomic_store_n(&s->state[worker].asleep, false, __ATOMIC_RELAXED);
 }
 
 /**

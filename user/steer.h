@@ -33,6 +33,8 @@ struct steer {
 	uint64_t seed;
 	struct handoff_ring *rings;	/* [from * nworkers + to] */
 	int wake[STEER_MAX_WORKERS];	/* eventfd in each worker's epoll */
+	/* set while a worker may block in epoll_wait(): only then is it woken */
+	struct { bool asleep; uint8_t pad[63]; } state[STEER_MAX_WORKERS];
 };
 
 struct gw_ctx;
@@ -45,6 +47,8 @@ struct handoff_ring *steer_ring(const struct steer *s, unsigned from, unsigned t
 
 bool steer_frame(struct gw_ctx *ctx, const struct frame *f, const struct iphdr *ip);
 void steer_wake(struct gw_ctx *ctx);
+bool steer_may_sleep(struct steer *s, unsigned worker);
+void steer_awake(struct steer *s, unsigned worker);
 
 bool handoff_push(struct handoff_ring *r, const struct frame *f);
 unsigned handoff_take(struct handoff_ring *r, struct frame *frames, unsigned max,
