@@ -201,6 +201,29 @@ static int on_signal(struct main_loop *m)
 	}
 }
 
+/*
+ * The guest's link is gone: its namespace ended.  With COMMAND, that is
+ * usually COMMAND exiting (the namespace dies with its last process, which
+ * the link monitor may report before SIGCHLD): its status is ours.
+ */
+static int on_link_gone(struct main_loop *m)
+{
+	int wstatus;
+	pid_t got;
+
+	if (!m->child) {
+		log_info("the guest's link is gone (its namespace ended): stopping");
+		return 0;
+	}
+	got = waitpid(m->child, &wstatus, WNOHANG);
+	if (got == 0) {		/* still running, without its network */
+		log_info("the guest's link is gone: stopping COMMAND");
+		kill(m->child, SIGTERM);
+		got = waitpid(m->child, &wstatus, 0);
+	}
+	return got == m->child ? exit_status(wstatus) : 1;
+}
+
 /* The exit fd is readable: data (read and ignored), or its end? */
 static bool exit_fd_closed(int fd)
 {
@@ -240,10 +263,8 @@ static int serve(struct main_loop *m)
 				kill(m->child, SIGTERM);
 				epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->exit_fd, NULL);
 			} else if (tag == TAG_LINK) {
-				if (nl_link_deleted(&m->link_mon, m->ifindex)) {
-					log_info("the guest's link is gone (its namespace ended): stopping");
-					return 0;
-				}
+				if (nl_link_deleted(&m->link_mon, m->ifindex))
+					return on_link_gone(m);
 			} else {
 				control_event(m->ctl, tag);
 			}
