@@ -2,14 +2,14 @@
 /*
  * engine.c - workers: one thread per queue, each with its own AF_XDP port.
  *
- * Theory of operation: a worker takes a burst of frames from its port, runs
+ * Theory of operation: a worker takes bursts of frames from its port, runs
  * each through eth_input() and either transmits the reply built in place,
  * releases the frame, or holds it until the burst's UDP datagrams have gone
- * out with sendmmsg() (udp_flush()); TCP acknowledges a burst's in-order
- * data once per flow (tcp_flush()).  Host sockets of its flows (tcp.c) wake it through
- * epoll, as do its AF_XDP socket and the engine's stop eventfd; between
- * bursts it runs due TCP timers, kicks transmission and refills the fill
- * ring.  Each worker has its own flow table; a frame that arrives on
+ * out with sendmmsg() (udp_flush()) and its TCP payload with one sendmsg()
+ * per flow (tcp_flush(), which also acknowledges and sends once per flow).
+ * Host sockets of its flows (tcp.c) wake it through epoll, as do its AF_XDP
+ * socket, its hand-off eventfd and the engine's stop eventfd; between rounds
+ * it runs due TCP timers, kicks transmission and refills the fill ring.  Each worker has its own flow table; a frame that arrives on
  * another worker's queue goes to the flow's owner through a hand-off ring
  * (steer.c), which this loop drains like a second receive ring.  Workers
  * share only read-only data (struct gateway, struct steer) and the rings;
