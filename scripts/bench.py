@@ -15,7 +15,8 @@ same runs as the single-stream TCP cells; the idle CPU use of xdpslirp; a
 20 s upload through xdpslirp whose last second must reach 80% of its median
 second; a chart (gnuplot, PNG).  Prints a markdown table of medians with
 ratios, writes the raw results as JSON.  Options: --reps N (default 3),
---seconds S (default 5), --json PATH, --mtus LIST, --only TEXT (cells whose
+--seconds S (default 5), --json PATH (default build/bench.json, or
+build/bench-partial.json for a partial run), --mtus LIST, --only TEXT (cells whose
 name contains TEXT), --paths LIST, --xdpslirp-args="ARGS".
 """
 import argparse
@@ -238,17 +239,41 @@ def over_time(mtu, seconds=20):
     return secs[-1] / statistics.median(secs) if secs else None
 
 
-def chart(cells, raw, med, path):
+GATEWAYS = ["xdpslirp", "pasta", "slirp4netns"]
+
+
+def relative(cells, raw, med):
+    """(cell, [each gateway's median / the kernel path's]) of the throughput cells."""
+    rows = []
+    for name, _, _, _, unit, _ in cells:
+        if unit == "Gbit/s":
+            k = med(raw[name]["kernel"]) or 1
+            rows.append((name, [(med(raw[name][p]) or 0) / k for p in GATEWAYS]))
+    return rows
+
+
+def text_chart(rows, path):
+    """The chart in characters, for the README: one bar per gateway, 40
+    characters = the kernel path."""
+    lines = ["throughput relative to the kernel path (|: the kernel path)"]
+    for name, vals in rows:
+        lines.append(name)
+        for g, v in zip(GATEWAYS, vals):
+            bar = "#" * round(min(v, 1.5) * 40)
+            lines.append(f"  {g:12} {bar[:40]}{'|' if v >= 1 else ' ' * (40 - len(bar)) + '|'}"
+                         f"{bar[40:]} {v:.2f}")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return "\n".join(lines)
+
+
+def chart(rows, path):
     """A bar chart of the throughput cells, relative to the kernel path."""
     data = path + ".dat"
     with open(data, "w") as f:
-        for name, _, _, _, unit, higher in cells:
-            if unit != "Gbit/s":
-                continue
-            k = med(raw[name]["kernel"]) or 1
-            vals = [med(raw[name][p]) or 0 for p in PATHS[1:]]
+        for name, vals in rows:
             f.write('"%s" %s\n' % (name.replace(", MTU", "\\nMTU"),
-                                    " ".join(f"{v / k:.3f}" for v in vals)))
+                                    " ".join(f"{v:.3f}" for v in vals)))
     script = f"""set terminal pngcairo size 1200,500 noenhanced
 set output '{path}'
 set style data histograms
@@ -285,7 +310,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=5)
-    ap.add_argument("--json", default=os.path.join(ROOT, "build", "bench.json"))
+    ap.add_argument("--json", default=None)
     ap.add_argument("--mtus", default="65520,1500")
     ap.add_argument("--only", default="")
     ap.add_argument("--paths", default=",".join(PATHS))
@@ -385,9 +410,16 @@ def main():
         print(f"xdpslirp 20 s upload at MTU {mtu}: last second = "
               f"{'-' if r is None else f'{r * 100:.0f}%'} of the median second "
               f"({'no collapse' if r and r >= 0.8 else 'COLLAPSE'})")
-    png = os.path.splitext(opt.json)[0] + ".png"
-    chart(cells, raw, med, png)
-    print(f"chart: {png}")
+    # a partial run keeps the full run's results and charts
+    base = os.path.join(ROOT, "build", "bench" if full and set(PATHS) == set(RUNNERS)
+                        else "bench-partial")
+    opt.json = opt.json or base + ".json"
+    rows = relative(cells, raw, med)
+    if all(p in PATHS for p in ["kernel"] + GATEWAYS):
+        print("\n" + text_chart(rows, os.path.splitext(opt.json)[0] + ".txt"))
+        png = os.path.splitext(opt.json)[0] + ".png"
+        chart(rows, png)
+        print(f"chart: {png}")
     os.makedirs(os.path.dirname(opt.json), exist_ok=True)
     with open(opt.json, "w") as f:
         json.dump({"date": time.strftime("%Y-%m-%dT%H:%M:%S"), "reps": opt.reps,
