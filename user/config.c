@@ -144,6 +144,17 @@ static bool uint_option(const char *name, const char *arg, unsigned long min,
 	return false;
 }
 
+/* A path option's value: anything but empty. */
+static bool path_option(const char *name, const char *arg, const char **out, FILE *err)
+{
+	if (*arg) {
+		*out = arg;
+		return true;
+	}
+	fprintf(err, "xdpslirp: %s needs a path\n", name);
+	return false;
+}
+
 static bool parse_ifname(const char *s, char out[IF_NAMESIZE])
 {
 	size_t len = strlen(s);
@@ -355,24 +366,14 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 			arg, FWD_TO_HOST_MAX);
 		return false;
 	case OPT_API_SOCKET:
-		if (*arg) {
-			cfg->api_socket = arg;
-			return true;
-		}
-		fprintf(err, "xdpslirp: --api-socket needs a path\n");
-		return false;
+		return path_option("--api-socket", arg, &cfg->api_socket, err);
 	case OPT_EXIT_FD:
 		if (!uint_option("--exit-fd", arg, 0, INT_MAX, &v, err))
 			return false;
 		cfg->exit_fd = (int)v;
 		return true;
 	case OPT_PID_FILE:
-		if (*arg) {
-			cfg->pid_file = arg;
-			return true;
-		}
-		fprintf(err, "xdpslirp: --pid-file needs a path\n");
-		return false;
+		return path_option("--pid-file", arg, &cfg->pid_file, err);
 	case OPT_POLL: {
 		static const char *const modes[] = { "adaptive", "busy", "blocking" };
 

@@ -145,7 +145,6 @@ static unsigned worker_take_handoffs(struct worker *w)
 			udp_flush(&w->ctx);	/* held datagrams point into the ring */
 			tcp_flush(&w->ctx);
 			handoff_release(r, end);
-			xsk_port_flush(&w->port);	/* the answers free chunks */
 			total += n;
 		}
 	}

@@ -44,7 +44,7 @@ enum tcp_state {
 #define FLOW_PENDING		0x20	/* on the table's pending (half-open) list */
 #define FLOW_INBOUND		0x40	/* UDP: client of a forwarded port, shared socket */
 #define FLOW_ACK_LATER		0x80	/* TCP: owes the guest an ACK at tcp_flush() */
-#define FLOW_FLUSH		0x100	/* TCP: on gw_ctx.ack_later, for tcp_flush() */
+#define FLOW_FLUSH		0x100	/* TCP: on gw_ctx.flush_list, for tcp_flush() */
 
 /*
  * struct flow - one connection.  The host socket's buffers are the only

@@ -54,7 +54,7 @@ struct steer;
  * guest's frames, which stay held (VERDICT_HELD) until then.
  */
 #define UDP_TX_BATCH 64
-#define TCP_ACK_BATCH 64
+#define TCP_FLUSH_BATCH 64
 
 struct udp_batch {
 	unsigned n;
@@ -96,9 +96,9 @@ struct gw_ctx {
 	struct udp_batch udp_out;	/* datagrams waiting for udp_flush() */
 	int icmp_raw;			/* raw ICMP socket when ping sockets are denied */
 	struct tcp_write tcp_out;	/* guest payload waiting for tcp_flush() */
-	unsigned n_ack_later;		/* flows owed an ACK, or with acknowledged
-					 * bytes to drop, at tcp_flush() */
-	uint32_t ack_later[TCP_ACK_BATCH];
+	unsigned n_flush;		/* flows tcp_flush() finishes: an ACK owed,
+					 * acknowledged bytes to drop, data to send */
+	uint32_t flush_list[TCP_FLUSH_BATCH];
 	uint8_t guest_mac[ETH_ALEN];	/* learnt from the guest's frames, or
 					 * broadcast until then (arp.c asks) */
 	unsigned worker;		/* the calling worker's index */

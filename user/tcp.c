@@ -369,7 +369,6 @@ static void tcp_send_data(struct gw_ctx *ctx, struct flow *fl, bool probe)
 		tcp_send_fin(ctx, fl);
 }
 
-/* The guest acknowledged up to @ack: drop those bytes from the socket. */
 /* Drops the bytes the guest acknowledged from the host socket. */
 static void tcp_discard_acked(struct flow *fl)
 {
@@ -388,10 +387,10 @@ static bool tcp_flush_later(struct gw_ctx *ctx, struct flow *fl)
 {
 	if (fl->flags & FLOW_FLUSH)
 		return true;
-	if (ctx->n_ack_later == TCP_ACK_BATCH)
+	if (ctx->n_flush == TCP_FLUSH_BATCH)
 		return false;
 	fl->flags |= FLOW_FLUSH;
-	ctx->ack_later[ctx->n_ack_later++] = flow_index(ctx->flows, fl);
+	ctx->flush_list[ctx->n_flush++] = flow_index(ctx->flows, fl);
 	return true;
 }
 
@@ -518,8 +517,8 @@ static void tcp_ack_later(struct gw_ctx *ctx, struct flow *fl, bool in_order)
 void tcp_flush(struct gw_ctx *ctx)
 {
 	tcp_write_flush(ctx);
-	for (unsigned i = 0; i < ctx->n_ack_later; i++) {
-		struct flow *fl = &ctx->flows->flows[ctx->ack_later[i]];
+	for (unsigned i = 0; i < ctx->n_flush; i++) {
+		struct flow *fl = &ctx->flows->flows[ctx->flush_list[i]];
 
 		if (fl->state == FLOW_FREE || !(fl->flags & FLOW_FLUSH))
 			continue;	/* closed since (the slot may be reused) */
@@ -531,7 +530,7 @@ void tcp_flush(struct gw_ctx *ctx)
 		fl->flags &= (uint16_t)~FLOW_ACK_LATER;
 		tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);
 	}
-	ctx->n_ack_later = 0;
+	ctx->n_flush = 0;
 }
 
 /*

@@ -26,7 +26,7 @@
  * the pseudo-header sum in its TCP checksum and a request to finish it
  * (XDP_TXMD_FLAGS_CHECKSUM); on veth the guest receives it as
  * CHECKSUM_PARTIAL and verifies nothing, so neither side reads the payload
- * for a checksum (see xsk_port_transmit_csum()).  The kernel then wants
+ * for a checksum (see xsk_port_queue()).  The kernel then wants
  * TX_META_LEN bytes before every transmitted piece, in its own chunk.
  */
 #include <errno.h>
@@ -438,8 +438,10 @@ static void tx_csum_request(uint8_t *data, uint16_t csum_start, uint16_t csum_of
 }
 
 /*
- * Queues @f; with @csum_offset non-zero, its first descriptor carries a
- * checksum request (xsk_port_transmit_csum()).
+ * Queues @f; with @csum_offset non-zero, its first descriptor asks the
+ * kernel to complete the transport checksum: the field at @csum_start +
+ * @csum_offset (from the frame's start) holds the pseudo-header sum.  Only
+ * for ports with @p->tx_csum.
  */
 static void xsk_port_queue(struct xsk_port *p, const struct frame *f, uint16_t csum_start,
 			   uint16_t csum_offset)
@@ -501,22 +503,6 @@ void xsk_port_transmit(struct xsk_port *p, const struct frame *f)
 }
 
 /**
- * xsk_port_transmit_csum() - xsk_port_transmit() for a frame whose
- *			      transport checksum the kernel completes
- * @p: the port
- * @f: the frame; its checksum field holds the pseudo-header sum
- * @csum_start: where the checksummed part starts, from the frame's start
- * @csum_offset: where the checksum field is, from @csum_start
- *
- * Only for ports with @p->tx_csum.
- */
-void xsk_port_transmit_csum(struct xsk_port *p, const struct frame *f, uint16_t csum_start,
-			    uint16_t csum_offset)
-{
-	xsk_port_queue(p, f, csum_start, csum_offset);
-}
-
-/**
  * xsk_port_alloc() - take free chunks for a frame the engine builds
  * @p: the port
  * @f: described on success: the first piece starts TX_FIRST_OFF into its
@@ -570,7 +556,7 @@ static void out_discard(void *port, const struct frame *f)
 static void out_send_csum(void *port, const struct frame *f, uint16_t csum_start,
 			  uint16_t csum_offset)
 {
-	xsk_port_transmit_csum(port, f, csum_start, csum_offset);
+	xsk_port_queue(port, f, csum_start, csum_offset);
 }
 
 /* The port as the protocol code's frame_out. */

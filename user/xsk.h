@@ -60,8 +60,6 @@ int xsk_port_fd(const struct xsk_port *p);
 unsigned xsk_port_receive(struct xsk_port *p, struct frame *frames, unsigned max);
 void xsk_port_release(struct xsk_port *p, const struct frame *f);
 void xsk_port_transmit(struct xsk_port *p, const struct frame *f);
-void xsk_port_transmit_csum(struct xsk_port *p, const struct frame *f, uint16_t csum_start,
-			    uint16_t csum_offset);
 void xsk_port_flush(struct xsk_port *p);
 bool xsk_port_alloc(struct xsk_port *p, struct frame *f, uint32_t len);
 void xsk_port_frame_out(struct xsk_port *p, struct frame_out *out);
