@@ -38,6 +38,7 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_TX_NO_FRAMES]	= "tx_no_frames",
 	[DROP_TX_TEST_LOSS]	= "tx_test_loss",
 	[DROP_HANDOFF_FULL]	= "handoff_full",
+	[DROP_STEER_RACE]	= "steer_race",
 };
 
 const char *drop_reason_name(enum drop_reason r)

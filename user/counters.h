@@ -40,6 +40,7 @@ enum drop_reason {
 	DROP_TX_NO_FRAMES,	/* frame to the guest not built: no free chunk */
 	DROP_TX_TEST_LOSS,	/* dropped on purpose: --test-tx-loss */
 	DROP_HANDOFF_FULL,	/* owning worker's hand-off ring full */
+	DROP_STEER_RACE,	/* new flow: its slot went to another worker meanwhile */
 	DROP_MAX,
 };
 

@@ -223,6 +223,19 @@ static int worker_command(struct worker *w, const struct fwd_cmd *c)
 	return write(w->cmd_wr, c, sizeof(*c)) == sizeof(*c) ? 0 : -errno;
 }
 
+/* A client accepted for this worker: connect to the guest, then drop the
+ * claim worker_accepted() took for the flow on its way here.
+ */
+static void worker_inbound(struct worker *w, int fd, const struct sockaddr_in *client,
+			   const struct fwd_rule *r)
+{
+	struct flow_key k;
+
+	tcp_inbound(&w->ctx, fd, client, r);
+	tcp_inbound_key(w->ctx.gw, client, r, &k);
+	steer_unclaim(&w->e->steer, &k);
+}
+
 /* A client of a forwarded TCP port: its flow's owner connects to the guest. */
 static void worker_accepted(struct worker *w, int fd, const struct sockaddr_in *client,
 			    const struct fwd_rule *r)
@@ -232,11 +245,13 @@ static void worker_accepted(struct worker *w, int fd, const struct sockaddr_in *
 	unsigned owner;
 
 	tcp_inbound_key(w->ctx.gw, client, r, &k);
-	owner = steer_owner(&w->e->steer, &k);
-	if (owner == w->ctx.worker)
-		tcp_inbound(&w->ctx, fd, client, r);
-	else if (worker_command(&w->e->workers[owner], &c))
+	owner = steer_claim(&w->e->steer, &k, steer_owner(&w->e->steer, &k));
+	if (owner == w->ctx.worker) {
+		worker_inbound(w, fd, client, r);
+	} else if (worker_command(&w->e->workers[owner], &c)) {
 		close(fd);	/* its command pipe is full: the client sees a reset */
+		steer_unclaim(&w->e->steer, &k);
+	}
 }
 
 /* Accepts the clients of a forwarded port, or reads its datagrams. */
@@ -259,6 +274,37 @@ static void worker_fwd_event(struct worker *w, struct fwd_listener *l)
 }
 
 /* Stops serving a forwarded port; its UDP clients' flows go with it. */
+/*
+ * The key of a forwarded UDP port's slot (steer.c): the guest's address
+ * and port, which its clients' flows share.  The worker serving the port
+ * holds the slot while it does.
+ */
+static struct flow_key fwd_udp_key(const struct fwd_rule *r)
+{
+	struct flow_key k = { .proto = IPPROTO_UDP, .guest_port = htons(r->guest_port) };
+
+	inany_from_v4(&k.guest, r->guest_addr);
+	return k;
+}
+
+/* The worker no longer serves forwarded port @r: a UDP port's slot is released. */
+static void worker_fwd_release(struct worker *w, const struct fwd_rule *r)
+{
+	struct flow_key k = fwd_udp_key(r);
+
+	if (r->proto == IPPROTO_UDP)
+		steer_unclaim(&w->e->steer, &k);
+}
+
+/* Stops serving a forwarded port this worker listens on. */
+static void worker_fwd_close(struct worker *w, struct fwd_listener *l)
+{
+	epoll_ctl(w->ctx.epfd, EPOLL_CTL_DEL, l->fd, NULL);
+	close(l->fd);
+	l->fd = -1;
+	worker_fwd_release(w, &l->rule);
+}
+
 static void worker_fwd_remove(struct worker *w, uint32_t id)
 {
 	for (unsigned i = 0; i < FWD_MAX; i++) {
@@ -273,9 +319,7 @@ static void worker_fwd_remove(struct worker *w, uint32_t id)
 			if ((fl->flags & FLOW_INBOUND) && fl->sock == l->fd)
 				udp_close(&w->ctx, fl);
 		}
-		epoll_ctl(w->ctx.epfd, EPOLL_CTL_DEL, l->fd, NULL);
-		close(l->fd);
-		l->fd = -1;
+		worker_fwd_close(w, l);
 	}
 }
 
@@ -295,6 +339,7 @@ static void worker_fwd_add(struct worker *w, const struct fwd_cmd *c)
 	}
 	log_err("forward %u: no room (at most %d forwarded ports)", c->rule.id, FWD_MAX);
 	close(c->fd);
+	worker_fwd_release(w, &c->rule);
 }
 
 /* Copies the worker's flows out for the control API. */
@@ -325,7 +370,7 @@ static void worker_commands(struct worker *w)
 		else if (c.op == FWD_REMOVE)
 			worker_fwd_remove(w, c.rule.id);
 		else if (c.op == FWD_ACCEPTED)
-			tcp_inbound(&w->ctx, c.fd, &c.client, &c.rule);
+			worker_inbound(w, c.fd, &c.client, &c.rule);
 		else
 			worker_list_flows(w, c.list);
 	}
@@ -522,18 +567,18 @@ unsigned engine_list_flows(struct engine *e, struct flow_info *out, unsigned cap
 int engine_forward_add(struct engine *e, const struct fwd_rule *r, int fd)
 {
 	struct fwd_cmd c = { .op = FWD_ADD, .fd = fd, .rule = *r };
-	struct flow_key k = { .proto = IPPROTO_UDP, .guest_port = htons(r->guest_port) };
+	struct flow_key k = fwd_udp_key(r);
 	unsigned owner = 0;
 	int ret;
 
-	if (r->proto == IPPROTO_UDP) {
-		inany_from_v4(&k.guest, r->guest_addr);
-		owner = steer_owner(&e->steer, &k);
-	}
+	if (r->proto == IPPROTO_UDP)	/* its clients' flows live with it */
+		owner = steer_claim(&e->steer, &k, steer_owner(&e->steer, &k));
 	ret = worker_command(&e->workers[owner], &c);
-
-	if (ret)
+	if (ret) {
 		close(fd);
+		if (r->proto == IPPROTO_UDP)
+			steer_unclaim(&e->steer, &k);
+	}
 	return ret;
 }
 
@@ -686,6 +731,18 @@ static int audit_worker(struct worker *w)
 	return st.chunks[CHUNK_USER] || st.violations || w->flows.count ? -EFAULT : 0;
 }
 
+/* After every flow and forwarded port ended: is every slot of the flow
+ * owners' table free again?
+ */
+static int audit_steer(const struct steer *s)
+{
+	unsigned held = steer_slots_held(s);
+
+	if (s->nworkers > 1)
+		fprintf(stderr, "xdpslirp: steering: %u slots held\n", held);
+	return held ? -EFAULT : 0;
+}
+
 /**
  * engine_stop() - stop the workers, print counters, release everything
  * @e: engine, started or partly started
@@ -717,6 +774,10 @@ int engine_stop(struct engine *e)
 		flow_table_fini(&e->workers[q].flows);
 		free(e->workers[q].ctx.scratch);
 		frag_table_free(e->workers[q].ctx.frags);
+		for (unsigned i = 0; e->workers[q].fwd && i < FWD_MAX; i++)
+			if (e->workers[q].fwd[i].fd >= 0)
+				worker_fwd_close(&e->workers[q], &e->workers[q].fwd[i]);
+		free(e->workers[q].fwd);
 		if (e->workers[q].ctx.epfd >= 0)
 			close(e->workers[q].ctx.epfd);
 		if (e->workers[q].ctx.icmp_raw >= 0)
@@ -725,11 +786,9 @@ int engine_stop(struct engine *e)
 			close(e->workers[q].cmd_fd);
 		if (e->workers[q].cmd_wr >= 0)
 			close(e->workers[q].cmd_wr);
-		for (unsigned i = 0; e->workers[q].fwd && i < FWD_MAX; i++)
-			if (e->workers[q].fwd[i].fd >= 0)
-				close(e->workers[q].fwd[i].fd);
-		free(e->workers[q].fwd);
 	}
+	if (audit_steer(&e->steer))
+		ret = -EFAULT;
 	xdp_prog_close(&e->prog);
 	steer_fini(&e->steer);
 	free(e->workers);

@@ -35,11 +35,9 @@ bool ipv4_is_unicast(uint32_t addr)
 	return (a >> 24) != 0 && !IN_MULTICAST(a) && a != INADDR_BROADCAST;
 }
 
-/* Hands a whole datagram to its protocol. */
-static enum verdict ipv4_dispatch(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
+/* Hands a whole datagram of a flow this worker owns to its protocol. */
+static enum verdict ipv4_deliver(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 {
-	if (steer_frame(ctx, f, ip))	/* another worker's flow */
-		return VERDICT_DONE;
 	if (ip->protocol == IPPROTO_TCP)
 		return tcp_input(ctx, f, ip);
 	if (ip->protocol == IPPROTO_UDP)
@@ -49,6 +47,19 @@ static enum verdict ipv4_dispatch(struct gw_ctx *ctx, struct frame *f, struct ip
 	if (gw_is_local(ctx->gw, ip->daddr))
 		return icmp_input(ctx, f, ip);
 	return ping_input(ctx, f, ip);
+}
+
+/* A whole datagram: to the worker that owns its flow (steer.c), or served here. */
+static enum verdict ipv4_dispatch(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
+{
+	uint32_t *reserved;
+	enum verdict v;
+
+	if (steer_frame(ctx, f, ip, &reserved))	/* another worker's flow */
+		return VERDICT_DONE;
+	v = ipv4_deliver(ctx, f, ip);
+	steer_frame_done(reserved);
+	return v;
 }
 
 /*

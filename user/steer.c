@@ -2,36 +2,47 @@
 /*
  * steer.c - which worker owns a flow, and handing frames to it.
  *
- * Theory of operation: every flow belongs to exactly one worker, the one
- * its key hashes to (steer_owner()); only that worker touches the flow and
- * its host socket.  The guest's kernel picks the queue a frame arrives on,
- * and may move a TCP flow to another queue mid-connection (a retransmission
- * timeout re-hashes it, an XPS change re-maps it), so a worker that receives
- * a frame of a flow it does not own copies it into a ring towards the owner
- * (steer_frame()) and wakes it; the owner runs it through eth_input() like
- * a frame of its own and answers on its own queue.  The guest does not care
- * which queue its frames come back on.
+ * Theory of operation: every flow belongs to exactly one worker, and only
+ * that worker touches the flow and its host socket.  The guest's kernel
+ * picks the queue a frame arrives on: it keeps a connection on one queue
+ * (the socket's hash picks it), but may move it mid-connection (a
+ * retransmission timeout re-hashes it, an XPS change re-maps it).  So a
+ * flow belongs to the worker whose queue its first frame came on, which is
+ * where its later frames come too; a worker that receives a frame of a flow
+ * it does not own copies it into a ring towards the owner (steer_frame())
+ * and wakes it; the owner runs it through eth_input() like a frame of its
+ * own and answers on its own queue.  The guest does not care which queue
+ * its frames come back on.
+ *
+ * Who owns what is kept in a table of claims shared by all workers
+ * (@slots): a flow key hashes to a slot, a slot holds its owner and how
+ * many holds it has: the owner's flows in that slot, a frame being served
+ * while the slot was free, a connection accepted for the owner on its way
+ * there.  The owner of a slot changes only when it has no hold, so a worker
+ * that reads itself as the owner stays it while it holds a flow there.  A
+ * frame finding its slot free claims it for the receiving worker while it
+ * is served (steer_frame(), steer_frame_done()), and a flow made meanwhile
+ * (a SYN, a first datagram) keeps it; a slot is written only when a flow
+ * comes or goes, so a frame costs one hash and one shared read.  Keys that
+ * share a slot share an owner: rare, and harmless but for hand-offs.
  *
  * Why hand-off and not a flow table shared by all workers: a shared table
  * needs a lock (or RCU) on every lookup and per-flow locks on every
  * segment, and bounces the flow's cache lines between CPUs on every frame
- * even when no flow ever moves.  With hand-off the common case, a frame
- * arriving on its owner's queue, costs one hash and no shared write at all;
- * a frame on the wrong queue costs one copy and one wake-up.  With N queues
- * and a guest that spreads flows at random, (N - 1) / N of frames take the
- * copy.  Measured on 2 vCPUs (scripts/bench.py, 3 x 4 s, 2026-11-22), two
- * workers against one: four streams up at MTU 1500 3.6-3.9 against 2.5
- * Gbit/s, at MTU 65520 the same (10.8-11.2 against 10.9); four streams down
- * lose (MTU 1500: 3.0-3.5 against 5.1; 65520: 11.9-12.3 against 14.4), as
- * the guest's ACKs on the other queue are copied and both workers compete
- * with the guest for two CPUs; a request/response flow pays the two wake-ups
- * of a hand-off (29 us one way instead of 23).  Workers are only woken when
- * they may be asleep (steer_may_sleep()), so a busy owner costs no syscall.
+ * even when no flow ever moves.  With hand-off a frame arriving on its
+ * owner's queue takes no lock and writes nothing shared; a frame on the
+ * wrong queue costs one copy and one wake-up.  Owners by first queue
+ * against owners by a hash of the key (which sends (N - 1) / N of the
+ * frames through a ring), measured on 2 vCPUs with 2 queues: see the
+ * comment above steer_frame().  Workers are only woken when they may be
+ * asleep (steer_may_sleep()), so a busy owner costs no syscall.
  *
  * Keys: TCP by its whole 4-tuple; UDP and ping by the guest's address and
  * port (echo identifier) only, because one host socket serves every peer of
  * a guest port (udp.c) and must live with one worker.  Frames without a flow
- * (ARP, ICMP to the gateway) are answered wherever they arrive.
+ * (ARP, ICMP to the gateway) are answered wherever they arrive.  Flows the
+ * host starts (forwarded ports) go to the slot's owner, or if it is free to
+ * the worker the key hashes to (steer_owner()).
  *
  * A ring has one producer and one consumer, so it needs no lock: the
  * producer publishes @head with a release store after copying, the consumer
@@ -55,6 +66,8 @@
 #define HANDOFF_RING_BYTES	(4u << 20)
 #define REC_HDR			6u	/* so that data sits 2 bytes past 4 */
 #define REC_WRAP		UINT32_MAX
+#define SLOT_HOLD		(1u << STEER_HOLD_SHIFT)
+#define SLOT_OWNER_MASK		(SLOT_HOLD - 1)
 
 static uint32_t rec_bytes(uint32_t len)
 {
@@ -89,6 +102,9 @@ int steer_init(struct steer *s, unsigned nworkers)
 		s->wake[i] = -1;
 	if (nworkers < 2)
 		return 0;
+	s->slots = calloc(STEER_SLOTS, sizeof(*s->slots));
+	if (!s->slots)
+		return -ENOMEM;
 	for (unsigned i = 0; i < nworkers; i++) {
 		s->wake[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 		if (s->wake[i] < 0)
@@ -116,6 +132,8 @@ void steer_fini(struct steer *s)
 			munmap(s->rings[i].buf, s->rings[i].size);
 	free(s->rings);
 	s->rings = NULL;
+	free(s->slots);
+	s->slots = NULL;
 	for (unsigned i = 0; i < STEER_MAX_WORKERS; i++)
 		if (s->wake[i] >= 0)
 			close(s->wake[i]);
@@ -127,18 +145,112 @@ struct handoff_ring *steer_ring(const struct steer *s, unsigned from, unsigned t
 	return &s->rings[from * s->nworkers + to];
 }
 
-/* The worker that owns flows with key @k (see the keys above). */
-unsigned steer_owner(const struct steer *s, const struct flow_key *k)
+/* @k's hash for ownership: UDP and ping keys without the peer. */
+static uint32_t steer_hash(const struct steer *s, const struct flow_key *k)
 {
 	struct flow_key own = *k;
 
-	if (s->nworkers < 2)
-		return 0;
 	if (k->proto != IPPROTO_TCP) {
 		memset(&own.remote, 0, sizeof(own.remote));
 		own.remote_port = 0;
 	}
-	return (unsigned)(((uint64_t)flow_key_hash(s->seed, &own) * s->nworkers) >> 32);
+	return flow_key_hash(s->seed, &own);
+}
+
+/* The worker a flow the host starts goes to if its slot is free. */
+unsigned steer_owner(const struct steer *s, const struct flow_key *k)
+{
+	if (s->nworkers < 2)
+		return 0;
+	return (unsigned)(((uint64_t)steer_hash(s, k) * s->nworkers) >> 32);
+}
+
+static uint32_t *steer_slot(const struct steer *s, const struct flow_key *k)
+{
+	return &s->slots[steer_hash(s, k) & (STEER_SLOTS - 1)];
+}
+
+static unsigned slot_owner(uint32_t v)
+{
+	return (v & SLOT_OWNER_MASK) - 1;
+}
+
+/* Adds a hold on @slot, claiming it for @want if free; returns its owner. */
+static unsigned slot_hold(uint32_t *slot, unsigned want)
+{
+	uint32_t old = __atomic_load_n(slot, __ATOMIC_RELAXED), new;
+
+	do
+		new = old ? old + SLOT_HOLD : SLOT_HOLD | (want + 1);
+	while (!__atomic_compare_exchange_n(slot, &old, new, true, __ATOMIC_ACQ_REL,
+					    __ATOMIC_RELAXED));
+	return slot_owner(new);
+}
+
+/* Takes a hold off @slot; its last frees it. */
+static void slot_unhold(uint32_t *slot)
+{
+	uint32_t old = __atomic_load_n(slot, __ATOMIC_RELAXED), new;
+
+	do
+		new = old >> STEER_HOLD_SHIFT > 1 ? old - SLOT_HOLD : 0;
+	while (!__atomic_compare_exchange_n(slot, &old, new, true, __ATOMIC_ACQ_REL,
+					    __ATOMIC_RELAXED));
+}
+
+/**
+ * steer_claim() - hold the slot of @k: its owner keeps it until released
+ * @s: the engine's steering
+ * @k: a flow key
+ * @want: the owner if the slot is free
+ *
+ * Each call is undone by one steer_unclaim(), by whichever worker.
+ *
+ * Return: the slot's owner.
+ */
+unsigned steer_claim(const struct steer *s, const struct flow_key *k, unsigned want)
+{
+	return s->nworkers < 2 ? 0 : slot_hold(steer_slot(s, k), want);
+}
+
+void steer_unclaim(const struct steer *s, const struct flow_key *k)
+{
+	if (s->nworkers > 1)
+		slot_unhold(steer_slot(s, k));
+}
+
+/* Slots still held: 0 once every flow and forwarded port ended. */
+unsigned steer_slots_held(const struct steer *s)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; s->slots && i < STEER_SLOTS; i++)
+		n += __atomic_load_n(&s->slots[i], __ATOMIC_RELAXED) != 0;
+	return n;
+}
+
+/**
+ * steer_flow_add() - a flow with key @k is being made by the calling worker
+ * @ctx: its context
+ * @k: the flow's key
+ *
+ * Return: false if another worker owns @k's slot (the flow must not be
+ * made: a frame raced with another worker's new flow in the same slot).
+ */
+bool steer_flow_add(struct gw_ctx *ctx, const struct flow_key *k)
+{
+	if (!ctx->steer || steer_claim(ctx->steer, k, ctx->worker) == ctx->worker)
+		return true;
+	steer_unclaim(ctx->steer, k);
+	counter_add(&ctx->cnt->drop[DROP_STEER_RACE], 1);
+	return false;
+}
+
+/* The flow with key @k, made by steer_flow_add(), is gone. */
+void steer_flow_del(struct gw_ctx *ctx, const struct flow_key *k)
+{
+	if (ctx->steer)
+		steer_unclaim(ctx->steer, k);
 }
 
 /* The key a datagram from the guest would have in its owner's table;
@@ -177,18 +289,37 @@ static bool steer_key(const struct gateway *gw, const struct frame *f,
  * @ctx: the receiving worker's context (no @ctx->steer: the only worker)
  * @f: the frame (or reassembled datagram), IPv4 header validated
  * @ip: its header
+ * @reserved: set to the slot claimed for the calling worker while it
+ *	      serves @f, or NULL; give it to steer_frame_done() after
+ *
+ * Owners by first queue against owners by a hash of the key, 2 queues on
+ * 2 vCPUs (scripts/bench.py, median of 3 x 4 s, 2026-11-22, Gbit/s): one
+ * stream up at MTU 65520 6.2 against 5.4, four up 12.4 against 10.5; one
+ * stream down at MTU 1500 5.5 against 4.7, four down 5.1 against 3.5;
+ * request/response p50 a steady 23.7 us against 23 or 30 by the queue the
+ * connection happened to take.
  *
  * Return: true if @f is not the calling worker's: it was copied to the
  * owner's ring (or dropped, ring full) and the caller is done with it.
  */
-bool steer_frame(struct gw_ctx *ctx, const struct frame *f, const struct iphdr *ip)
+bool steer_frame(struct gw_ctx *ctx, const struct frame *f, const struct iphdr *ip,
+		 uint32_t **reserved)
 {
 	struct flow_key k = { 0 };
+	uint32_t *slot, v;
 	unsigned owner;
 
+	*reserved = NULL;
 	if (!ctx->steer || ctx->steer->nworkers < 2 || !steer_key(ctx->gw, f, ip, &k))
 		return false;
-	owner = steer_owner(ctx->steer, &k);
+	slot = steer_slot(ctx->steer, &k);
+	v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	if (v)
+		owner = slot_owner(v);
+	else if ((owner = slot_hold(slot, ctx->worker)) == ctx->worker)
+		*reserved = slot;
+	else
+		slot_unhold(slot);	/* another worker took it meanwhile */
 	if (owner == ctx->worker)
 		return false;
 	if (!handoff_push(steer_ring(ctx->steer, ctx->worker, owner), f)) {
@@ -198,6 +329,15 @@ bool steer_frame(struct gw_ctx *ctx, const struct frame *f, const struct iphdr *
 	counter_add(&ctx->cnt->handed_off, 1);
 	ctx->handoff_wake |= 1ull << owner;
 	return true;
+}
+
+/* The frame steer_frame() claimed @reserved for is served: a flow it made
+ * keeps the slot, else the slot is free again.
+ */
+void steer_frame_done(uint32_t *reserved)
+{
+	if (reserved)
+		slot_unhold(reserved);
 }
 
 /*

@@ -25,12 +25,22 @@ struct handoff_ring {
 };
 
 /*
- * struct steer - which worker owns which flow, shared read-only by all
- * workers once the engine runs (the rings' indices are their own).
+ * Claims: which worker owns the flows whose keys hash to a slot.  A slot is
+ * 0 when free, else (holds << STEER_HOLD_SHIFT) | (owner + 1); see steer.c.
+ */
+#define STEER_SLOTS		(1u << 17)
+#define STEER_HOLD_SHIFT	8
+
+/*
+ * struct steer - which worker owns which flow, and the rings that take
+ * frames to it.  Shared by all workers: @slots are changed with atomic
+ * operations (only when a flow comes or goes), each ring has one writer
+ * per index, the rest is read-only once the engine runs.
  */
 struct steer {
 	unsigned nworkers;
 	uint64_t seed;
+	uint32_t *slots;		/* [STEER_SLOTS] */
 	struct handoff_ring *rings;	/* [from * nworkers + to] */
 	int wake[STEER_MAX_WORKERS];	/* eventfd in each worker's epoll */
 	/* set while a worker may block in epoll_wait(): only then is it woken */
@@ -43,9 +53,16 @@ struct iphdr;
 int steer_init(struct steer *s, unsigned nworkers);
 void steer_fini(struct steer *s);
 unsigned steer_owner(const struct steer *s, const struct flow_key *k);
+unsigned steer_claim(const struct steer *s, const struct flow_key *k, unsigned want);
+void steer_unclaim(const struct steer *s, const struct flow_key *k);
+unsigned steer_slots_held(const struct steer *s);
+bool steer_flow_add(struct gw_ctx *ctx, const struct flow_key *k);
+void steer_flow_del(struct gw_ctx *ctx, const struct flow_key *k);
 struct handoff_ring *steer_ring(const struct steer *s, unsigned from, unsigned to);
 
-bool steer_frame(struct gw_ctx *ctx, const struct frame *f, const struct iphdr *ip);
+bool steer_frame(struct gw_ctx *ctx, const struct frame *f, const struct iphdr *ip,
+		 uint32_t **reserved);
+void steer_frame_done(uint32_t *reserved);
 void steer_wake(struct gw_ctx *ctx);
 bool steer_may_sleep(struct steer *s, unsigned worker);
 void steer_awake(struct steer *s, unsigned worker);

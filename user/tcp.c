@@ -41,6 +41,7 @@
 #include "ipv4.h"
 #include "log.h"
 #include "sock.h"
+#include "steer.h"
 #include "tcp.h"
 
 #define TCP_HDR_LEN	20
@@ -242,6 +243,7 @@ static void tcp_flow_close(struct gw_ctx *ctx, struct flow *fl, bool abort)
 		else
 			close(fl->sock);
 	}
+	steer_flow_del(ctx, &fl->key);
 	flow_remove(ctx->flows, fl);
 }
 
@@ -746,6 +748,8 @@ static struct flow *tcp_flow_new(struct gw_ctx *ctx, const struct flow_key *k,
 		counter_add(&ctx->cnt->evicted, 1);
 		tcp_reset_guest(ctx, old);
 	}
+	if (!steer_flow_add(ctx, k))
+		return NULL;
 	fl = flow_insert(t, k);
 	if (getrandom(&iss, sizeof(iss), GRND_NONBLOCK) != sizeof(iss))
 		iss = (uint32_t)ctx->now;

@@ -43,6 +43,7 @@
 #include "hostsock.h"
 #include "icmp.h"
 #include "ipv4.h"
+#include "steer.h"
 #include "udp.h"
 
 #define NS_PER_S	1000000000ull
@@ -63,6 +64,7 @@ void udp_close(struct gw_ctx *ctx, struct flow *fl)
 		close(fl->sock);
 	}
 	ctx->flows->ndgram--;
+	steer_flow_del(ctx, &fl->key);
 	flow_remove(ctx->flows, fl);
 }
 
@@ -118,9 +120,9 @@ struct flow *dgram_mapping(struct gw_ctx *ctx, const struct flow_key *k,
 		return fl;
 	if (t->ndgram >= t->max / 2 || !t->nfree)
 		udp_evict_oldest(ctx);
-	fl = flow_insert(t, k);
-	if (!fl)
+	if (!t->nfree || !steer_flow_add(ctx, k))
 		return NULL;
+	fl = flow_insert(t, k);
 	t->ndgram++;
 	fl->state = FLOW_ESTABLISHED;
 	if (!open_socket)

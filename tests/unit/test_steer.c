@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Flow ownership and the hand-off rings between workers (steer.c). */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -136,12 +137,95 @@ static void owners_are_stable_and_spread(void **state)
 	steer_fini(&four);
 }
 
+/* The first claim of a free slot names its owner, until the last hold goes. */
+static void claims_keep_an_owner_until_released(void **state)
+{
+	struct flow_key tcp = key(IPPROTO_TCP, 1000, 0x7f000001, 80);
+	struct flow_key u1 = key(IPPROTO_UDP, 5000, 0x7f000001, 53);
+	struct flow_key u2 = key(IPPROTO_UDP, 5000, 0xc6336402, 4242);
+	struct steer one = { 0 }, four = { 0 };
+
+	(void)state;
+	assert_int_equal(steer_init(&four, 4), 0);
+	assert_int_equal(steer_claim(&four, &tcp, 2), 2);
+	assert_int_equal(steer_claim(&four, &tcp, 1), 2);	/* held: stays */
+	steer_unclaim(&four, &tcp);
+	assert_int_equal(steer_slots_held(&four), 1);
+	steer_unclaim(&four, &tcp);
+	assert_int_equal(steer_slots_held(&four), 0);
+	assert_int_equal(steer_claim(&four, &tcp, 1), 1);	/* free: anyone's */
+	steer_unclaim(&four, &tcp);
+	/* a guest UDP port has one owner whoever the peer */
+	assert_int_equal(steer_claim(&four, &u1, 3), 3);
+	assert_int_equal(steer_claim(&four, &u2, 0), 3);
+	steer_unclaim(&four, &u1);
+	steer_unclaim(&four, &u2);
+	assert_int_equal(steer_slots_held(&four), 0);
+	/* one worker: no table, always worker 0 */
+	assert_int_equal(steer_init(&one, 1), 0);
+	assert_int_equal(steer_claim(&one, &tcp, 0), 0);
+	steer_unclaim(&one, &tcp);
+	assert_int_equal(steer_slots_held(&one), 0);
+	steer_fini(&one);
+	steer_fini(&four);
+}
+
+struct racer {
+	struct steer *s;
+	unsigned me;
+	unsigned owned;		/* rounds this worker won */
+	bool moved;		/* an owner changed while held */
+};
+
+static void *race_for_one_slot(void *arg)
+{
+	struct racer *r = arg;
+	struct flow_key k = key(IPPROTO_TCP, 4242, 0x7f000001, 80);
+
+	for (int i = 0; i < 200000; i++) {
+		unsigned o = steer_claim(r->s, &k, r->me);
+
+		if (steer_claim(r->s, &k, r->me) != o)
+			r->moved = true;
+		r->owned += o == r->me;
+		steer_unclaim(r->s, &k);
+		steer_unclaim(r->s, &k);
+	}
+	return NULL;
+}
+
+/* Two workers claiming and releasing one slot: a held slot never changes
+ * owner, both win it sometimes, nothing stays held.
+ */
+static void racing_claims_keep_the_owner(void **state)
+{
+	struct racer r[2];
+	pthread_t t[2];
+	struct steer s = { 0 };
+
+	(void)state;
+	assert_int_equal(steer_init(&s, 2), 0);
+	for (unsigned i = 0; i < 2; i++) {
+		r[i] = (struct racer){ .s = &s, .me = i };
+		assert_int_equal(pthread_create(&t[i], NULL, race_for_one_slot, &r[i]), 0);
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		assert_false(r[i].moved);
+		assert_true(r[i].owned > 0);
+	}
+	assert_int_equal(steer_slots_held(&s), 0);
+	steer_fini(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(frames_arrive_whole_and_in_order),
 		cmocka_unit_test(full_ring_refuses_then_wraps),
 		cmocka_unit_test(owners_are_stable_and_spread),
+		cmocka_unit_test(claims_keep_an_owner_until_released),
+		cmocka_unit_test(racing_claims_keep_the_owner),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
