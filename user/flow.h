@@ -45,6 +45,10 @@ enum tcp_state {
 #define FLOW_INBOUND		0x40	/* UDP: client of a forwarded port, shared socket */
 #define FLOW_ACK_LATER		0x80	/* TCP: owes the guest an ACK at tcp_flush() */
 #define FLOW_FLUSH		0x100	/* TCP: on gw_ctx.flush_list, for tcp_flush() */
+#define FLOW_HOST_DRAINED	0x200	/* TCP: all the host sent is peeked; its
+					 * next "readable" edge clears this */
+#define FLOW_HOST_HUP		0x400	/* TCP: the host's FIN (or more) is queued:
+					 * no edge will come for it again */
 
 /*
  * struct flow - one connection.  The host socket's buffers are the only
@@ -65,7 +69,7 @@ struct flow {
 	uint32_t rcv_nxt;	/* next byte expected from the guest */
 	uint32_t guest_wnd;	/* guest's window, scaled */
 	uint32_t acked_unread;	/* acknowledged, still in the socket: dropped
-				 * from it at tcp_flush() */
+				 * from it in batches (tcp_trim_acked()) */
 	uint64_t timer_at;	/* TCP: retransmission deadline; UDP: idle expiry;
 				 * CLOCK_MONOTONIC ns, 0: none */
 	uint32_t prev, next;	/* active-list links (flow indices) */

@@ -224,6 +224,32 @@ static void tcp_send_ctl(struct gw_ctx *ctx, struct flow *fl, uint8_t flags,
 	fl->flags &= (uint16_t)~FLOW_ACK_LATER;	/* this one carries the ACK */
 }
 
+/* Drops the bytes the guest acknowledged from the host socket. */
+static void tcp_discard_acked(struct flow *fl)
+{
+	if (fl->acked_unread &&
+	    recv(fl->sock, NULL, fl->acked_unread, MSG_TRUNC | MSG_DONTWAIT) < 0)
+		log_debug("tcp: discarding %u acknowledged bytes: %s", fl->acked_unread,
+			  strerror(errno));
+	fl->acked_unread = 0;
+}
+
+/*
+ * Acknowledged bytes only take room in the host socket's receive buffer:
+ * they are dropped once there are TCP_TRIM_MIN of them, so that a flow
+ * exchanging small messages pays one recv() per few hundred of them, not
+ * one each.  TCP_TRIM_MIN stays far below the smallest buffer the kernel
+ * gives a socket that does not set its own (tcp_rmem[1], 128 KiB by
+ * default), so the host's window never closes on bytes we hold.
+ */
+#define TCP_TRIM_MIN	4096
+
+static void tcp_trim_acked(struct flow *fl)
+{
+	if (fl->acked_unread >= TCP_TRIM_MIN)
+		tcp_discard_acked(fl);
+}
+
 /*
  * Frees a flow; the socket is closed (with RST to the peer if @abort).
  * Closing a flow that is already closed does nothing: a segment's handling
@@ -238,10 +264,12 @@ static void tcp_flow_close(struct gw_ctx *ctx, struct flow *fl, bool abort)
 		ctx->tcp_out.len = ctx->tcp_out.niov = 0;	/* never written */
 	if (fl->sock >= 0) {
 		epoll_ctl(ctx->epfd, EPOLL_CTL_DEL, fl->sock, NULL);
-		if (abort)
+		if (abort) {
 			sock_abort(fl->sock);
-		else
+		} else {
+			tcp_discard_acked(fl);	/* unread bytes would make it a reset */
 			close(fl->sock);
+		}
 	}
 	steer_flow_del(ctx, &fl->key);
 	flow_remove(ctx->flows, fl);
@@ -275,7 +303,10 @@ static void tcp_send_fin(struct gw_ctx *ctx, struct flow *fl)
 /*
  * Reads up to @want bytes at the peek offset with one recvmsg(), straight
  * into frames of at most @mss payload bytes: f[0..n) hold data.  Returns n,
- * 0 at end of stream, or negative errno.
+ * 0 at end of stream, or negative errno.  Fewer bytes than asked mean the
+ * socket had no more: FLOW_HOST_DRAINED spares the next calls a recvmsg()
+ * that would fail until new data comes (epoll says so, edge-triggered) --
+ * unless the end of the stream already came, which the next call must see.
  */
 static int peek_segments(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
 			 uint32_t mss, uint32_t want)
@@ -283,7 +314,7 @@ static int peek_segments(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
 	struct iovec iov[PEEK_IOV];
 	struct msghdr mh = { .msg_iov = iov };
 	unsigned nf = 0, used = 0;
-	uint32_t left;
+	uint32_t left, asked = want;
 	ssize_t n;
 	int err;
 
@@ -297,9 +328,12 @@ static int peek_segments(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
 	}
 	if (!nf)
 		return -ENOBUFS;
+	asked -= want;		/* what the frames have room for */
 	n = recvmsg(fl->sock, &mh, MSG_PEEK | MSG_DONTWAIT);
 	err = n < 0 ? -errno : 0;
 	left = n > 0 ? (uint32_t)n : 0;
+	if (err == -EAGAIN || (n > 0 && left < asked && !(fl->flags & FLOW_HOST_HUP)))
+		fl->flags |= FLOW_HOST_DRAINED;
 	for (unsigned i = 0; i < nf; i++) {
 		uint32_t room = f[i].len - HDRS_LEN;
 
@@ -326,7 +360,7 @@ static void tcp_send_data(struct gw_ctx *ctx, struct flow *fl, bool probe)
 
 	if (fl->state != FLOW_ESTABLISHED)
 		return;
-	while (!(fl->flags & (FLOW_HOST_EOF | FLOW_FIN_SENT))) {
+	while (!(fl->flags & (FLOW_HOST_EOF | FLOW_FIN_SENT | FLOW_HOST_DRAINED))) {
 		uint32_t in_flight = fl->snd_nxt - fl->snd_una;
 		uint32_t wnd = fl->guest_wnd ? fl->guest_wnd : (probe ? 1 : 0);
 		struct frame f[PEEK_FRAMES];
@@ -369,16 +403,6 @@ static void tcp_send_data(struct gw_ctx *ctx, struct flow *fl, bool probe)
 	}
 	if ((fl->flags & FLOW_HOST_EOF) && !(fl->flags & FLOW_FIN_SENT))
 		tcp_send_fin(ctx, fl);
-}
-
-/* Drops the bytes the guest acknowledged from the host socket. */
-static void tcp_discard_acked(struct flow *fl)
-{
-	if (fl->acked_unread &&
-	    recv(fl->sock, NULL, fl->acked_unread, MSG_TRUNC | MSG_DONTWAIT) < 0)
-		log_debug("tcp: discarding %u acknowledged bytes: %s", fl->acked_unread,
-			  strerror(errno));
-	fl->acked_unread = 0;
 }
 
 /*
@@ -427,7 +451,7 @@ static void tcp_rewind(struct flow *fl)
 	tcp_discard_acked(fl);	/* the socket's queue starts at snd_una */
 	if (fl->flags & FLOW_FIN_SENT && !(fl->flags & FLOW_FIN_ACKED))
 		fl->flags &= (uint16_t)~FLOW_FIN_SENT;
-	fl->flags &= (uint16_t)~FLOW_HOST_EOF;
+	fl->flags &= (uint16_t)~(FLOW_HOST_EOF | FLOW_HOST_DRAINED);
 	fl->snd_nxt = fl->snd_una;
 	setsockopt(fl->sock, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
 }
@@ -525,7 +549,7 @@ void tcp_flush(struct gw_ctx *ctx)
 		if (fl->state == FLOW_FREE || !(fl->flags & FLOW_FLUSH))
 			continue;	/* closed since (the slot may be reused) */
 		fl->flags &= (uint16_t)~FLOW_FLUSH;
-		tcp_discard_acked(fl);
+		tcp_trim_acked(fl);
 		tcp_send_data(ctx, fl, false);
 		if (fl->state == FLOW_FREE || !(fl->flags & FLOW_ACK_LATER))
 			continue;	/* reset, or data carried the ACK */
@@ -954,8 +978,12 @@ void tcp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 		tcp_watch(ctx, fl, EPOLLIN);
 		tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);	/* window update */
 	}
-	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))
+	if (events & (EPOLLRDHUP | EPOLLHUP))
+		fl->flags |= FLOW_HOST_HUP;
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) {
+		fl->flags &= (uint16_t)~FLOW_HOST_DRAINED;
 		tcp_send_data(ctx, fl, false);
+	}
 }
 
 /* @fl's timer expired: retransmission timeout, or a zero-window probe. */
