@@ -69,7 +69,7 @@ struct flow {
 	uint32_t rcv_nxt;	/* next byte expected from the guest */
 	uint32_t guest_wnd;	/* guest's window, scaled */
 	uint32_t acked_unread;	/* acknowledged, still in the socket: dropped
-				 * from it in batches (tcp_trim_acked()) */
+				 * from it at tcp_flush() */
 	uint64_t timer_at;	/* TCP: retransmission deadline; UDP: idle expiry;
 				 * CLOCK_MONOTONIC ns, 0: none */
 	uint32_t prev, next;	/* active-list links (flow indices) */

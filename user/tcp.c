@@ -235,22 +235,6 @@ static void tcp_discard_acked(struct flow *fl)
 }
 
 /*
- * Acknowledged bytes only take room in the host socket's receive buffer:
- * they are dropped once there are TCP_TRIM_MIN of them, so that a flow
- * exchanging small messages pays one recv() per few hundred of them, not
- * one each.  TCP_TRIM_MIN stays far below the smallest buffer the kernel
- * gives a socket that does not set its own (tcp_rmem[1], 128 KiB by
- * default), so the host's window never closes on bytes we hold.
- */
-#define TCP_TRIM_MIN	4096
-
-static void tcp_trim_acked(struct flow *fl)
-{
-	if (fl->acked_unread >= TCP_TRIM_MIN)
-		tcp_discard_acked(fl);
-}
-
-/*
  * Frees a flow; the socket is closed (with RST to the peer if @abort).
  * Closing a flow that is already closed does nothing: a segment's handling
  * may reset the flow half-way (host error while sending), and its callers
@@ -549,7 +533,7 @@ void tcp_flush(struct gw_ctx *ctx)
 		if (fl->state == FLOW_FREE || !(fl->flags & FLOW_FLUSH))
 			continue;	/* closed since (the slot may be reused) */
 		fl->flags &= (uint16_t)~FLOW_FLUSH;
-		tcp_trim_acked(fl);
+		tcp_discard_acked(fl);
 		tcp_send_data(ctx, fl, false);
 		if (fl->state == FLOW_FREE || !(fl->flags & FLOW_ACK_LATER))
 			continue;	/* reset, or data carried the ACK */
@@ -557,6 +541,18 @@ void tcp_flush(struct gw_ctx *ctx)
 		tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);
 	}
 	ctx->n_flush = 0;
+}
+
+/*
+ * A duplicate ACK (RFC 5681, 2): nothing new acknowledged while data is
+ * out, no payload, and the same window.  A window update is not one: the
+ * guest sends them as its application reads, while our segments are still
+ * on their way, and three of them would send the whole window again.
+ */
+static bool tcp_dup_ack(const struct flow *fl, const struct tcp_seg *s, uint32_t wnd)
+{
+	return s->ack == fl->snd_una && !s->len && fl->snd_una != fl->snd_nxt &&
+	       wnd == fl->guest_wnd;
 }
 
 /*
@@ -570,13 +566,14 @@ static enum verdict tcp_established_input(struct gw_ctx *ctx, struct flow *fl,
 	enum verdict v = VERDICT_DONE;
 
 	if (flags & F_ACK) {
+		uint32_t wnd = (uint32_t)ntohs(s->th->window) << fl->guest_wscale;
+
 		if (seq_lt(fl->snd_una, s->ack) && seq_le(s->ack, fl->snd_nxt)) {
 			tcp_acked(ctx, fl, s->ack);
-		} else if (s->ack == fl->snd_una && !s->len && fl->snd_una != fl->snd_nxt &&
-			   ++fl->dup_acks == 3) {
+		} else if (tcp_dup_ack(fl, s, wnd) && ++fl->dup_acks == 3) {
 			tcp_rewind(fl);		/* fast retransmit */
 		}
-		fl->guest_wnd = (uint32_t)ntohs(s->th->window) << fl->guest_wscale;
+		fl->guest_wnd = wnd;
 		if (!fl->guest_wnd)
 			fl->retries = 0;	/* the guest answers our probes: keep probing */
 	}
