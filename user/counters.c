@@ -60,10 +60,11 @@ void counters_print(FILE *out, const char *who, const struct counters *c)
 		(unsigned long long)counter_read(&c->tx_bytes),
 		(unsigned long long)dropped,
 		(unsigned long long)counter_read(&c->evicted));
-	fprintf(out, "xdpslirp: %s: time working %llu ms, spinning %llu ms; handed off %llu frames\n",
+	fprintf(out, "xdpslirp: %s: time working %llu ms, spinning %llu ms; handed off %llu frames; tcp fast retransmits %llu\n",
 		who, (unsigned long long)(counter_read(&c->work_ns) / 1000000),
 		(unsigned long long)(counter_read(&c->spin_ns) / 1000000),
-		(unsigned long long)counter_read(&c->handed_off));
+		(unsigned long long)counter_read(&c->handed_off),
+		(unsigned long long)counter_read(&c->tcp_fast_retransmits));
 	if (!dropped)
 		return;
 	fprintf(out, "xdpslirp: %s: dropped:", who);

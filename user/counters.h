@@ -59,6 +59,7 @@ struct counters {
 	uint64_t tx_bytes;
 	uint64_t evicted;	/* half-open TCP or idle UDP flows evicted for new ones */
 	uint64_t handed_off;	/* frames passed to the worker owning their flow */
+	uint64_t tcp_fast_retransmits;	/* segments sent again on duplicate ACKs */
 	uint64_t work_ns;	/* time in rounds that found frames or events */
 	uint64_t spin_ns;	/* time in rounds that found nothing, spinning */
 	uint64_t drop[DROP_MAX];

@@ -273,7 +273,6 @@ static void worker_fwd_event(struct worker *w, struct fwd_listener *l)
 	}
 }
 
-/* Stops serving a forwarded port; its UDP clients' flows go with it. */
 /*
  * The key of a forwarded UDP port's slot (steer.c): the guest's address
  * and port, which its clients' flows share.  The worker serving the port
@@ -305,6 +304,7 @@ static void worker_fwd_close(struct worker *w, struct fwd_listener *l)
 	worker_fwd_release(w, &l->rule);
 }
 
+/* Stops serving a forwarded port; its UDP clients' flows go with it. */
 static void worker_fwd_remove(struct worker *w, uint32_t id)
 {
 	for (unsigned i = 0; i < FWD_MAX; i++) {
@@ -516,6 +516,7 @@ void engine_worker_stats(const struct engine *e, unsigned q, struct engine_stats
 	st->cnt.tx_bytes = counter_read(&w->cnt.tx_bytes);
 	st->cnt.evicted = counter_read(&w->cnt.evicted);
 	st->cnt.handed_off = counter_read(&w->cnt.handed_off);
+	st->cnt.tcp_fast_retransmits = counter_read(&w->cnt.tcp_fast_retransmits);
 	for (int d = 0; d < DROP_MAX; d++)
 		st->cnt.drop[d] = counter_read(&w->cnt.drop[d]);
 	st->flows = __atomic_load_n(&w->flows.count, __ATOMIC_RELAXED);
@@ -576,8 +577,7 @@ int engine_forward_add(struct engine *e, const struct fwd_rule *r, int fd)
 	ret = worker_command(&e->workers[owner], &c);
 	if (ret) {
 		close(fd);
-		if (r->proto == IPPROTO_UDP)
-			steer_unclaim(&e->steer, &k);
+		worker_fwd_release(&e->workers[owner], r);
 	}
 	return ret;
 }

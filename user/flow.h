@@ -74,7 +74,11 @@ struct flow {
 				 * CLOCK_MONOTONIC ns, 0: none */
 	uint32_t prev, next;	/* active-list links (flow indices) */
 	uint32_t pend_prev, pend_next;	/* pending-list links */
-	uint64_t last_used;	/* UDP: last datagram either way, ns */
+	union {
+		uint64_t last_used;	/* UDP, ping: last datagram either way, ns */
+		uint32_t recover;	/* TCP: snd_nxt when fast recovery began
+					 * (recovering while dup_acks >= 3) */
+	};
 };
 
 /*

@@ -389,6 +389,39 @@ static void tcp_send_data(struct gw_ctx *ctx, struct flow *fl, bool probe)
 		tcp_send_fin(ctx, fl);
 }
 
+/* Sequence number just past the data sent (our FIN, if out, excluded). */
+static uint32_t tcp_data_end(const struct flow *fl)
+{
+	return fl->snd_nxt - ((fl->flags & FLOW_FIN_SENT) ? 1 : 0);
+}
+
+/*
+ * Fast retransmit (RFC 6582, without a congestion window to inflate): the
+ * segment at snd_una again, peeked from the start of the socket's queue,
+ * then the peek offset goes back to where new data starts.  The guest keeps
+ * what came after the hole, so sending the whole window again (go-back-N,
+ * which the retransmission timeout still does) would only repeat it.
+ */
+static void tcp_retransmit_first(struct gw_ctx *ctx, struct flow *fl)
+{
+	uint32_t mss = fl->guest_mss ? fl->guest_mss : DEFAULT_MSS;
+	uint32_t len = tcp_data_end(fl) - fl->snd_una;
+	int off = 0;
+	struct frame f[PEEK_FRAMES];
+
+	tcp_discard_acked(fl);		/* the socket's queue starts at snd_una */
+	if (!len || setsockopt(fl->sock, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)))
+		return;			/* only our FIN is out: the timer resends it */
+	if (peek_segments(ctx, fl, f, mss, len < mss ? len : mss) == 1) {
+		tcp_fill_headers(ctx, fl, &f[0], F_ACK | F_PSH, fl->snd_una, 0,
+				 tcp_window(ctx, fl));
+		tcp_send_frame(ctx, &f[0]);
+		counter_add(&ctx->cnt->tcp_fast_retransmits, 1);
+	}
+	off = (int)len;
+	setsockopt(fl->sock, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));
+}
+
 /*
  * Puts @fl, once, on the list of flows tcp_flush() finishes at the burst's
  * end; false if the list is full (the caller then acts at once).
@@ -411,7 +444,7 @@ static bool tcp_flush_later(struct gw_ctx *ctx, struct flow *fl)
  */
 static void tcp_acked(struct gw_ctx *ctx, struct flow *fl, uint32_t ack)
 {
-	uint32_t data_end = fl->snd_nxt - ((fl->flags & FLOW_FIN_SENT) ? 1 : 0);
+	uint32_t data_end = tcp_data_end(fl);
 	uint32_t bytes = (seq_lt(data_end, ack) ? data_end : ack) - fl->snd_una;
 
 	fl->acked_unread += bytes;
@@ -437,6 +470,7 @@ static void tcp_rewind(struct flow *fl)
 		fl->flags &= (uint16_t)~FLOW_FIN_SENT;
 	fl->flags &= (uint16_t)~(FLOW_HOST_EOF | FLOW_HOST_DRAINED);
 	fl->snd_nxt = fl->snd_una;
+	fl->dup_acks = 0;		/* a fast recovery ends here */
 	setsockopt(fl->sock, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
 }
 
@@ -569,9 +603,16 @@ static enum verdict tcp_established_input(struct gw_ctx *ctx, struct flow *fl,
 		uint32_t wnd = (uint32_t)ntohs(s->th->window) << fl->guest_wscale;
 
 		if (seq_lt(fl->snd_una, s->ack) && seq_le(s->ack, fl->snd_nxt)) {
+			bool recovering = fl->dup_acks >= 3;
+
 			tcp_acked(ctx, fl, s->ack);
+			if (recovering && seq_lt(s->ack, fl->recover)) {
+				fl->dup_acks = 3;	/* a partial ACK: the next hole */
+				tcp_retransmit_first(ctx, fl);
+			}
 		} else if (tcp_dup_ack(fl, s, wnd) && ++fl->dup_acks == 3) {
-			tcp_rewind(fl);		/* fast retransmit */
+			fl->recover = fl->snd_nxt;
+			tcp_retransmit_first(ctx, fl);
 		}
 		fl->guest_wnd = wnd;
 		if (!fl->guest_wnd)

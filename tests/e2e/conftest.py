@@ -120,6 +120,7 @@ class Xdpslirp:
         err = self.stderr()
         block = err[err.rfind("queue 0: rx ", 0, err.rfind(": xdp: redirected ")):]
         snap = {"evicted": 0, "flows": 0, "half_open": 0, "handed_off": 0, "dropped": 0,
+                "fast_retransmits": 0,
                 "rx_frames": {}, "tx_frames": {}, "drops": {}}
         for q, rx, tx in re.findall(r"queue (\d+): rx (\d+) frames \d+ bytes, tx (\d+) frames",
                                     block):
@@ -127,7 +128,8 @@ class Xdpslirp:
             snap["tx_frames"][int(q)] = int(tx)
         for key, pat in (("evicted", r"evicted (\d+)"), ("flows", r"flows (\d+),"),
                          ("half_open", r"half-open (\d+)"), ("dropped", r", dropped (\d+)"),
-                         ("handed_off", r"handed off (\d+)")):
+                         ("handed_off", r"handed off (\d+)"),
+                         ("fast_retransmits", r"tcp fast retransmits (\d+)")):
             snap[key] = sum(int(v) for v in re.findall(pat, block))
         for line in re.findall(r"queue \d+: dropped:(.*)", block):
             for k, v in re.findall(r" (\w+) (\d+)", line):
@@ -208,6 +210,7 @@ def veth(netns):
 
 
 PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcp_peer.py")
+RAW = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcp_raw.py")
 REMOTE = "198.51.100.2"      # inside the test's own remote namespace only
 
 

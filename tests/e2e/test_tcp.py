@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import PEER, REMOTE, sh, wait_until
+from conftest import PEER, RAW, REMOTE, sh, wait_until
 
 MiB = 1 << 20
 
@@ -186,6 +186,28 @@ print("sent")
     r = topo.peer("client", "10.0.2.2", 5010, "both", MiB, 6)
     assert r.returncode == 0, r.stdout + r.stderr
     assert x.stop() == 0
+
+
+def test_window_updates_are_not_duplicate_acks(xdpslirp, topo):
+    """A raw-frame guest (tcp_raw.py) leaves 64 KiB unacknowledged: three
+    window updates must not make the engine send again, three duplicate
+    ACKs must, and only the first segment (fast retransmit, well before the
+    timeout, not the whole window)."""
+    sh("ip", "netns", "exec", topo.guest, "nft", "-f", "-", input="""
+table ip raw_client {
+    chain out {
+        type filter hook output priority 0;
+        tcp dport 5050 tcp flags rst drop
+    }
+}
+""")
+    topo.server(topo.host, "127.0.0.1", 5050)
+    x = start(xdpslirp, topo)
+    r = topo.guest_run("/usr/bin/python3", RAW, "dupacks", "10.0.2.2", "5050", "eth0")
+    assert r.stdout.startswith("ok"), r.stdout + r.stderr
+    assert x.stop() == 0
+    assert x.counters()["fast_retransmits"] == 1
+    x.assert_frames_accounted()
 
 
 @pytest.mark.parametrize("offload", [True, False])
