@@ -428,7 +428,7 @@ static void *worker_run(void *arg)
 	bool worked = false;
 
 	for (;;) {
-		uint64_t start = now_ns();
+		uint64_t start = now_ns(), asleep = 0;
 		unsigned rx, own;
 		int n, wait, work = 0;
 
@@ -440,6 +440,8 @@ static void *worker_run(void *arg)
 		wait = worker_wait_ms(w, rx, spin_until, next_timer);
 		if (wait && !steer_may_sleep(&w->e->steer, w->ctx.worker))
 			wait = 0;
+		if (wait)
+			asleep = now_ns();
 		n = epoll_wait(w->ctx.epfd, w->events, EPOLL_BATCH, wait);
 		if (wait)
 			steer_awake(&w->e->steer, w->ctx.worker);
@@ -448,6 +450,8 @@ static void *worker_run(void *arg)
 			break;
 		}
 		w->ctx.now = now_ns();
+		if (wait)
+			asleep = w->ctx.now - asleep;
 		if (n > 0 && (work = worker_events(w, n)) < 0)
 			break;
 		if (!next_timer || next_timer <= w->ctx.now)
@@ -459,7 +463,7 @@ static void *worker_run(void *arg)
 		 * neither) */
 		worked = own || work;
 		if (rx || n > 0)
-			counter_add(&w->cnt.work_ns, now_ns() - start);
+			counter_add(&w->cnt.work_ns, now_ns() - start - asleep);
 		else if (!wait)
 			counter_add(&w->cnt.spin_ns, now_ns() - start);
 	}

@@ -120,7 +120,7 @@ class Xdpslirp:
         err = self.stderr()
         block = err[err.rfind("queue 0: rx ", 0, err.rfind(": xdp: redirected ")):]
         snap = {"evicted": 0, "flows": 0, "half_open": 0, "handed_off": 0, "dropped": 0,
-                "fast_retransmits": 0,
+                "fast_retransmits": 0, "working_ms": 0,
                 "rx_frames": {}, "tx_frames": {}, "drops": {}}
         for q, rx, tx in re.findall(r"queue (\d+): rx (\d+) frames \d+ bytes, tx (\d+) frames",
                                     block):
@@ -129,7 +129,8 @@ class Xdpslirp:
         for key, pat in (("evicted", r"evicted (\d+)"), ("flows", r"flows (\d+),"),
                          ("half_open", r"half-open (\d+)"), ("dropped", r", dropped (\d+)"),
                          ("handed_off", r"handed off (\d+)"),
-                         ("fast_retransmits", r"tcp fast retransmits (\d+)")):
+                         ("fast_retransmits", r"tcp fast retransmits (\d+)"),
+                         ("working_ms", r"time working (\d+) ms")):
             snap[key] = sum(int(v) for v in re.findall(pat, block))
         for line in re.findall(r"queue \d+: dropped:(.*)", block):
             for k, v in re.findall(r" (\w+) (\d+)", line):
