@@ -76,8 +76,12 @@ struct flow {
 	uint32_t pend_prev, pend_next;	/* pending-list links */
 	union {
 		uint64_t last_used;	/* UDP, ping: last datagram either way, ns */
-		uint32_t recover;	/* TCP: snd_nxt when fast recovery began
-					 * (recovering while dup_acks >= 3) */
+		struct {
+			uint32_t recover;	/* TCP: snd_nxt when fast recovery
+						 * began (while dup_acks >= 3) */
+			uint32_t outq;		/* TCP: bytes in the host socket's
+						 * send queue, at most (tcp_window()) */
+		};
 	};
 };
 

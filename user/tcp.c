@@ -122,19 +122,28 @@ static void tcp_watch(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
  * buffer is fixed (hostsock_tcp_prepare() sets it, which turns autotuning
  * off) and known (gateway.tcp_sndbuf); the kernel doubled the size asked
  * for to cover its per-segment overhead, so only half of it counts as room
- * for payload: advertising more
- * would have sendmsg() refuse bytes the guest then must retransmit.  When it
- * is less than a segment, the socket's next "writable" edge must bring a
+ * for payload: advertising more would have sendmsg() refuse bytes the guest
+ * then must retransmit.  What the send queue holds is asked (SIOCOUTQ) only
+ * when it may fill half the room: in between, @fl->outq adds what we wrote
+ * to the last answer, at least what is still queued as the host drains it,
+ * so the window is never more than the room, and a small exchange costs no
+ * ioctl() per segment (a syscall is a microsecond here).  When the room is
+ * less than a segment, the socket's next "writable" edge must bring a
  * window update, or the guest would wait for its persist timer.
  */
 static uint16_t tcp_window(struct gw_ctx *ctx, struct flow *fl)
 {
-	int sndbuf = (int)ctx->gw->tcp_sndbuf / 2, outq = 0;
-	uint32_t free_space;
+	uint32_t room = ctx->gw->tcp_sndbuf / 2, free_space;
+	int outq = 0;
 
-	if (fl->sock < 0 || ioctl(fl->sock, SIOCOUTQ, &outq))
+	if (fl->sock < 0)
 		return 0;
-	free_space = sndbuf > outq ? (uint32_t)(sndbuf - outq) : 0;
+	if (fl->outq > room / 2) {
+		if (ioctl(fl->sock, SIOCOUTQ, &outq))
+			return 0;
+		fl->outq = (uint32_t)outq;
+	}
+	free_space = room > fl->outq ? room - fl->outq : 0;
 	if (free_space < fl->guest_mss && !(fl->flags & FLOW_WAIT_WRITABLE)) {
 		fl->flags |= FLOW_WAIT_WRITABLE;
 		tcp_watch(ctx, fl, EPOLLIN | EPOLLOUT);
@@ -500,6 +509,7 @@ static void tcp_write_flush(struct gw_ctx *ctx)
 		return;
 	n = sendmsg(fl->sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
 	fl->rcv_nxt += n > 0 ? (uint32_t)n : 0;
+	fl->outq += n > 0 ? (uint32_t)n : 0;
 	tcp_ack_later(ctx, fl, n == (ssize_t)w->len);
 	w->len = w->niov = 0;
 }
