@@ -48,6 +48,7 @@ def test_publish_200_concurrent(xdpslirp, topo):
     assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr + x.stderr()
     x.wait_flows(0)
     assert x.stop() == 0
+    x.assert_frames_accounted()     # with several workers: every claim released
 
 
 def test_publish_udp_and_range(xdpslirp, topo):
@@ -58,6 +59,7 @@ def test_publish_udp_and_range(xdpslirp, topo):
         r = host_peer(topo, "flood", "127.0.0.1", port, 200, 20000, port, peer=UDP_PEER)
         assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr
     assert x.stop() == 0
+    x.assert_frames_accounted()     # a forwarded UDP port's claim ends with it
 
 
 CLIENT_ADDR_SERVER = """
@@ -189,8 +191,11 @@ def test_api_add_list_remove(xdpslirp, topo, api_path):
     assert all("flows" in w and "handed_off" in w for w in workers), workers
     flows = api(topo, api_path, {"execute": "list_flows"})["return"]["flows"]
     assert isinstance(flows, list)
+    assert api(topo, api_path, {"execute": "remove_hostfwd", "arguments": {"id": 2}}) == \
+        {"return": {}}
     assert x.stop() == 0
     assert not os.path.exists(api_path)
+    x.assert_frames_accounted()     # the removed UDP port released its claim
 
 
 BAD_REQUESTS = [
