@@ -8,12 +8,15 @@
  *   succeeded, so refusals and timeouts look real: refused -> RST.
  * - Guest -> host: payload in sequence goes straight into the host socket
  *   with sendmsg(); only the bytes the socket accepted are acknowledged, and
- *   the window advertised to the guest is the socket's free send space.  The
- *   guest retransmits what was not accepted.
+ *   the window advertised to the guest is the socket's free send space (at
+ *   most TCP_WINDOW_SEGS segments).  The guest retransmits what was not
+ *   accepted, and what came after a hole: nothing out of order is kept.
  * - Host -> guest: bytes are read with MSG_PEEK at the socket's peek offset
  *   (SO_PEEK_OFF) straight into frames, so the socket's receive queue is the
  *   retransmission buffer; they are removed from it (MSG_TRUNC) only when
- *   the guest acknowledges them.  Retransmission rewinds the peek offset.
+ *   the guest acknowledges them.  Three duplicate ACKs send the segment at
+ *   the hole again (tcp_retransmit_first()); a timeout rewinds the peek
+ *   offset and sends everything again (tcp_rewind()).
  * - The engine keeps no payload, only sequence numbers (struct flow).
  *
  * Sequence numbers toward the guest start at a random ISS; the guest's own
