@@ -9,7 +9,8 @@
  * per flow (tcp_flush(), which also acknowledges and sends once per flow).
  * Host sockets of its flows (tcp.c) wake it through epoll, as do its AF_XDP
  * socket, its hand-off eventfd and the engine's stop eventfd; between rounds
- * it runs due TCP timers, kicks transmission and refills the fill ring.  Each worker has its own flow table; a frame that arrives on
+ * it runs due TCP timers, kicks transmission and refills the fill ring.
+ * Each worker has its own flow table; a frame that arrives on
  * another worker's queue goes to the flow's owner through a hand-off ring
  * (steer.c), which this loop drains like a second receive ring.  Workers
  * share only read-only data (struct gateway, struct steer) and the rings;
@@ -421,6 +422,25 @@ static int worker_wait_ms(const struct worker *w, bool worked, uint64_t spin_unt
 	return timer_wait_ms(next_timer, w->ctx.now);
 }
 
+/*
+ * epoll_wait() for up to @wait ms, unless frames were handed over meanwhile;
+ * sets @asleep to the time it may have slept (0 if it only polled).
+ */
+static int worker_epoll_wait(struct worker *w, int wait, uint64_t *asleep)
+{
+	uint64_t start;
+	int n;
+
+	*asleep = 0;
+	if (!wait || !steer_may_sleep(&w->e->steer, w->ctx.worker))
+		return epoll_wait(w->ctx.epfd, w->events, EPOLL_BATCH, 0);
+	start = now_ns();
+	n = epoll_wait(w->ctx.epfd, w->events, EPOLL_BATCH, wait);
+	steer_awake(&w->e->steer, w->ctx.worker);
+	*asleep = now_ns() - start;
+	return n;
+}
+
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
@@ -428,30 +448,21 @@ static void *worker_run(void *arg)
 	bool worked = false;
 
 	for (;;) {
-		uint64_t start = now_ns(), asleep = 0;
+		uint64_t start = now_ns(), asleep;
 		unsigned rx, own;
-		int n, wait, work = 0;
+		int n, work = 0;
 
 		w->ctx.now = start;
 		rx = worker_poll_once(w, &own);
 		worked = worked || own;
 		if (worked)
 			spin_until = start + w->spin_ns;
-		wait = worker_wait_ms(w, rx, spin_until, next_timer);
-		if (wait && !steer_may_sleep(&w->e->steer, w->ctx.worker))
-			wait = 0;
-		if (wait)
-			asleep = now_ns();
-		n = epoll_wait(w->ctx.epfd, w->events, EPOLL_BATCH, wait);
-		if (wait)
-			steer_awake(&w->e->steer, w->ctx.worker);
+		n = worker_epoll_wait(w, worker_wait_ms(w, rx, spin_until, next_timer), &asleep);
 		if (n < 0 && errno != EINTR) {
 			log_err("queue %u: epoll_wait: %s", w->port.queue, strerror(errno));
 			break;
 		}
 		w->ctx.now = now_ns();
-		if (wait)
-			asleep = w->ctx.now - asleep;
 		if (n > 0 && (work = worker_events(w, n)) < 0)
 			break;
 		if (!next_timer || next_timer <= w->ctx.now)
@@ -464,7 +475,7 @@ static void *worker_run(void *arg)
 		worked = own || work;
 		if (rx || n > 0)
 			counter_add(&w->cnt.work_ns, now_ns() - start - asleep);
-		else if (!wait)
+		else if (!asleep)
 			counter_add(&w->cnt.spin_ns, now_ns() - start);
 	}
 	l4_close_all(&w->ctx);

@@ -52,12 +52,11 @@ struct frame_out {
 	/* Gives back a frame that will not be sent. */
 	void (*discard)(void *port, const struct frame *f);
 	/*
-	 * If @csum_offload: like send(), but the transport checksum at
-	 * @csum_start + @csum_offset holds only the pseudo-header sum
-	 * (not complemented) and is completed on the way (or never needed:
-	 * the guest takes the frame as CHECKSUM_PARTIAL).
+	 * Where the port offloads checksums (else NULL): like send(), but the
+	 * transport checksum at @csum_start + @csum_offset holds only the
+	 * pseudo-header sum (not complemented) and is completed on the way
+	 * (or never needed: the guest takes the frame as CHECKSUM_PARTIAL).
 	 */
-	bool csum_offload;
 	void (*send_csum)(void *port, const struct frame *f, uint16_t csum_start,
 			  uint16_t csum_offset);
 };

@@ -121,6 +121,19 @@ static void tcp_watch(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 }
 
 /*
+ * At most this many of the guest's segments in flight.  The engine keeps no
+ * payload, so it drops a segment that comes after a hole, and without SACK
+ * the guest recovers a hole per round trip: one lost frame in a window of
+ * thousands (MTU 1500, megabytes of room) cost the guest every segment after
+ * it, and the veth ring towards XDP (256 frames a queue) drops the bursts
+ * such a window allows.  Measured (MTU 1500, 3 x 4 s each): one upload 6.3-7.5
+ * Gbit/s capped, 6.0, 6.5 and 0.02 uncapped; four uploads no collapse in 6
+ * runs capped, 3 of 6 under 1.3 Gbit/s uncapped.  At MTU 65520 the cap is
+ * above the largest window anyway.
+ */
+#define TCP_WINDOW_SEGS	256u
+
+/*
  * Window to advertise: the host socket's free send space, scaled.  The send
  * buffer is fixed (hostsock_tcp_prepare() sets it, which turns autotuning
  * off) and known (gateway.tcp_sndbuf); the kernel doubled the size asked
@@ -134,19 +147,6 @@ static void tcp_watch(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
  * less than a segment, the socket's next "writable" edge must bring a
  * window update, or the guest would wait for its persist timer.
  */
-/*
- * At most this many of the guest's segments in flight.  The engine keeps no
- * payload, so it drops a segment that comes after a hole, and without SACK
- * the guest recovers a hole per round trip: one lost frame in a window of
- * thousands (MTU 1500, megabytes of room) cost the guest every segment after
- * it, and the veth ring towards XDP (256 frames a queue) drops the bursts
- * such a window allows.  Measured (MTU 1500, 3 x 4 s each): one upload 6.3-7.5
- * Gbit/s capped, 6.0, 6.5 and 0.02 uncapped; four uploads no collapse in 6
- * runs capped, 3 of 6 under 1.3 Gbit/s uncapped.  At MTU 65520 the cap is
- * above the largest window anyway.
- */
-#define TCP_WINDOW_SEGS	256u
-
 static uint16_t tcp_window(struct gw_ctx *ctx, struct flow *fl)
 {
 	uint32_t room = ctx->gw->tcp_sndbuf / 2, free_space;
@@ -202,7 +202,7 @@ static void tcp_fill_headers(struct gw_ctx *ctx, struct flow *fl, struct frame *
 	((uint8_t *)th)[13] = flags;
 	th->window = htons(window);
 	pseudo = csum_pseudo_ipv4(saddr, daddr, IPPROTO_TCP, (uint16_t)l4len);
-	if (ctx->out.csum_offload)	/* completed by tcp_send_frame()'s port */
+	if (ctx->out.send_csum)	/* completed by tcp_send_frame()'s port */
 		th->check = (uint16_t)~csum_fold(pseudo);
 	else
 		th->check = csum_fold(csum_add(frame_csum(f, ETH_HLEN + 20, l4len), pseudo));
@@ -211,7 +211,7 @@ static void tcp_fill_headers(struct gw_ctx *ctx, struct flow *fl, struct frame *
 /* Queues a segment tcp_fill_headers() wrote, asking for its checksum. */
 static void tcp_send_frame(struct gw_ctx *ctx, const struct frame *f)
 {
-	if (ctx->out.csum_offload)
+	if (ctx->out.send_csum)
 		ctx->out.send_csum(ctx->out.port, f, ETH_HLEN + 20,
 				   (uint16_t)offsetof(struct tcphdr, check));
 	else
@@ -431,18 +431,16 @@ static uint32_t tcp_data_end(const struct flow *fl)
  */
 static void tcp_retransmit_first(struct gw_ctx *ctx, struct flow *fl)
 {
-	uint32_t mss = fl->guest_mss ? fl->guest_mss : DEFAULT_MSS;
-	uint32_t len = tcp_data_end(fl) - fl->snd_una;
+	uint32_t mss = fl->guest_mss, len = tcp_data_end(fl) - fl->snd_una;
 	int off = 0;
-	struct frame f[PEEK_FRAMES];
+	struct frame f;
 
 	tcp_discard_acked(fl);		/* the socket's queue starts at snd_una */
 	if (!len || setsockopt(fl->sock, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)))
 		return;			/* only our FIN is out: the timer resends it */
-	if (peek_segments(ctx, fl, f, mss, len < mss ? len : mss) == 1) {
-		tcp_fill_headers(ctx, fl, &f[0], F_ACK | F_PSH, fl->snd_una, 0,
-				 tcp_window(ctx, fl));
-		tcp_send_frame(ctx, &f[0]);
+	if (peek_segments(ctx, fl, &f, mss, len < mss ? len : mss) == 1) {
+		tcp_fill_headers(ctx, fl, &f, F_ACK | F_PSH, fl->snd_una, 0, tcp_window(ctx, fl));
+		tcp_send_frame(ctx, &f);
 		counter_add(&ctx->cnt->tcp_fast_retransmits, 1);
 	}
 	off = (int)len;

@@ -566,8 +566,7 @@ void xsk_port_frame_out(struct xsk_port *p, struct frame_out *out)
 	out->alloc = out_alloc;
 	out->send = out_send;
 	out->discard = out_discard;
-	out->csum_offload = p->tx_csum;
-	out->send_csum = out_send_csum;
+	out->send_csum = p->tx_csum ? out_send_csum : NULL;
 }
 
 /**
