@@ -49,19 +49,21 @@ int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port)
  * The socket peeks from an offset (SO_PEEK_OFF): its receive queue is the
  * retransmission buffer for data toward the guest.  Its send buffer is set
  * large: the window the guest gets is that buffer's free space, and a small
- * autotuned buffer would never grow, as the engine never overfills it.
+ * autotuned buffer would never grow, as the engine never overfills it.  What
+ * it holds unsent is limited (HOSTSOCK_NOTSENT_LOWAT, see hostsock.h).
  *
  * Return: 0 or -errno.
  */
 int hostsock_tcp_prepare(int fd)
 {
-	int zero = 0, one = 1, sndbuf = HOSTSOCK_SNDBUF;
+	int zero = 0, one = 1, sndbuf = HOSTSOCK_SNDBUF, lowat = HOSTSOCK_NOTSENT_LOWAT;
 
 	/* above net.core.wmem_max only with CAP_NET_ADMIN: best effort */
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf)))
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 	if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) ||
-	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
+	    setsockopt(fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, &lowat, sizeof(lowat)))
 		return -errno;
 	return 0;
 }

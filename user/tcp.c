@@ -8,8 +8,9 @@
  *   succeeded, so refusals and timeouts look real: refused -> RST.
  * - Guest -> host: payload in sequence goes straight into the host socket
  *   with sendmsg(); only the bytes the socket accepted are acknowledged, and
- *   the window advertised to the guest is the socket's free send space (at
- *   most TCP_WINDOW_SEGS segments).  The guest retransmits what was not
+ *   the window advertised to the guest is what the socket will take: its
+ *   free send space, and at most HOSTSOCK_NOTSENT_LOWAT bytes not yet sent
+ *   (at most TCP_WINDOW_SEGS segments either way).  The guest retransmits what was not
  *   accepted, and what came after a hole: nothing out of order is kept.
  * - Host -> guest: bytes are read with MSG_PEEK at the socket's peek offset
  *   (SO_PEEK_OFF) straight into frames, so the socket's receive queue is the
@@ -134,38 +135,51 @@ static void tcp_watch(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 #define TCP_WINDOW_SEGS	256u
 
 /*
- * Window to advertise: the host socket's free send space, scaled.  The send
- * buffer is fixed (hostsock_tcp_prepare() sets it, which turns autotuning
- * off) and known (gateway.tcp_sndbuf); the kernel doubled the size asked
- * for to cover its per-segment overhead, so only half of it counts as room
- * for payload: advertising more would have sendmsg() refuse bytes the guest
- * then must retransmit.  What the send queue holds is asked (SIOCOUTQ) only
- * when it may fill half the room: in between, @fl->outq adds what we wrote
- * to the last answer, at least what is still queued as the host drains it,
- * so the window is never more than the room, and a small exchange costs no
- * ioctl() per segment (a syscall is a microsecond here).  When the room is
- * less than a segment, the socket's next "writable" edge must bring a
- * window update, or the guest would wait for its persist timer.
+ * Window to advertise: what the host socket will take, scaled.  Two limits
+ * apply.  Its send buffer is fixed (hostsock_tcp_prepare() sets it, which
+ * turns autotuning off) and known (gateway.tcp_sndbuf); the kernel doubled
+ * the size asked for to cover its per-segment overhead, so only half of it
+ * counts as room for payload.  And its queue of bytes not sent yet stops at
+ * HOSTSOCK_NOTSENT_LOWAT (TCP_NOTSENT_LOWAT).  Advertising more than either
+ * allows would have sendmsg() refuse bytes the guest then must retransmit.
+ * The queues are asked (SIOCOUTQ, SIOCOUTQNSD) only when they may fill half
+ * the not-sent room: in between, @fl->outq adds what we wrote to the last
+ * answer, at least what is still queued as the host drains it (and at least
+ * what is not sent), so the window is never too large, and a small exchange
+ * costs no ioctl() per segment (a syscall is a microsecond here).
+ *
+ * When the room runs low, the socket's next "writable" edge must bring a
+ * window update, or the guest would wait for its persist timer: below half
+ * the not-sent room (the kernel reports "writable" again when less than
+ * half of it is used) or below a segment of buffer space.
  */
 static uint16_t tcp_window(struct gw_ctx *ctx, struct flow *fl)
 {
-	uint32_t room = ctx->gw->tcp_sndbuf / 2, free_space;
-	int outq = 0;
+	uint32_t buf_room = ctx->gw->tcp_sndbuf / 2, lowat = HOSTSOCK_NOTSENT_LOWAT;
+	uint32_t outq = fl->outq, notsent = fl->outq, buf_free, unsent_free, free_space;
 
 	if (fl->sock < 0)
 		return 0;
-	if (fl->outq > room / 2) {
-		if (ioctl(fl->sock, SIOCOUTQ, &outq))
+	if (lowat > buf_room)
+		lowat = buf_room;
+	if (fl->outq > lowat / 2) {
+		int q, nsd;
+
+		if (ioctl(fl->sock, SIOCOUTQ, &q) || ioctl(fl->sock, SIOCOUTQNSD, &nsd))
 			return 0;
-		fl->outq = (uint32_t)outq;
+		fl->outq = outq = (uint32_t)q;
+		notsent = (uint32_t)nsd;
 	}
-	free_space = room > fl->outq ? room - fl->outq : 0;
-	if (free_space > TCP_WINDOW_SEGS * fl->guest_mss)
-		free_space = TCP_WINDOW_SEGS * fl->guest_mss;
-	if (free_space < fl->guest_mss && !(fl->flags & FLOW_WAIT_WRITABLE)) {
+	buf_free = buf_room > outq ? buf_room - outq : 0;
+	unsent_free = lowat > notsent ? lowat - notsent : 0;
+	free_space = buf_free < unsent_free ? buf_free : unsent_free;
+	if ((unsent_free < lowat / 2 || buf_free < fl->guest_mss) &&
+	    !(fl->flags & FLOW_WAIT_WRITABLE)) {
 		fl->flags |= FLOW_WAIT_WRITABLE;
 		tcp_watch(ctx, fl, EPOLLIN | EPOLLOUT);
 	}
+	if (free_space > TCP_WINDOW_SEGS * fl->guest_mss)
+		free_space = TCP_WINDOW_SEGS * fl->guest_mss;
 	free_space >>= fl->our_wscale;
 	return free_space > 0xffff ? 0xffff : (uint16_t)free_space;
 }

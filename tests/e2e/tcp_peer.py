@@ -11,8 +11,10 @@ stream both sides can generate from (length, seed).
   tcp_peer.py many ADDR PORT COUNT N   COUNT connections, each "both" with N
   tcp_peer.py halfclose ADDR PORT N    guest shuts down writing first, then
                                        still receives N bytes
-  tcp_peer.py blocked ADDR PORT N      server holds reading until the guest's
-                                       sends block, then reads everything
+  tcp_peer.py blocked ADDR PORT N [pause]  server holds reading until the
+                                       guest's sends block, then reads
+                                       everything (pause: once blocked, waits
+                                       for a line on stdin first)
   tcp_peer.py checksums ADDR PORT N IFACE  "down" with N bytes while
                                        capturing IFACE: prints how many data
                                        segments had a complete TCP checksum
@@ -191,8 +193,9 @@ def halfclose(addr, port, n):
     return ok
 
 
-def blocked(addr, port, n):
-    """Fill the path until the guest's send blocks, then let the server read."""
+def blocked(addr, port, n, pause=False):
+    """Fill the path until the guest's send blocks, then let the server read
+    (with @pause, once a line comes on stdin)."""
     s = connect(addr, port, f"hold {n} 9\n")
     s.setblocking(False)
     data = b"".join(stream(n, 9))
@@ -206,6 +209,8 @@ def blocked(addr, port, n):
     if sent >= n:
         print("MISMATCH never blocked")
         return False
+    if pause:
+        sys.stdin.readline()
     connect(addr, port, "go 0 0\n").close()
     s.setblocking(True)
     s.sendall(data[sent:])
@@ -329,7 +334,7 @@ def main():
                                    int(a[3]) if len(a) > 3 else 0),
           "many": lambda: many(addr, port, int(a[0]), int(a[1])),
           "halfclose": lambda: halfclose(addr, port, int(a[0])),
-          "blocked": lambda: blocked(addr, port, int(a[0])),
+          "blocked": lambda: blocked(addr, port, int(a[0]), a[1:] == ["pause"]),
           "requeue": lambda: requeue(addr, port, int(a[0]), a[1]),
           "checksums": lambda: checksums(addr, port, int(a[0]), a[1])}[cmd]()
     sys.exit(0 if ok else 1)

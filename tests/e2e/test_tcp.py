@@ -87,6 +87,31 @@ def test_slow_reader_blocks_guest_without_loss(xdpslirp, topo):
     assert "blocked after" in out
 
 
+def test_slow_reader_leaves_little_unsent(xdpslirp, topo):
+    """While the server does not read, xdpslirp's host socket holds at most
+    4 MiB it has not sent (HOSTSOCK_NOTSENT_LOWAT, seen as ss's notsent; the
+    bytes past it wait in the guest), then everything arrives intact."""
+    topo.server(topo.host, "127.0.0.1", 5001)
+    x = start(xdpslirp, topo)
+    p = subprocess.Popen(["ip", "netns", "exec", topo.guest, "/usr/bin/python3", PEER,
+                          "blocked", "10.0.2.2", "5001", str(64 * MiB), "pause"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline()
+        assert line.startswith("blocked after"), line
+        ss = sh("ip", "netns", "exec", topo.host, "ss", "-tinH", "dst", "127.0.0.1:5001").stdout
+        notsent = re.findall(r"notsent:(\d+)", ss)
+        assert len(notsent) == 1 and 0 < int(notsent[0]) <= 4 * MiB + 256 * 1024, ss
+        out = p.communicate("\n", timeout=300)[0]
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert "ok blocked" in out, out + x.stderr()
+    assert x.stop() == 0
+    x.assert_frames_accounted()
+
+
 def test_host_rst_reaches_guest(xdpslirp, topo):
     topo.server(topo.host, "127.0.0.1", 5005)
     x = start(xdpslirp, topo)
