@@ -10,8 +10,9 @@
  *   with sendmsg(); only the bytes the socket accepted are acknowledged, and
  *   the window advertised to the guest is what the socket will take: its
  *   free send space, and at most HOSTSOCK_NOTSENT_LOWAT bytes not yet sent
- *   (at most TCP_WINDOW_SEGS segments either way).  The guest retransmits what was not
- *   accepted, and what came after a hole: nothing out of order is kept.
+ *   (at most TCP_WINDOW_SEGS segments either way).  The guest retransmits
+ *   what was not accepted, and what came after a hole: nothing out of order
+ *   is kept.
  * - Host -> guest: bytes are read with MSG_PEEK at the socket's peek offset
  *   (SO_PEEK_OFF) straight into frames, so the socket's receive queue is the
  *   retransmission buffer; they are removed from it (MSG_TRUNC) only when
