@@ -262,9 +262,10 @@ def text_chart(rows, path):
             bar = "#" * round(min(v, 1.5) * 40)
             lines.append(f"  {g:12} {bar[:40]}{'|' if v >= 1 else ' ' * (40 - len(bar)) + '|'}"
                          f"{bar[40:]} {v:.2f}")
+    text = "\n".join(lines)
     with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
-    return "\n".join(lines)
+        f.write(text + "\n")
+    return text
 
 
 def chart(rows, path):

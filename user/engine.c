@@ -290,10 +290,11 @@ static struct flow_key fwd_udp_key(const struct fwd_rule *r)
 /* The worker no longer serves forwarded port @r: a UDP port's slot is released. */
 static void worker_fwd_release(struct worker *w, const struct fwd_rule *r)
 {
-	struct flow_key k = fwd_udp_key(r);
+	if (r->proto == IPPROTO_UDP) {
+		struct flow_key k = fwd_udp_key(r);
 
-	if (r->proto == IPPROTO_UDP)
 		steer_unclaim(&w->e->steer, &k);
+	}
 }
 
 /* Stops serving a forwarded port this worker listens on. */

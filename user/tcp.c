@@ -438,6 +438,18 @@ static uint32_t tcp_data_end(const struct flow *fl)
 }
 
 /*
+ * The next peek reads from @off bytes past snd_una: what the guest
+ * acknowledged is dropped first, so that the socket's queue starts there.
+ */
+static int tcp_peek_from_una(struct flow *fl, uint32_t off)
+{
+	int v = (int)off;
+
+	tcp_discard_acked(fl);
+	return setsockopt(fl->sock, SOL_SOCKET, SO_PEEK_OFF, &v, sizeof(v));
+}
+
+/*
  * Fast retransmit (RFC 6582, without a congestion window to inflate): the
  * segment at snd_una again, peeked from the start of the socket's queue,
  * then the peek offset goes back to where new data starts.  The guest keeps
@@ -447,19 +459,16 @@ static uint32_t tcp_data_end(const struct flow *fl)
 static void tcp_retransmit_first(struct gw_ctx *ctx, struct flow *fl)
 {
 	uint32_t mss = fl->guest_mss, len = tcp_data_end(fl) - fl->snd_una;
-	int off = 0;
 	struct frame f;
 
-	tcp_discard_acked(fl);		/* the socket's queue starts at snd_una */
-	if (!len || setsockopt(fl->sock, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off)))
+	if (tcp_peek_from_una(fl, 0) || !len)
 		return;			/* only our FIN is out: the timer resends it */
 	if (peek_segments(ctx, fl, &f, mss, len < mss ? len : mss) == 1) {
 		tcp_fill_headers(ctx, fl, &f, F_ACK | F_PSH, fl->snd_una, 0, tcp_window(ctx, fl));
 		tcp_send_frame(ctx, &f);
 		counter_add(&ctx->cnt->tcp_fast_retransmits, 1);
 	}
-	off = (int)len;
-	setsockopt(fl->sock, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));
+	tcp_peek_from_una(fl, len);
 }
 
 /*
@@ -503,15 +512,12 @@ static void tcp_acked(struct gw_ctx *ctx, struct flow *fl, uint32_t ack)
 /* Rewinds to the oldest unacknowledged byte: the peek offset goes back. */
 static void tcp_rewind(struct flow *fl)
 {
-	int zero = 0;
-
-	tcp_discard_acked(fl);	/* the socket's queue starts at snd_una */
 	if (fl->flags & FLOW_FIN_SENT && !(fl->flags & FLOW_FIN_ACKED))
 		fl->flags &= (uint16_t)~FLOW_FIN_SENT;
 	fl->flags &= (uint16_t)~(FLOW_HOST_EOF | FLOW_HOST_DRAINED);
 	fl->snd_nxt = fl->snd_una;
 	fl->dup_acks = 0;		/* a fast recovery ends here */
-	setsockopt(fl->sock, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero));
+	tcp_peek_from_una(fl, 0);
 }
 
 static void tcp_ack_later(struct gw_ctx *ctx, struct flow *fl, bool in_order);
