@@ -28,7 +28,8 @@ PROTO_SRCS	:= user/arp.c user/counters.c user/csum.c user/eth.c user/frame.c \
 		   user/icmp.c user/ipv4.c user/umem.c user/config.c user/log.c \
 		   user/flow.c user/tcp.c user/sock.c user/udp.c user/dns.c \
 		   user/dhcp.c user/l4.c user/hostaddr.c user/frag.c \
-		   user/ping.c user/fwd.c user/steer.c
+		   user/ping.c user/fwd.c user/steer.c user/inany.c user/ip.c \
+		   user/ipv6.c user/icmp6.c user/ndp.c user/dhcp6.c
 TEST_SRCS	:= $(PROTO_SRCS) tests/unit/hostsock_stub.c tests/unit/hostsock_nodgram.c
 SYS_SRCS	:= user/hostsock.c user/control.c user/ctl.c user/engine.c user/netlink.c user/netns.c user/plumb.c \
 		   user/xdp.c user/xsk.c

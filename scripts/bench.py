@@ -7,7 +7,8 @@ namespaces it creates (the host namespace's only route leads to a sink
 namespace of its own).
 
 Cells: iperf3 TCP up and down with 1 and 4 streams, iperf3 UDP up, at MTU
-65520 and 1500; TCP request/response latency (sockperf ping-pong, p50 and
+65520 and 1500; TCP up and down over IPv6 ("TCP6", to [::1] through each
+gateway's IPv6 address for the host; slirp4netns with --enable-ipv6); TCP request/response latency (sockperf ping-pong, p50 and
 p99, one way); short HTTP connections (wrk with "Connection: close" against
 nginx); 1,000 concurrent connections downloading (wrk, keep-alive, 1 MiB
 responses); CPU seconds the gateway process used per GB moved, from the
@@ -17,7 +18,9 @@ second; a chart (gnuplot, PNG).  Prints a markdown table of medians with
 ratios, writes the raw results as JSON.  Options: --reps N (default 3),
 --seconds S (default 5), --json PATH (default build/bench.json, or
 build/bench-partial.json for a partial run), --mtus LIST, --only TEXT (cells whose
-name contains TEXT), --paths LIST, --xdpslirp-args="ARGS".
+name contains TEXT), --paths LIST, --xdpslirp-args="ARGS", --before BINARY
+(another xdpslirp build as one more path, "before", in the same run: a
+change's cost measured against the binary it changes).
 """
 import argparse
 import json
@@ -74,6 +77,10 @@ def setup():
     sh("ip", "-n", HOST, "link", "set", f"{TAG}a", "up")
     sh("ip", "-n", SINK, "link", "set", f"{TAG}b", "up")
     sh("ip", "-n", HOST, "route", "add", "default", "via", "192.0.2.2")
+    # the same for IPv6 (documentation prefix, only in our namespaces)
+    sh("ip", "-n", HOST, "addr", "add", "2001:db8:2::1/64", "dev", f"{TAG}a", "nodad")
+    sh("ip", "-n", SINK, "addr", "add", "2001:db8:2::2/64", "dev", f"{TAG}b", "nodad")
+    sh("ip", "-n", HOST, "-6", "route", "add", "default", "via", "2001:db8:2::2")
     # the kernel path: a plain veth pair, routed by the host namespace
     sh("ip", "-n", HOST, "link", "add", f"{TAG}k", "type", "veth", "peer", "name",
        "eth0", "netns", KGUEST)
@@ -82,6 +89,9 @@ def setup():
     sh("ip", "-n", HOST, "link", "set", f"{TAG}k", "up")
     sh("ip", "-n", KGUEST, "link", "set", "eth0", "up")
     sh("ip", "-n", KGUEST, "route", "add", "default", "via", "10.0.2.2")
+    sh("ip", "-n", HOST, "addr", "add", "fd00::2/64", "dev", f"{TAG}k", "nodad")
+    sh("ip", "-n", KGUEST, "addr", "add", "fd00::100/64", "dev", "eth0", "nodad")
+    sh("ip", "-n", KGUEST, "-6", "route", "add", "default", "via", "fd00::2")
 
 
 def teardown():
@@ -90,11 +100,17 @@ def teardown():
 
 
 # each test: (label, client command for a server address, parser of its output)
-def iperf(seconds, reverse=False, streams=1, udp=False):
+def iperf(seconds, reverse=False, streams=1, udp=False, v6=False):
     def args(server):
         return (["iperf3", "-c", server, "-t", str(seconds), "-J", "-P", str(streams)] +
-                (["-R"] if reverse else []) + (["-u", "-b", "0", "-l", "1400"] if udp else []))
+                (["-R"] if reverse else []) + (["-u", "-b", "0", "-l", "1400"] if udp else []) +
+                (["-p", "5202"] if v6 else []))
+    args.v6 = v6    # the runners pick the gateway's address of that family
     return args
+
+
+def server_addr(args, v4, v6):
+    return v6 if getattr(args, "v6", False) else v4
 
 
 def parse_gbps(out):
@@ -184,22 +200,30 @@ def parse_percentile(pct):
 def run_kernel(mtu, args):
     sh("ip", "-n", HOST, "link", "set", f"{TAG}k", "mtu", str(mtu))
     sh("ip", "-n", KGUEST, "link", "set", "eth0", "mtu", str(mtu))
-    return sh("ip", "netns", "exec", KGUEST, *args("10.0.2.2"), check=False).stdout, None
+    return sh("ip", "netns", "exec", KGUEST, *args(server_addr(args, "10.0.2.2", "fd00::2")),
+              check=False).stdout, None
 
 
 XDPSLIRP_ARGS = []     # --xdpslirp-args
+BEFORE = []            # --before BINARY
 
 
-def run_xdpslirp(mtu, args):
-    return run_gateway(in_host(XDPSLIRP, "--log-level", "error", "--mtu", str(mtu),
-                               *XDPSLIRP_ARGS, "--", *args("10.0.2.2")))
+def run_xdpslirp(mtu, args, binary=XDPSLIRP):
+    return run_gateway(in_host(binary, "--log-level", "error", "--mtu", str(mtu),
+                               *XDPSLIRP_ARGS, "--", *args(server_addr(args, "10.0.2.2",
+                                                                          "fd00::2"))))
+
+
+def run_before(mtu, args):
+    return run_xdpslirp(mtu, args, BEFORE[0])
 
 
 def run_pasta(mtu, args):
-    # pasta maps its gateway (192.0.2.2, copied from the host namespace) to
-    # the host namespace's loopback
+    # pasta maps its gateway (192.0.2.2, 2001:db8:2::2, copied from the host
+    # namespace) to the host namespace's loopback
     return run_gateway(in_host("pasta", "--runas", "0", "--config-net", "--quiet", "--mtu",
-                               str(mtu), "--", *args("192.0.2.2")))
+                               str(mtu), "--", *args(server_addr(args, "192.0.2.2",
+                                                                 "2001:db8:2::2"))))
 
 
 def run_slirp4netns(mtu, args):
@@ -212,14 +236,22 @@ def run_slirp4netns(mtu, args):
                     os.readlink(f"/proc/{os.getpid()}/ns/net"):
                 break
             time.sleep(0.01)
+        v6 = getattr(args, "v6", False)
         slirp = subprocess.Popen(in_host("slirp4netns", "--configure", f"--mtu={mtu}",
+                                         *(["--enable-ipv6"] if v6 else []),
                                          f"--ready-fd={w}", str(holder.pid), "tap0"),
                                  pass_fds=(w,), stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
         os.close(w)
         os.read(r, 1)
-        out = sh("nsenter", "-t", str(holder.pid), "-n", *args("10.0.2.2"),
-                 check=False).stdout
+        for _ in range(500 if v6 else 0):   # its guest gets IPv6 by SLAAC only
+            a = sh("nsenter", "-t", str(holder.pid), "-n", "ip", "-6", "addr", "show",
+                   "scope", "global", check=False).stdout
+            if "fd00::" in a and "tentative" not in a:
+                break
+            time.sleep(0.02)
+        out = sh("nsenter", "-t", str(holder.pid), "-n",
+                 *args(server_addr(args, "10.0.2.2", "fd00::2")), check=False).stdout
         slirp.terminate()
         return out, own_cpu_seconds(slirp)
     finally:
@@ -304,7 +336,7 @@ def idle_cpu(seconds=3):
 
 
 RUNNERS = {"kernel": run_kernel, "xdpslirp": run_xdpslirp, "pasta": run_pasta,
-           "slirp4netns": run_slirp4netns}
+           "slirp4netns": run_slirp4netns, "before": run_before}
 
 
 def main():
@@ -316,9 +348,13 @@ def main():
     ap.add_argument("--only", default="")
     ap.add_argument("--paths", default=",".join(PATHS))
     ap.add_argument("--xdpslirp-args", default="")
+    ap.add_argument("--before", default="")
     opt = ap.parse_args()
     XDPSLIRP_ARGS[:] = opt.xdpslirp_args.split()
     PATHS[:] = opt.paths.split(",")
+    if opt.before:
+        BEFORE[:] = [os.path.abspath(opt.before)]
+        PATHS.append("before")
     if os.geteuid() != 0:
         sys.exit("bench: run as root (namespaces, XDP)")
 
@@ -330,7 +366,10 @@ def main():
                   (f"TCP down, MTU {mtu}", mtu, iperf(t, reverse=True), parse_gbps, "Gbit/s", True),
                   (f"TCP up x4, MTU {mtu}", mtu, iperf(t, streams=4), parse_gbps, "Gbit/s", True),
                   (f"TCP down x4, MTU {mtu}", mtu, iperf(t, True, 4), parse_gbps, "Gbit/s", True),
-                  (f"UDP up 1400 B, MTU {mtu}", mtu, iperf(t, udp=True), parse_gbps, "Gbit/s", True)]
+                  (f"UDP up 1400 B, MTU {mtu}", mtu, iperf(t, udp=True), parse_gbps, "Gbit/s", True),
+                  (f"TCP6 up, MTU {mtu}", mtu, iperf(t, v6=True), parse_gbps, "Gbit/s", True),
+                  (f"TCP6 down, MTU {mtu}", mtu, iperf(t, reverse=True, v6=True), parse_gbps,
+                   "Gbit/s", True)]
     mtu0 = int(opt.mtus.split(",")[0])
     cells += [("TCP RR p50 one way", mtu0, sockperf(t), parse_percentile("50.00"), "us", False),
               ("TCP RR p99 one way", mtu0, sockperf(t), parse_percentile("99.00"), "us", False),
@@ -346,7 +385,7 @@ def main():
     setup()
     www = tempfile.mkdtemp(prefix="xdpslirp-bench-")
     servers = [subprocess.Popen(in_host(*cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-               for cmd in (["iperf3", "-s", "-B", "0.0.0.0"],
+               for cmd in (["iperf3", "-s", "-B", "0.0.0.0"], ["iperf3", "-s", "-p", "5202", "-B", "::"],
                            ["sockperf", "server", "-i", "0.0.0.0", "-p", "11111", "--tcp"],
                            nginx_server(www))]
     try:
@@ -394,8 +433,10 @@ def main():
     print(f"\nmedian of {opt.reps} runs of {opt.seconds}s each, interleaved "
           f"({time.strftime('%Y-%m-%d')}, {os.cpu_count()} vCPUs); ratios are xdpslirp's, "
           "above 1 is better\n")
-    print("| cell | kernel | xdpslirp | pasta | slirp4netns | vs pasta | vs slirp4netns | vs kernel |")
-    print("|---|---|---|---|---|---|---|---|")
+    extra = " before | vs before |" if BEFORE else ""
+    print("| cell | kernel | xdpslirp | pasta | slirp4netns | vs pasta | vs slirp4netns | vs kernel |"
+          + extra)
+    print("|---|---|---|---|---|---|---|---|" + ("---|---|" if BEFORE else ""))
     for name, _, _, _, unit, higher in cells:
         m = {p: med(raw[name][p]) for p in RUNNERS}
 
@@ -404,7 +445,8 @@ def main():
             return ratio(a, b)
         print(f"| {name} ({unit}) | {fmt(m['kernel'])} | {fmt(m['xdpslirp'])} | "
               f"{fmt(m['pasta'])} | {fmt(m['slirp4netns'])} | {r('pasta')} | "
-              f"{r('slirp4netns')} | {r('kernel')} |")
+              f"{r('slirp4netns')} | {r('kernel')} |" +
+              (f" {fmt(m['before'])} | {r('before')} |" if BEFORE else ""))
     if idle is not None:
         print(f"\nxdpslirp idle (adaptive polling): {idle:.2f}% of one CPU")
     for mtu, r in steady.items():
@@ -412,7 +454,7 @@ def main():
               f"{'-' if r is None else f'{r * 100:.0f}%'} of the median second "
               f"({'no collapse' if r and r >= 0.8 else 'COLLAPSE'})")
     # a partial run keeps the full run's results and charts
-    base = os.path.join(ROOT, "build", "bench" if full and set(PATHS) == set(RUNNERS)
+    base = os.path.join(ROOT, "build", "bench" if full and set(PATHS) >= set(GATEWAYS + ["kernel"])
                         else "bench-partial")
     opt.json = opt.json or base + ".json"
     rows = relative(cells, raw, med)

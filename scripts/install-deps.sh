@@ -7,7 +7,8 @@ set -eu
 
 PACKAGES="make gcc pkg-config clang llvm libclang-rt-14-dev
 libbpf-dev libxdp-dev bpftool libmnl-dev libjansson-dev linux-libc-dev
-libcmocka-dev python3-pytest iproute2 iputils-ping procps nftables curl busybox"
+libcmocka-dev python3-pytest iproute2 iputils-ping procps nftables curl busybox
+ndisc6 isc-dhcp-client python3-scapy"
 
 # make bench also needs the peers it measures against
 if [ "${1:-}" = "--bench" ]; then

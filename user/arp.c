@@ -44,7 +44,7 @@ static bool arp_is_eth_ipv4(const struct arphdr *h)
 enum verdict arp_input(struct gw_ctx *ctx, struct frame *f)
 {
 	struct arp_eth_ipv4 *arp;
-	uint32_t target;
+	struct inany target;
 
 	if (f->seg[0].len < ARP_FRAME_LEN)
 		return drop(ctx, DROP_ARP_MALFORMED);
@@ -52,15 +52,16 @@ enum verdict arp_input(struct gw_ctx *ctx, struct frame *f)
 	if (!arp_is_eth_ipv4(&arp->hdr))
 		return drop(ctx, DROP_ARP_MALFORMED);
 
-	memcpy(&target, arp->tpa, 4);
-	if (arp->hdr.ar_op != htons(ARPOP_REQUEST) || !gw_is_local(ctx->gw, target))
+	inany_from_v4(&target, 0);
+	memcpy(target.b + 12, arp->tpa, 4);
+	if (arp->hdr.ar_op != htons(ARPOP_REQUEST) || !gw_is_local(ctx->gw, &target))
 		return drop(ctx, DROP_ARP_IGNORED);
 
 	arp->hdr.ar_op = htons(ARPOP_REPLY);
 	memcpy(arp->tha, arp->sha, ETH_ALEN);
 	memcpy(arp->tpa, arp->spa, 4);
 	memcpy(arp->sha, ctx->gw->mac, ETH_ALEN);
-	memcpy(arp->spa, &target, 4);
+	memcpy(arp->spa, target.b + 12, 4);
 	eth_reply_header(ctx->gw, f);
 	frame_trim(f, ARP_FRAME_LEN);
 	return VERDICT_REPLY;

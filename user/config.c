@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "config.h"
 #include "log.h"
@@ -27,8 +28,9 @@ static const char usage[] =
 "       xdpslirp [OPTIONS] -- COMMAND [ARG...]\n"
 "       xdpslirp ctl --api-socket PATH list|add|remove|stats|flows ...\n"
 "\n"
-"User-mode network gateway: gives a network namespace IPv4 connectivity\n"
-"through an XDP program and AF_XDP sockets, with no NAT rules in the host.\n"
+"User-mode network gateway: gives a network namespace IPv4 and IPv6\n"
+"connectivity through an XDP program and AF_XDP sockets, with no NAT rules\n"
+"in the host.\n"
 "\n"
 "Modes:\n"
 "  --ifname IFACE        serve an existing link whose host end is IFACE\n"
@@ -42,6 +44,12 @@ static const char usage[] =
 "                        AF_XDP multi-buffer, else 3506)\n"
 "  --cidr A.B.C.D/N      guest network, N <= 25 (default 10.0.2.0/24):\n"
 "                        gateway .2, DNS .3, guest .100\n"
+"  --cidr6 PREFIX/64|random  guest IPv6 network (default fd00::/64): gateway\n"
+"                        ::2 (also fe80::2), DNS ::3, guest ::100; random\n"
+"                        draws a unique local prefix (RFC 4193)\n"
+"  --disable-ipv6        IPv4 only\n"
+"  --ra-interval SECONDS unsolicited router advertisements at most that far\n"
+"                        apart, 4-1800 (default 600)\n"
 "  --queues N            queues and workers, 1-64 (default: one per CPU, or\n"
 "                        all the link's receive queues with --ifname)\n"
 "  --max-flows N         TCP connections per worker, 16-16777216 (default\n"
@@ -50,11 +58,12 @@ static const char usage[] =
 "                        loopback (the guest gets \"unreachable\")\n"
 "  --udp-timeout SECONDS idle time before a UDP mapping expires, 1-86400\n"
 "                        (default 60)\n"
-"  --dns-upstream ADDR[:PORT]  where the DNS address forwards queries (up to\n"
+"  --dns-upstream ADDR[:PORT]  where the DNS addresses forward queries, IPv4\n"
+"                        A.B.C.D[:PORT] or IPv6 ADDR or [ADDR]:PORT (up to\n"
 "                        4 times; default: the name servers of\n"
 "                        /etc/resolv.conf)\n"
 "  --disable-dns         the DNS address answers nothing\n"
-"  --no-dhcp             no DHCP server\n"
+"  --no-dhcp             no DHCP or DHCPv6 server\n"
 "  -p, --publish [tcp:|udp:][HOSTADDR:]HOSTPORT[-LAST]:GUESTPORT[-LAST]\n"
 "                        forward a host port (range) to the guest; repeatable\n"
 "  --forward-to-host [tcp:|udp:]GUESTPORT:HOSTADDR:HOSTPORT\n"
@@ -86,7 +95,8 @@ enum {
 	OPT_QUEUES, OPT_XDP_MODE, OPT_READY_FD, OPT_LOG_LEVEL, OPT_MAX_FLOWS,
 	OPT_NO_HOST_LOOPBACK, OPT_TEST_TX_LOSS, OPT_UDP_TIMEOUT, OPT_DNS_UPSTREAM,
 	OPT_DISABLE_DNS, OPT_NO_DHCP, OPT_FORWARD_TO_HOST, OPT_API_SOCKET, OPT_EXIT_FD,
-	OPT_PID_FILE, OPT_POLL, OPT_SPIN_US, OPT_CPUS, OPT_NO_CSUM_OFFLOAD,
+	OPT_PID_FILE, OPT_POLL, OPT_SPIN_US, OPT_CPUS, OPT_NO_CSUM_OFFLOAD, OPT_CIDR6,
+	OPT_DISABLE_IPV6, OPT_RA_INTERVAL,
 };
 
 static const struct option options[] = {
@@ -95,6 +105,9 @@ static const struct option options[] = {
 	{ "guest-ifname", required_argument, NULL, OPT_GUEST_IFNAME },
 	{ "mtu",	  required_argument, NULL, OPT_MTU },
 	{ "cidr",	  required_argument, NULL, OPT_CIDR },
+	{ "cidr6",	  required_argument, NULL, OPT_CIDR6 },
+	{ "disable-ipv6", no_argument,	     NULL, OPT_DISABLE_IPV6 },
+	{ "ra-interval",  required_argument, NULL, OPT_RA_INTERVAL },
 	{ "queues",	  required_argument, NULL, OPT_QUEUES },
 	{ "xdp-mode",	  required_argument, NULL, OPT_XDP_MODE },
 	{ "ready-fd",	  required_argument, NULL, OPT_READY_FD },
@@ -201,24 +214,82 @@ static bool parse_cidr(struct config *cfg, const char *s, FILE *err)
 	return true;
 }
 
-/* A.B.C.D or A.B.C.D:PORT (port default 53). */
-static bool parse_addr_port(const char *s, struct sockaddr_in *sa)
+/*
+ * --cidr6: a /64 (the address plan's host parts are fixed), or "random": a
+ * unique local prefix, fd00::/8 with a random 40-bit Global ID (RFC 4193 3.2).
+ */
+static bool parse_cidr6(struct config *cfg, const char *s, FILE *err)
 {
-	char buf[INET_ADDRSTRLEN + 6];
+	char buf[INET6_ADDRSTRLEN + 4], *slash;
+	struct in6_addr a;
+	static const uint8_t zero[8];
+
+	if (!strcmp(s, "random")) {
+		uint8_t id[5];
+
+		if (getrandom(id, sizeof(id), 0) != sizeof(id))
+			return false;
+		memset(cfg->prefix6, 0, sizeof(cfg->prefix6));
+		cfg->prefix6[0] = 0xfd;
+		memcpy(cfg->prefix6 + 1, id, sizeof(id));
+		return true;
+	}
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (!slash)
+		return false;
+	*slash = '\0';
+	if (inet_pton(AF_INET6, buf, &a) != 1)
+		return false;
+	if (strcmp(slash + 1, "64")) {
+		fprintf(err, "xdpslirp: --cidr6 %s: only a /64 can be given (SLAAC needs one)\n", s);
+		return false;
+	}
+	if (memcmp(a.s6_addr + 8, zero, 8)) {
+		fprintf(err, "xdpslirp: --cidr6 %s: host bits are set\n", s);
+		return false;
+	}
+	if (a.s6_addr[0] == 0xff || (a.s6_addr[0] == 0xfe && (a.s6_addr[1] & 0xc0) == 0x80) ||
+	    !memcmp(a.s6_addr, zero, 8)) {
+		fprintf(err, "xdpslirp: --cidr6 %s: not a unicast prefix (e.g. fd00::/64)\n", s);
+		return false;
+	}
+	memcpy(cfg->prefix6, a.s6_addr, 8);
+	return true;
+}
+
+/* A.B.C.D, A.B.C.D:PORT, an IPv6 address, or [IPv6]:PORT (port default 53). */
+static bool parse_addr_port(const char *s, union sockaddr_inany *sa)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *host = buf, *colon;
 	unsigned long port = 53;
-	char *colon;
+	struct in6_addr a6;
+	bool bracket = s[0] == '[';
 
 	if (strlen(s) >= sizeof(buf))
 		return false;
 	strcpy(buf, s);
-	colon = strchr(buf, ':');
-	if (colon) {
-		*colon = '\0';
+	if (bracket) {
+		char *end = strchr(buf, ']');
+
+		if (!end || (end[1] && (end[1] != ':' || !parse_uint(end + 2, 1, 65535, &port))))
+			return false;
+		*end = '\0';
+		host = buf + 1;
+	} else if ((colon = strchr(buf, ':')) && !strchr(colon + 1, ':')) {
+		*colon = '\0';	/* one colon: IPv4 with a port */
 		if (!parse_uint(colon + 1, 1, 65535, &port))
 			return false;
 	}
-	*sa = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	return inet_pton(AF_INET, buf, &sa->sin_addr) == 1;
+	if (inet_pton(AF_INET6, host, &a6) == 1) {
+		sa->in6 = (struct sockaddr_in6){ .sin6_family = AF_INET6,
+						 .sin6_port = htons((uint16_t)port), .sin6_addr = a6 };
+		return true;
+	}
+	sa->in4 = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	return !bracket && inet_pton(AF_INET, host, &sa->in4.sin_addr) == 1;
 }
 
 /* A CPU list: N or N-M, comma separated, at most 64 CPUs, each < 1024. */
@@ -255,6 +326,8 @@ static void config_defaults(struct config *cfg)
 	strcpy(cfg->guest_ifname, "eth0");
 	inet_pton(AF_INET, "10.0.2.0", &cfg->network);
 	cfg->prefix_len = 24;
+	cfg->prefix6[0] = 0xfd;		/* fd00::/64 */
+	cfg->ra_interval_s = 600;	/* RFC 4861 MaxRtrAdvInterval default */
 	cfg->log_level = LOG_INFO;
 	cfg->ready_fd = -1;
 	cfg->exit_fd = -1;
@@ -300,6 +373,20 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 			return true;
 		fprintf(err, "xdpslirp: --cidr '%s': expected A.B.C.D/N, e.g. 10.0.2.0/24\n", arg);
 		return false;
+	case OPT_CIDR6:
+		if (parse_cidr6(cfg, arg, err))
+			return true;
+		fprintf(err, "xdpslirp: --cidr6 '%s': expected PREFIX/64 (e.g. fd00::/64) or random\n",
+			arg);
+		return false;
+	case OPT_DISABLE_IPV6:
+		cfg->disable_ipv6 = true;
+		return true;
+	case OPT_RA_INTERVAL:
+		if (!uint_option("--ra-interval", arg, 4, 1800, &v, err))
+			return false;
+		cfg->ra_interval_s = (uint32_t)v;
+		return true;
 	case OPT_QUEUES:
 		if (!uint_option("--queues", arg, 1, 64, &v, err))
 			return false;
@@ -335,7 +422,7 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 			cfg->n_dns++;
 			return true;
 		}
-		fprintf(err, "xdpslirp: --dns-upstream '%s': expected A.B.C.D or A.B.C.D:PORT, at most 4 times\n",
+		fprintf(err, "xdpslirp: --dns-upstream '%s': expected A.B.C.D[:PORT], an IPv6 address or [ADDR]:PORT, at most 4 times\n",
 			arg);
 		return false;
 	case OPT_DISABLE_DNS:
@@ -478,6 +565,16 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *err)
 uint32_t config_host_addr(const struct config *cfg, uint32_t host)
 {
 	return htonl(ntohl(cfg->network) + host);
+}
+
+/* Host number @host of the configured IPv6 prefix. */
+void config_host_addr6(const struct config *cfg, uint32_t host, struct inany *a)
+{
+	uint32_t h = htonl(host);
+
+	memset(a, 0, sizeof(*a));
+	memcpy(a->b, cfg->prefix6, 8);
+	memcpy(a->b + 12, &h, 4);
 }
 
 uint32_t config_netmask(const struct config *cfg)

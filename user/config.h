@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include "fwd.h"
+#include "inany.h"
 
 #define MTU_MIN		68
 #define MTU_MAX		65520
@@ -17,6 +18,7 @@
 #define CIDR_HOST_GATEWAY	2
 #define CIDR_HOST_DNS		3
 #define CIDR_HOST_GUEST		100
+#define CIDR6_HOST_GUEST	0x100	/* fd00::100 */
 
 /* How the guest's link comes to exist. */
 enum run_mode {
@@ -34,6 +36,9 @@ struct config {
 	uint32_t mtu;			/* 0: choose from the kernel's abilities */
 	uint32_t network;		/* --cidr, network byte order */
 	unsigned prefix_len;
+	uint8_t prefix6[8];		/* --cidr6: the guest's /64 */
+	bool disable_ipv6;
+	uint32_t ra_interval_s;		/* --ra-interval */
 	unsigned queues;		/* 0: choose by mode */
 	int log_level;
 	bool xdp_generic;
@@ -46,7 +51,7 @@ struct config {
 	bool disable_dns;
 	bool no_dhcp;
 	unsigned n_dns;			/* --dns-upstream given */
-	struct sockaddr_in dns[4];
+	union sockaddr_inany dns[4];
 	unsigned n_publish;		/* -p, one rule per port */
 	struct fwd_rule publish[FWD_MAX];
 	unsigned n_to_host;		/* --forward-to-host */
@@ -66,5 +71,6 @@ struct config {
 int config_parse(struct config *cfg, int argc, char **argv, FILE *err);
 uint32_t config_host_addr(const struct config *cfg, uint32_t host);
 uint32_t config_netmask(const struct config *cfg);
+void config_host_addr6(const struct config *cfg, uint32_t host, struct inany *a);
 
 #endif

@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "hostaddr.h"
+#include "ipv6.h"
 #include "hostsock.h"
 #include "log.h"
 
@@ -69,8 +71,7 @@ int control_publish(struct control *c, struct fwd_rule *r, const char **why)
 
 	for (unsigned i = 0; i < c->n; i++)
 		if (c->rules[i].proto == r->proto && c->rules[i].host_port == r->host_port &&
-		    (c->rules[i].host_addr == r->host_addr || !c->rules[i].host_addr ||
-		     !r->host_addr)) {
+		    fwd_addrs_overlap(&c->rules[i].host_addr, &r->host_addr)) {
 			*why = "the host port is already forwarded";
 			return -EADDRINUSE;
 		}
@@ -84,8 +85,6 @@ int control_publish(struct control *c, struct fwd_rule *r, const char **why)
 		return fd;
 	}
 	r->id = c->next_id++;
-	if (!r->guest_addr)
-		r->guest_addr = c->gw->guest_addr;
 	if (engine_forward_add(c->e, r, fd)) {
 		*why = "the engine cannot take it";
 		return -EIO;
@@ -115,14 +114,27 @@ static json_t *bad_request(const char *what)
 	return json_pack("{s:{s:s}}", "error", "desc", desc);
 }
 
-/* An optional IPv4 address argument; false if present but not one. */
-static bool arg_addr(json_t *args, const char *name, uint32_t *out)
+/*
+ * An optional address argument of either family; false if present but not
+ * one.  An empty string is as good as none (Podman sends "guest_addr": "").
+ */
+static bool arg_addr(json_t *args, const char *name, struct inany *out)
 {
 	json_t *v = json_object_get(args, name);
 
-	if (!v)
+	if (!v || (json_is_string(v) && !*json_string_value(v)))
 		return true;
-	return json_is_string(v) && inet_pton(AF_INET, json_string_value(v), out) == 1;
+	return json_is_string(v) && fwd_addr_parse(json_string_value(v), out);
+}
+
+/* A guest address the API may name: the guest's IPv4 network or IPv6 prefix. */
+static bool guest_addr_ok(const struct gateway *gw, const struct inany *a)
+{
+	if (fwd_addr_unset(a))
+		return true;
+	if (inany_is_v4(a))
+		return (inany_v4(a) & gw->netmask) == (gw->guest_addr & gw->netmask);
+	return gw->ipv6 && ipv6_in_prefix(gw, a) && inany_is_unicast(a);
 }
 
 /* A required port argument, 1..65535. */
@@ -138,7 +150,7 @@ static bool arg_port(json_t *args, const char *name, uint16_t *out)
 
 static json_t *cmd_add_hostfwd(struct control *c, json_t *args)
 {
-	struct fwd_rule r = { .guest_addr = c->gw->guest_addr };
+	struct fwd_rule r = { 0 };
 	json_t *proto = json_object_get(args, "proto");
 	const char *why = NULL;
 	int id;
@@ -149,11 +161,11 @@ static json_t *cmd_add_hostfwd(struct control *c, json_t *args)
 	    (strcmp(json_string_value(proto), "tcp") && strcmp(json_string_value(proto), "udp")))
 		return bad_request("\"proto\" must be \"tcp\" or \"udp\"");
 	r.proto = strcmp(json_string_value(proto), "tcp") ? IPPROTO_UDP : IPPROTO_TCP;
+	inany_from_v4(&r.host_addr, INADDR_ANY);
 	if (!arg_addr(args, "host_addr", &r.host_addr))
-		return bad_request("\"host_addr\" must be an IPv4 address");
-	if (!arg_addr(args, "guest_addr", &r.guest_addr) ||
-	    (r.guest_addr & c->gw->netmask) != (c->gw->guest_addr & c->gw->netmask))
-		return bad_request("\"guest_addr\" must be an IPv4 address in the guest's network");
+		return bad_request("\"host_addr\" must be an IPv4 or IPv6 address");
+	if (!arg_addr(args, "guest_addr", &r.guest_addr) || !guest_addr_ok(c->gw, &r.guest_addr))
+		return bad_request("\"guest_addr\" must be an address in the guest's IPv4 network or IPv6 prefix");
 	if (!arg_port(args, "host_port", &r.host_port) ||
 	    !arg_port(args, "guest_port", &r.guest_port))
 		return bad_request("\"host_port\" and \"guest_port\" must be integers from 1 to 65535");
@@ -163,12 +175,21 @@ static json_t *cmd_add_hostfwd(struct control *c, json_t *args)
 	return json_pack("{s:{s:i}}", "return", "id", id);
 }
 
-static json_t *rule_json(const struct fwd_rule *r)
+/*
+ * A rule as list_hostfwd shows it; its guest_addr, when the rule names
+ * none, is the one its host address's clients reach (slirp4netns's answer
+ * for IPv4 rules, byte for byte).
+ */
+static json_t *rule_json(const struct gateway *gw, const struct fwd_rule *r)
 {
-	char h[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
+	char h[INET6_ADDRSTRLEN], g[INET6_ADDRSTRLEN];
+	union sockaddr_inany client = { .sa.sa_family = inany_is_v4(&r->host_addr) ? AF_INET :
+							 AF_INET6 };
+	struct inany guest;
 
-	inet_ntop(AF_INET, &r->host_addr, h, sizeof(h));
-	inet_ntop(AF_INET, &r->guest_addr, g, sizeof(g));
+	hostaddr_fwd_target(gw, r, &client, &guest);
+	inany_ntop(&r->host_addr, h, sizeof(h));
+	inany_ntop(&guest, g, sizeof(g));
 	return json_pack("{s:i,s:s,s:s,s:i,s:s,s:i}", "id", (int)r->id,
 			 "proto", fwd_proto_name(r->proto), "host_addr", h,
 			 "host_port", r->host_port, "guest_addr", g, "guest_port", r->guest_port);
@@ -179,7 +200,7 @@ static json_t *cmd_list_hostfwd(struct control *c)
 	json_t *entries = json_array();
 
 	for (unsigned i = 0; i < c->n; i++)
-		json_array_append_new(entries, rule_json(&c->rules[i]));
+		json_array_append_new(entries, rule_json(c->gw, &c->rules[i]));
 	return json_pack("{s:o}", "entries", entries);
 }
 
@@ -231,14 +252,16 @@ static json_t *cmd_list_flows(struct control *c)
 	json_t *flows = json_array();
 
 	for (unsigned i = 0; i < n; i++) {
-		char g[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN];
+		char g[INET6_ADDRSTRLEN], r[INET6_ADDRSTRLEN];
 
-		inet_ntop(AF_INET, &info[i].guest_addr, g, sizeof(g));
-		inet_ntop(AF_INET, &info[i].remote_addr, r, sizeof(r));
+		inany_ntop(&info[i].guest_addr, g, sizeof(g));
+		inany_ntop(&info[i].remote_addr, r, sizeof(r));
 		json_array_append_new(flows, json_pack(
-			"{s:i,s:s,s:s,s:i,s:s,s:i,s:s}", "queue", (int)info[i].queue,
+			"{s:i,s:s,s:s,s:s,s:i,s:s,s:i,s:s}", "queue", (int)info[i].queue,
+			"family", inany_is_v4(&info[i].guest_addr) ? "ipv4" : "ipv6",
 			"proto", info[i].proto == IPPROTO_TCP ? "tcp" :
-				 info[i].proto == IPPROTO_UDP ? "udp" : "icmp",
+				 info[i].proto == IPPROTO_UDP ? "udp" :
+				 info[i].proto == IPPROTO_ICMPV6 ? "icmpv6" : "icmp",
 			"guest_addr", g, "guest_port", ntohs(info[i].guest_port),
 			"remote_addr", r, "remote_port", ntohs(info[i].remote_port),
 			"state", flow_state_name(info[i].state)));

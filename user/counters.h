@@ -20,6 +20,15 @@ enum drop_reason {
 	DROP_FRAG_TIMEOUT,	/* datagram given up: not complete in time */
 	DROP_FRAG_EVICTED,	/* datagram given up: slots all busy */
 	DROP_IPV4_PROTO,	/* transport we do not serve (yet) */
+	DROP_IPV6_MALFORMED,	/* version, lengths, source address */
+	DROP_IPV6_EXTHDR,	/* extension headers we cannot pass: Hop-by-Hop
+				 * not first, routing type 0 or segments left,
+				 * ESP, a chain past the first piece */
+	DROP_IPV6_PROTO,	/* upper layer we do not serve */
+	DROP_IPV6_OFF,		/* IPv6 frame while IPv6 is off (--disable-ipv6) */
+	DROP_NDP_MALFORMED,	/* hop limit, code, lengths or options (RFC 4861 6.1, 7.1) */
+	DROP_NDP_IGNORED,	/* RA or Redirect from the guest, NS for another address */
+	DROP_MLD,		/* multicast listener reports: nothing to do */
 	DROP_ICMP_MALFORMED,
 	DROP_ICMP_CSUM,
 	DROP_ICMP_TYPE,		/* not an echo request */
@@ -36,6 +45,9 @@ enum drop_reason {
 	DROP_DHCP_OFF,		/* --no-dhcp */
 	DROP_DHCP_MALFORMED,
 	DROP_DHCP_IGNORED,	/* DECLINE, RELEASE and other types */
+	DROP_DHCP6_MALFORMED,
+	DROP_DHCP6_IGNORED,	/* not for us, or a type servers ignore */
+	DROP_TX_TOO_BIG,	/* IPv6 datagram to the guest above the MTU */
 	DROP_TX_RING_FULL,	/* reply lost: no room in the TX ring */
 	DROP_TX_NO_FRAMES,	/* frame to the guest not built: no free chunk */
 	DROP_TX_TEST_LOSS,	/* dropped on purpose: --test-tx-loss */

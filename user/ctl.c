@@ -34,7 +34,7 @@ static json_t *ctl_request(int argc, char **argv)
 {
 	const char *cmd = argv[0];
 	struct fwd_rule r;
-	char h[INET_ADDRSTRLEN];
+	char h[INET6_ADDRSTRLEN];
 
 	if (!strcmp(cmd, "list") && argc == 1)
 		return json_pack("{s:s}", "execute", "list_hostfwd");
@@ -46,7 +46,7 @@ static json_t *ctl_request(int argc, char **argv)
 		return json_pack("{s:s,s:{s:i}}", "execute", "remove_hostfwd", "arguments",
 				 "id", atoi(argv[1]));
 	if (!strcmp(cmd, "add") && argc == 2 && fwd_parse_publish(argv[1], &r, 1, stderr) == 1) {
-		inet_ntop(AF_INET, &r.host_addr, h, sizeof(h));
+		inany_ntop(&r.host_addr, h, sizeof(h));
 		return json_pack("{s:s,s:{s:s,s:s,s:i,s:i}}", "execute", "add_hostfwd",
 				 "arguments", "proto", fwd_proto_name(r.proto), "host_addr", h,
 				 "host_port", r.host_port, "guest_port", r.guest_port);

@@ -125,22 +125,20 @@ static uint8_t answer_type(const struct gateway *gw, const struct bootp *b,
  * dhcp_input() - a datagram from the guest to the DHCP server port
  * @ctx: protocol context
  * @f: the frame
- * @ip: its IPv4 header
  * @uh: its UDP header, in f->seg[0]
  *
  * Return: VERDICT_DONE; the answer, if any, is a new frame.
  */
-enum verdict dhcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip,
-			struct udphdr *uh)
+enum verdict dhcp_input(struct gw_ctx *ctx, struct frame *f, struct udphdr *uh)
 {
 	uint32_t len = ntohs(uh->len) - sizeof(*uh), dst;
 	const uint8_t *in = (const uint8_t *)(uh + 1);
 	struct bootp *out = (struct bootp *)(ctx->scratch + sizeof(*uh));
 	const struct bootp *b = (const struct bootp *)in;
 	struct dhcp_req req = { 0 };
+	struct inany from, to;
 	uint8_t type, *end;
 
-	(void)ip;
 	if (ctx->gw->no_dhcp)
 		return drop(ctx, DROP_DHCP_OFF);
 	if (len < DHCP_MIN_LEN || in + len > f->seg[0].data + f->seg[0].len ||
@@ -173,7 +171,9 @@ enum verdict dhcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip,
 	      htonl(INADDR_BROADCAST) : out->yiaddr;
 	if (req.type == DHCPINFORM && b->ciaddr)
 		dst = b->ciaddr;
-	udp_send(ctx, ctx->scratch, ctx->gw->gw_addr, htons(DHCP_SERVER_PORT), dst,
-		 htons(DHCP_CLIENT_PORT), len < DHCP_REPLY_MIN ? DHCP_REPLY_MIN : len);
+	inany_from_v4(&from, ctx->gw->gw_addr);
+	inany_from_v4(&to, dst);
+	udp_send(ctx, ctx->scratch, &from, htons(DHCP_SERVER_PORT), &to, htons(DHCP_CLIENT_PORT),
+		 len < DHCP_REPLY_MIN ? DHCP_REPLY_MIN : len);
 	return VERDICT_DONE;
 }

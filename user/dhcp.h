@@ -10,7 +10,6 @@
 #define DHCP_SERVER_PORT 67
 #define DHCP_CLIENT_PORT 68
 
-enum verdict dhcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip,
-			struct udphdr *uh);
+enum verdict dhcp_input(struct gw_ctx *ctx, struct frame *f, struct udphdr *uh);
 
 #endif

@@ -48,9 +48,11 @@ static uint32_t question_len(const uint8_t *q, uint32_t len)
  * dns_servfail() - answer a query with SERVFAIL, from the DNS address
  * @ctx: protocol context; the query is at ctx->scratch + 8, as it was sent
  * @fl: the guest port's UDP mapping
+ * @dns: the DNS address the query went to (of the guest's family)
  * @len: the query's length
  */
-void dns_servfail(struct gw_ctx *ctx, const struct flow *fl, uint32_t len)
+void dns_servfail(struct gw_ctx *ctx, const struct flow *fl, const struct inany *dns,
+		  uint32_t len)
 {
 	uint8_t *m = ctx->scratch + 8;
 	uint32_t q;
@@ -63,16 +65,19 @@ void dns_servfail(struct gw_ctx *ctx, const struct flow *fl, uint32_t len)
 	m[4] = 0;
 	m[5] = q ? 1 : 0;
 	memset(m + 6, 0, 6);	/* no answers, authority or additional records */
-	udp_send(ctx, ctx->scratch, ctx->gw->dns_addr, htons(53), inany_v4(&fl->key.guest),
-		 fl->key.guest_port, DNS_HDR_LEN + q);
+	udp_send(ctx, ctx->scratch, dns, htons(53), &fl->key.guest, fl->key.guest_port,
+		 DNS_HDR_LEN + q);
 }
 
 /**
- * dns_upstreams_from_resolv_conf() - take the IPv4 name servers of @path
+ * dns_upstreams_from_resolv_conf() - take the name servers of @path
  * @gw: where to add them (up to GW_MAX_DNS in all)
  * @path: usually /etc/resolv.conf
  *
- * A loopback stub (127.0.0.53) is fine: the engine's sockets are the host's.
+ * Either family serves both of the guest's DNS addresses.  A loopback stub
+ * (127.0.0.53, ::1) is fine: the engine's sockets are the host's.  A
+ * link-local server (with a %scope) is skipped: it cannot be reached
+ * without its interface.
  *
  * Return: the number added.
  */
@@ -85,15 +90,81 @@ int dns_upstreams_from_resolv_conf(struct gateway *gw, const char *path)
 	if (!f)
 		return 0;
 	while (gw->n_dns < GW_MAX_DNS && fgets(line, sizeof(line), f)) {
-		struct in_addr a;
+		union sockaddr_inany *sa = &gw->dns[gw->n_dns];
 
-		if (sscanf(line, " nameserver %63s", addr) != 1 || inet_pton(AF_INET, addr, &a) != 1)
+		if (sscanf(line, " nameserver %63s", addr) != 1)
 			continue;
-		gw->dns[gw->n_dns++] = (struct sockaddr_in){ .sin_family = AF_INET,
-							     .sin_port = htons(53),
-							     .sin_addr = a };
+		if (inet_pton(AF_INET, addr, &sa->in4.sin_addr) == 1) {
+			sa->in4.sin_family = AF_INET;
+			sa->in4.sin_port = htons(53);
+		} else if (inet_pton(AF_INET6, addr, &sa->in6.sin6_addr) == 1) {
+			sa->in6 = (struct sockaddr_in6){ .sin6_family = AF_INET6,
+							 .sin6_port = htons(53),
+							 .sin6_addr = sa->in6.sin6_addr };
+		} else {
+			continue;
+		}
+		gw->n_dns++;
 		added++;
 	}
 	fclose(f);
 	return added;
+}
+
+/**
+ * dns_search_from_resolv_conf() - the search list of @path in DNS wire form
+ * @out: where the names go, each as RFC 1035 labels (for RA DNSSL, RFC 8106,
+ *	 and DHCPv6 option 24, RFC 3646)
+ * @room: bytes at @out
+ * @path: usually /etc/resolv.conf
+ *
+ * Names that do not fit, or are not valid host names' labels, are skipped.
+ *
+ * Return: the bytes written.
+ */
+size_t dns_search_from_resolv_conf(uint8_t *out, size_t room, const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char line[512];
+	size_t n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char *save, *name;
+
+		if (strncmp(line, "search", 6) || (line[6] != ' ' && line[6] != '\t'))
+			continue;
+		n = 0;		/* the last search line counts, as for the resolver */
+		for (name = strtok_r(line + 6, " \t\n", &save); name;
+		     name = strtok_r(NULL, " \t\n", &save))
+			n += dns_name_encode(name, out + n, room - n);
+	}
+	fclose(f);
+	return n;
+}
+
+/* Writes @name as labels at @out (at most @room bytes); returns the length or 0. */
+size_t dns_name_encode(const char *name, uint8_t *out, size_t room)
+{
+	size_t n = 0, len = strlen(name);
+
+	if (len && name[len - 1] == '.')
+		len--;		/* a trailing dot names the root already */
+	if (!len || len + 2 > room || len > 253)
+		return 0;
+	while (len) {
+		const char *dot = memchr(name, '.', len);
+		size_t l = dot ? (size_t)(dot - name) : len;
+
+		if (!l || l > 63)
+			return 0;
+		out[n++] = (uint8_t)l;
+		memcpy(out + n, name, l);
+		n += l;
+		name += l + (dot ? 1 : 0);
+		len -= l + (dot ? 1 : 0);
+	}
+	out[n++] = 0;
+	return n;
 }

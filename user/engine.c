@@ -36,7 +36,9 @@
 #include "engine.h"
 #include "eth.h"
 #include "log.h"
+#include "ndp.h"
 #include "frag.h"
+#include "hostaddr.h"
 #include "l4.h"
 #include "ping.h"
 #include "steer.h"
@@ -50,7 +52,8 @@
 #define HANDOFF_BURSTS	16	/* RX_BURST frames each, per ring and round */
 
 /* epoll data of a worker's own descriptors (see also gateway.h) */
-enum { EV_XSK, EV_STOP, EV_ICMP_RAW = EPOLL_ICMP_RAW, EV_CMD, EV_HANDOFF };
+enum { EV_XSK, EV_STOP, EV_ICMP_RAW = EPOLL_ICMP_RAW, EV_CMD, EV_HANDOFF,
+       EV_ICMP6_RAW = EPOLL_ICMP6_RAW };
 
 /*
  * The main thread opens the sockets of forwarded ports (so that a taken
@@ -70,7 +73,7 @@ struct fwd_cmd {
 	enum { FWD_ADD, FWD_REMOVE, FWD_ACCEPTED, FLOW_LIST } op;
 	int fd;
 	struct fwd_rule rule;
-	struct sockaddr_in client;	/* FWD_ACCEPTED */
+	union sockaddr_inany client;	/* FWD_ACCEPTED */
 	struct flow_list *list;
 };
 
@@ -227,7 +230,7 @@ static int worker_command(struct worker *w, const struct fwd_cmd *c)
 /* A client accepted for this worker: connect to the guest, then drop the
  * claim worker_accepted() took for the flow on its way here.
  */
-static void worker_inbound(struct worker *w, int fd, const struct sockaddr_in *client,
+static void worker_inbound(struct worker *w, int fd, const union sockaddr_inany *client,
 			   const struct fwd_rule *r)
 {
 	struct flow_key k;
@@ -238,7 +241,7 @@ static void worker_inbound(struct worker *w, int fd, const struct sockaddr_in *c
 }
 
 /* A client of a forwarded TCP port: its flow's owner connects to the guest. */
-static void worker_accepted(struct worker *w, int fd, const struct sockaddr_in *client,
+static void worker_accepted(struct worker *w, int fd, const union sockaddr_inany *client,
 			    const struct fwd_rule *r)
 {
 	struct fwd_cmd c = { .op = FWD_ACCEPTED, .fd = fd, .rule = *r, .client = *client };
@@ -263,10 +266,9 @@ static void worker_fwd_event(struct worker *w, struct fwd_listener *l)
 		return;
 	}
 	for (int i = 0; i < 64; i++) {
-		struct sockaddr_in client;
+		union sockaddr_inany client;
 		socklen_t len = sizeof(client);
-		int fd = accept4(l->fd, (struct sockaddr *)&client, &len,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(l->fd, &client.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0)
 			break;
@@ -275,26 +277,41 @@ static void worker_fwd_event(struct worker *w, struct fwd_listener *l)
 }
 
 /*
- * The key of a forwarded UDP port's slot (steer.c): the guest's address
- * and port, which its clients' flows share.  The worker serving the port
- * holds the slot while it does.
+ * The keys of a forwarded UDP port's slots (steer.c): the guest's address
+ * and port, which its clients' flows share; two for a dual-stack port whose
+ * clients of each family reach the guest's address of their own.  The
+ * worker serving the port holds the slots while it does.
  */
-static struct flow_key fwd_udp_key(const struct fwd_rule *r)
+static unsigned fwd_udp_keys(const struct gateway *gw, const struct fwd_rule *r,
+			     struct flow_key k[2])
 {
-	struct flow_key k = { .proto = IPPROTO_UDP, .guest_port = htons(r->guest_port) };
+	union sockaddr_inany v4 = { .in4 = { .sin_family = AF_INET } };
+	union sockaddr_inany v6 = { .in6 = { .sin6_family = AF_INET6,
+					     .sin6_addr = IN6ADDR_LOOPBACK_INIT } };
+	bool any = fwd_addr_is_any(&r->host_addr), on6 = !inany_is_v4(&r->host_addr);
+	unsigned n = 0;
 
-	inany_from_v4(&k.guest, r->guest_addr);
-	return k;
+	if (!on6 || any)
+		hostaddr_fwd_target(gw, r, &v4, &k[n++].guest);
+	if (on6 && (!n || !inany_equal(&k[0].guest, &k[n].guest)))
+		hostaddr_fwd_target(gw, r, &v6, &k[n++].guest);
+	if (n == 2 && inany_equal(&k[0].guest, &k[1].guest))
+		n = 1;
+	for (unsigned i = 0; i < n; i++) {
+		k[i].proto = IPPROTO_UDP;
+		k[i].guest_port = htons(r->guest_port);
+	}
+	return n;
 }
 
-/* The worker no longer serves forwarded port @r: a UDP port's slot is released. */
+/* The worker no longer serves forwarded port @r: a UDP port's slots are released. */
 static void worker_fwd_release(struct worker *w, const struct fwd_rule *r)
 {
-	if (r->proto == IPPROTO_UDP) {
-		struct flow_key k = fwd_udp_key(r);
+	struct flow_key k[2] = { 0 };
+	unsigned n = r->proto == IPPROTO_UDP ? fwd_udp_keys(w->ctx.gw, r, k) : 0;
 
-		steer_unclaim(&w->e->steer, &k);
-	}
+	for (unsigned i = 0; i < n; i++)
+		steer_unclaim(&w->e->steer, &k[i]);
 }
 
 /* Stops serving a forwarded port this worker listens on. */
@@ -352,8 +369,8 @@ static void worker_list_flows(struct worker *w, struct flow_list *l)
 		const struct flow *fl = &w->flows.flows[i];
 
 		l->out[l->n++] = (struct flow_info){
-			.guest_addr = inany_v4(&fl->key.guest),
-			.remote_addr = inany_v4(&fl->key.remote),
+			.guest_addr = fl->key.guest,
+			.remote_addr = fl->key.remote,
 			.guest_port = fl->key.guest_port, .remote_port = fl->key.remote_port,
 			.proto = fl->key.proto, .state = fl->state, .queue = (uint8_t)w->port.queue,
 		};
@@ -392,8 +409,8 @@ static int worker_events(struct worker *w, int n)
 		if (id == EV_STOP)
 			return -1;
 		work += id != EV_XSK && id != EV_HANDOFF;
-		if (id == EV_ICMP_RAW)
-			ping_raw_event(&w->ctx);
+		if (id == EV_ICMP_RAW || id == EV_ICMP6_RAW)
+			ping_raw_event(&w->ctx, id == EV_ICMP6_RAW);
 		if (id == EV_CMD)
 			worker_commands(w);
 		if (id == EV_HANDOFF)	/* the rings are drained every round */
@@ -442,6 +459,14 @@ static int worker_epoll_wait(struct worker *w, int wait, uint64_t *asleep)
 	return n;
 }
 
+/* Runs the timers that are due: flows', and worker 0's Router Advertisements. */
+static uint64_t worker_timers(struct gw_ctx *ctx)
+{
+	uint64_t next = l4_timers(ctx), ra = ndp_timer(ctx);
+
+	return ra && (!next || ra < next) ? ra : next;
+}
+
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
@@ -467,7 +492,7 @@ static void *worker_run(void *arg)
 		if (n > 0 && (work = worker_events(w, n)) < 0)
 			break;
 		if (!next_timer || next_timer <= w->ctx.now)
-			next_timer = l4_timers(&w->ctx);
+			next_timer = worker_timers(&w->ctx);
 		xsk_port_flush(&w->port);
 		xsk_port_refill(&w->port);
 		/* a round with frames served or events is work; an empty one
@@ -584,12 +609,19 @@ unsigned engine_list_flows(struct engine *e, struct flow_info *out, unsigned cap
 int engine_forward_add(struct engine *e, const struct fwd_rule *r, int fd)
 {
 	struct fwd_cmd c = { .op = FWD_ADD, .fd = fd, .rule = *r };
-	struct flow_key k = fwd_udp_key(r);
-	unsigned owner = 0;
+	struct flow_key k[2] = { 0 };
+	const struct gateway *gw = e->workers[0].ctx.gw;
+	unsigned owner = 0, n = r->proto == IPPROTO_UDP ? fwd_udp_keys(gw, r, k) : 0;
 	int ret;
 
-	if (r->proto == IPPROTO_UDP)	/* its clients' flows live with it */
-		owner = steer_claim(&e->steer, &k, steer_owner(&e->steer, &k));
+	/* its clients' flows live with it (a second family's, if another
+	 * worker already owns that slot, with that worker) */
+	for (unsigned i = 0; i < n; i++) {
+		unsigned o = steer_claim(&e->steer, &k[i], i ? owner : steer_owner(&e->steer, &k[i]));
+
+		if (!i)
+			owner = o;
+	}
 	ret = worker_command(&e->workers[owner], &c);
 	if (ret) {
 		close(fd);
@@ -623,6 +655,9 @@ static int engine_open_ports(struct engine *e, const struct engine_params *p)
 		w->ctx.flows = &w->flows;
 		w->ctx.epfd = -1;
 		w->ctx.icmp_raw = -1;
+		w->ctx.icmp6_raw = -1;
+		/* one stream of unsolicited RAs for the link: worker 0's */
+		w->ctx.ra_at = q == 0 && p->gw->ipv6 ? now_ns() : 0;
 		/* the guest end's MAC if we created it; else broadcast until
 		 * the guest speaks (arp.c asks it when that matters) */
 		if (p->guest_mac)
@@ -798,6 +833,8 @@ int engine_stop(struct engine *e)
 			close(e->workers[q].ctx.epfd);
 		if (e->workers[q].ctx.icmp_raw >= 0)
 			close(e->workers[q].ctx.icmp_raw);
+		if (e->workers[q].ctx.icmp6_raw >= 0)
+			close(e->workers[q].ctx.icmp6_raw);
 		if (e->workers[q].cmd_fd >= 0)
 			close(e->workers[q].cmd_fd);
 		if (e->workers[q].cmd_wr >= 0)

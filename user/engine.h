@@ -58,7 +58,7 @@ struct engine_stats {
 
 /* One flow, for the control API (addresses and ports in network order). */
 struct flow_info {
-	uint32_t guest_addr, remote_addr;
+	struct inany guest_addr, remote_addr;
 	uint16_t guest_port, remote_port;
 	uint8_t proto, state, queue;
 };

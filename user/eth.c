@@ -4,7 +4,8 @@
  *
  * Theory of operation: eth_input() is called by a worker for each frame it
  * receives.  It checks the Ethernet header and hands the frame to the
- * protocol named by the EtherType: arp_input() or ipv4_input().  The source
+ * protocol named by the EtherType: arp_input(), ipv4_input() or
+ * ipv6_input().  The source
  * address of the guest's frames is where the engine's own frames go.  Those answer
  * in place (the request's buffers become the reply, see enum verdict) or
  * drop the frame with a counted reason.  Nothing here keeps state: the path
@@ -16,6 +17,7 @@
 #include "arp.h"
 #include "eth.h"
 #include "ipv4.h"
+#include "ipv6.h"
 
 static bool eth_addressed_to_us(const struct gateway *gw, const uint8_t *dst)
 {
@@ -46,6 +48,8 @@ enum verdict eth_input(struct gw_ctx *ctx, struct frame *f)
 		return arp_input(ctx, f);
 	case ETH_P_IP:
 		return ipv4_input(ctx, f);
+	case ETH_P_IPV6:
+		return ipv6_input(ctx, f);
 	default:
 		return drop(ctx, DROP_ETH_TYPE);
 	}
@@ -61,11 +65,11 @@ void eth_reply_header(const struct gateway *gw, struct frame *f)
 }
 
 /* Writes the Ethernet header of a frame the gateway sends to the guest. */
-void eth_to_guest_header(const struct gw_ctx *ctx, struct frame *f)
+void eth_to_guest_header(const struct gw_ctx *ctx, struct frame *f, uint16_t ethertype)
 {
 	struct ethhdr *eth = (struct ethhdr *)f->seg[0].data;
 
 	memcpy(eth->h_dest, ctx->guest_mac, ETH_ALEN);
 	memcpy(eth->h_source, ctx->gw->mac, ETH_ALEN);
-	eth->h_proto = htons(ETH_P_IP);
+	eth->h_proto = htons(ethertype);
 }

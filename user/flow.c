@@ -16,22 +16,6 @@
 
 #include "flow.h"
 
-static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-void inany_from_v4(struct inany *a, uint32_t v4)
-{
-	memcpy(a->b, v4mapped, 12);
-	memcpy(a->b + 12, &v4, 4);
-}
-
-uint32_t inany_v4(const struct inany *a)
-{
-	uint32_t v4;
-
-	memcpy(&v4, a->b + 12, 4);
-	return v4;
-}
-
 static uint64_t mix(uint64_t h)
 {
 	h ^= h >> 33;

@@ -5,16 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/*
- * An address of either family: IPv4 is stored IPv4-mapped (::ffff:a.b.c.d),
- * so flow keys need no change for IPv6.
- */
-struct inany {
-	uint8_t b[16];
-};
-
-void inany_from_v4(struct inany *a, uint32_t v4);
-uint32_t inany_v4(const struct inany *a);
+#include "inany.h"
 
 /* Identifies a flow from the guest's point of view. Ports in network order. */
 struct flow_key {
@@ -49,6 +40,7 @@ enum tcp_state {
 					 * next "readable" edge clears this */
 #define FLOW_HOST_HUP		0x400	/* TCP: the host's FIN (or more) is queued:
 					 * no edge will come for it again */
+#define FLOW_SOCK6		0x800	/* datagram flow: its socket is AF_INET6 */
 
 /*
  * struct flow - one connection.  The host socket's buffers are the only

@@ -6,7 +6,9 @@
  *   -p [tcp:|udp:][HOSTADDR:]HOSTPORT[-HOSTLAST]:GUESTPORT[-GUESTLAST]
  *   --forward-to-host [tcp:|udp:]GUESTPORT:HOSTADDR:HOSTPORT
  *
- * A range maps one to one and becomes one rule per port.
+ * HOSTADDR is A.B.C.D or [IPv6]; without it, every IPv4 address (0.0.0.0,
+ * as slirp4netns); [::] is every address of both families.  A range maps
+ * one to one and becomes one rule per port.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +21,75 @@
 const char *fwd_proto_name(uint8_t proto)
 {
 	return proto == IPPROTO_UDP ? "udp" : "tcp";
+}
+
+/* An address of either family as text: A.B.C.D or an IPv6 address. */
+bool fwd_addr_parse(const char *s, struct inany *a)
+{
+	struct in_addr v4;
+
+	if (inet_pton(AF_INET, s, &v4) == 1) {
+		inany_from_v4(a, v4.s_addr);
+		return true;
+	}
+	return inet_pton(AF_INET6, s, a->b) == 1 && !inany_is_v4(a);
+}
+
+/* 0.0.0.0 or ::, the wildcard of its family. */
+bool fwd_addr_is_any(const struct inany *a)
+{
+	static const uint8_t zero[16];
+
+	return (inany_is_v4(a) && !inany_v4(a)) || !memcmp(a->b, zero, 16);
+}
+
+/* Whether listeners on @a and @b, same port, would take the same clients. */
+bool fwd_addrs_overlap(const struct inany *a, const struct inany *b)
+{
+	static const uint8_t zero[16];
+	bool dual_a = !memcmp(a->b, zero, 16), dual_b = !memcmp(b->b, zero, 16);
+
+	if (inany_equal(a, b) || dual_a || dual_b)
+		return true;
+	return inany_is_v4(a) == inany_is_v4(b) && (fwd_addr_is_any(a) || fwd_addr_is_any(b));
+}
+
+/* ::, which in a rule's guest address means "none given". */
+bool fwd_addr_unset(const struct inany *a)
+{
+	static const uint8_t zero[16];
+
+	return !memcmp(a->b, zero, 16);
+}
+
+/*
+ * The HOSTADDR: before @end in @s: "A.B.C.D:" or "[IPv6]:"; returns where
+ * the port starts, or NULL.  Without one, @a is 0.0.0.0 and @s is returned.
+ */
+static const char *parse_host_addr(const char *s, const char *end, struct inany *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+	const char *close, *colon;
+	size_t n;
+
+	inany_from_v4(a, INADDR_ANY);
+	if (*s == '[') {
+		close = memchr(s, ']', (size_t)(end - s));
+		if (!close || close[1] != ':' || (n = (size_t)(close - s - 1)) >= sizeof(buf))
+			return NULL;
+		memcpy(buf, s + 1, n);
+		buf[n] = '\0';
+		return inet_pton(AF_INET6, buf, a->b) == 1 && !inany_is_v4(a) ? close + 2 : NULL;
+	}
+	colon = memchr(s, ':', (size_t)(end - s));
+	if (!colon)
+		return s;
+	n = (size_t)(colon - s);
+	if (n >= sizeof(buf))
+		return NULL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return inet_pton(AF_INET, buf, a->b + 12) == 1 ? colon + 1 : NULL;
 }
 
 /* "tcp:" or "udp:" in front of @s, if any; sets *proto (TCP by default). */
@@ -78,28 +149,15 @@ int fwd_parse_publish(const char *spec, struct fwd_rule *rules, unsigned room, F
 {
 	const char *s, *guest, *hport;
 	uint16_t h1, h2, g1, g2;
-	uint32_t addr = INADDR_ANY;
+	struct inany addr;
 	uint8_t proto;
 
 	s = parse_proto(spec, &proto);
 	guest = strrchr(s, ':');
 	if (!guest)
 		goto bad;
-	hport = s;
-	if (memchr(s, ':', (size_t)(guest - s))) {	/* HOSTADDR:HOSTPORT:GUEST */
-		char a[INET_ADDRSTRLEN];
-		const char *colon = memchr(s, ':', (size_t)(guest - s));
-		size_t alen = (size_t)(colon - s);
-
-		if (alen >= sizeof(a))
-			goto bad;
-		memcpy(a, s, alen);
-		a[alen] = '\0';
-		if (inet_pton(AF_INET, a, &addr) != 1)
-			goto bad;
-		hport = colon + 1;
-	}
-	if (!parse_range(hport, (size_t)(guest - hport), &h1, &h2) ||
+	hport = parse_host_addr(s, guest, &addr);
+	if (!hport || hport > guest || !parse_range(hport, (size_t)(guest - hport), &h1, &h2) ||
 	    !parse_range(guest + 1, strlen(guest + 1), &g1, &g2))
 		goto bad;
 	if (h2 - h1 != g2 - g1) {
@@ -116,26 +174,22 @@ int fwd_parse_publish(const char *spec, struct fwd_rule *rules, unsigned room, F
 					      .guest_port = (uint16_t)(g1 + i) };
 	return h2 - h1 + 1;
 bad:
-	fprintf(err, "xdpslirp: --publish '%s': expected [tcp:|udp:][HOSTADDR:]HOSTPORT[-LAST]:GUESTPORT[-LAST], ports 1-65535\n",
+	fprintf(err, "xdpslirp: --publish '%s': expected [tcp:|udp:][HOSTADDR:]HOSTPORT[-LAST]:GUESTPORT[-LAST] (HOSTADDR A.B.C.D or [IPv6]), ports 1-65535\n",
 		spec);
 	return -EINVAL;
 }
 
-/* [tcp:|udp:]GUESTPORT:HOSTADDR:HOSTPORT */
+/* [tcp:|udp:]GUESTPORT:HOSTADDR:HOSTPORT, HOSTADDR A.B.C.D or [IPv6] */
 bool fwd_parse_to_host(const char *spec, struct fwd_to_host *f)
 {
-	const char *s = parse_proto(spec, &f->proto), *c1, *c2;
-	char a[INET_ADDRSTRLEN];
+	const char *s = parse_proto(spec, &f->proto), *c1, *hport;
 	uint16_t last;
 
 	c1 = strchr(s, ':');
-	c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-	if (!c2 || (size_t)(c2 - c1 - 1) >= sizeof(a))
+	if (!c1 || !parse_range(s, (size_t)(c1 - s), &f->guest_port, &last) ||
+	    last != f->guest_port)
 		return false;
-	memcpy(a, c1 + 1, (size_t)(c2 - c1 - 1));
-	a[c2 - c1 - 1] = '\0';
-	return parse_range(s, (size_t)(c1 - s), &f->guest_port, &last) &&
-	       last == f->guest_port && inet_pton(AF_INET, a, &f->host_addr) == 1 &&
-	       parse_range(c2 + 1, strlen(c2 + 1), &f->host_port, &last) &&
-	       last == f->host_port;
+	hport = parse_host_addr(c1 + 1, c1 + 1 + strlen(c1 + 1), &f->host_addr);
+	return hport && hport != c1 + 1 &&
+	       parse_range(hport, strlen(hport), &f->host_port, &last) && last == f->host_port;
 }

@@ -28,12 +28,24 @@ struct gateway {
 	uint32_t guest_addr;	/* what the guest is given */
 	uint32_t netmask;
 	uint32_t mtu;		/* IP MTU of the link */
+	bool ipv6;		/* IPv6 served (not --disable-ipv6) */
+	struct inany gw6;	/* fd00::2: the gateway, stands for the host's ::1 */
+	struct inany dns6;	/* fd00::3 */
+	struct inany guest6;	/* fd00::100: what the guest is given */
+	struct inany ll6;	/* fe80::2: the router's link-local address */
+	bool ra_no_route;	/* the host has no IPv6 route out: RAs say
+				 * router lifetime 0, so the guest falls back
+				 * to IPv4 at once */
+	uint32_t ra_interval_ms; /* unsolicited RAs: at a random time in
+				 * [interval / 3, interval) (RFC 4861 6.2.1) */
+	uint16_t dnssl_len;	/* the host's search list, RFC 1035 names */
+	uint8_t dnssl[256];
 	bool no_host_loopback;	/* the gateway address does not reach the host */
 	bool no_dhcp;
 	uint32_t udp_timeout_s;	/* idle time before a UDP mapping expires */
 	uint32_t tcp_sndbuf;	/* SO_SNDBUF of every host TCP socket */
 	unsigned n_dns;		/* DNS upstreams; 0: the DNS address is silent */
-	struct sockaddr_in dns[GW_MAX_DNS];
+	union sockaddr_inany dns[GW_MAX_DNS];	/* either family */
 	unsigned n_to_host;	/* --forward-to-host */
 	struct fwd_to_host to_host[FWD_TO_HOST_MAX];
 };
@@ -45,6 +57,7 @@ struct steer;
  * index, above the worker's own descriptors)
  */
 #define EPOLL_ICMP_RAW	2
+#define EPOLL_ICMP6_RAW	5
 #define EPOLL_FLOW_BASE	16
 #define EPOLL_FWD_BASE	(1ull << 32)	/* forwarded ports: + listener slot */
 
@@ -60,7 +73,7 @@ struct udp_batch {
 	unsigned n;
 	struct flow *flow[UDP_TX_BATCH];
 	struct mmsghdr msg[UDP_TX_BATCH];
-	struct sockaddr_in to[UDP_TX_BATCH];
+	union sockaddr_inany to[UDP_TX_BATCH];
 	struct iovec iov[UDP_TX_BATCH][FRAME_MAX_SEGS];
 };
 
@@ -95,12 +108,19 @@ struct gw_ctx {
 	struct frag_table *frags;	/* reassembly of the guest's fragments */
 	struct udp_batch udp_out;	/* datagrams waiting for udp_flush() */
 	int icmp_raw;			/* raw ICMP socket when ping sockets are denied */
+	int icmp6_raw;			/* the same for ICMPv6 */
+	uint32_t icmp_tokens;		/* ICMP errors we may send now (icmp.c) */
+	uint64_t icmp_tokens_at;	/* when they were last refilled */
+	uint64_t ra_at;			/* next unsolicited RA (ndp.c, worker 0), 0: none */
+	unsigned ra_count;		/* unsolicited RAs sent */
 	struct tcp_write tcp_out;	/* guest payload waiting for tcp_flush() */
 	unsigned n_flush;		/* flows tcp_flush() finishes: an ACK owed,
 					 * acknowledged bytes to drop, data to send */
 	uint32_t flush_list[TCP_FLUSH_BATCH];
 	uint8_t guest_mac[ETH_ALEN];	/* learnt from the guest's frames, or
 					 * broadcast until then (arp.c asks) */
+	struct inany guest6_seen;	/* the guest's IPv6 addresses, as its */
+	struct inany guest_ll6_seen;	/* frames show them (SLAAC picks its own) */
 	unsigned worker;		/* the calling worker's index */
 	const struct steer *steer;	/* flow ownership (steer.c) */
 	uint64_t handoff_wake;		/* workers handed frames since the last
@@ -114,10 +134,13 @@ static inline enum verdict drop(struct gw_ctx *ctx, enum drop_reason why)
 	return VERDICT_DONE;
 }
 
-/* True for the addresses the engine itself answers on. */
-static inline bool gw_is_local(const struct gateway *gw, uint32_t addr)
+/* True for the addresses the engine itself answers on, either family. */
+static inline bool gw_is_local(const struct gateway *gw, const struct inany *a)
 {
-	return addr == gw->gw_addr || addr == gw->dns_addr;
+	if (inany_is_v4(a))
+		return inany_v4(a) == gw->gw_addr || inany_v4(a) == gw->dns_addr;
+	return inany_equal(a, &gw->gw6) || inany_equal(a, &gw->dns6) ||
+	       inany_equal(a, &gw->ll6);
 }
 
 #endif

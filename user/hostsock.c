@@ -5,6 +5,7 @@
  * Where they connect or send is decided by hostaddr.c.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -16,24 +17,31 @@
 /**
  * hostsock_tcp_connect() - start a non-blocking connect() for a guest's SYN
  * @gw: gateway identity (for the gateway-to-loopback mapping)
- * @dst: destination the guest asked for, network order
+ * @dst: destination the guest asked for
  * @port: destination port, network order
+ *
+ * The socket's family is the destination's, as hostaddr_target() maps it
+ * (an IPv6 guest's query to fd00::3 may reach an IPv4 upstream).
  *
  * Return: socket descriptor (connect in progress or done), or negative errno.
  */
-int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port)
+int hostsock_tcp_connect(const struct gateway *gw, const struct inany *dst, uint16_t port)
 {
-	struct sockaddr_in sa;
-	int fd;
+	union sockaddr_inany sa;
+	struct inany to;
+	uint16_t to_port;
+	socklen_t len;
+	int fd, family;
 
-	fd = hostaddr_target(gw, IPPROTO_TCP, dst, port, &sa);
+	fd = hostaddr_target(gw, IPPROTO_TCP, dst, port, &to, &to_port);
 	if (fd)
 		return fd;
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	family = inany_is_v4(&to) ? AF_INET : AF_INET6;
+	len = inany_to_sockaddr(&sa, &to, to_port, family);
+	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (hostsock_tcp_prepare(fd) ||
-	    (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS)) {
+	if (hostsock_tcp_prepare(fd) || (connect(fd, &sa.sa, len) && errno != EINPROGRESS)) {
 		int ret = -errno;
 
 		close(fd);
@@ -68,14 +76,24 @@ int hostsock_tcp_prepare(int fd)
 	return 0;
 }
 
-/* A datagram socket of @proto with ICMP errors reported (IP_RECVERR). */
-static int dgram_open(int proto)
+/*
+ * A datagram socket of @family and @proto with ICMP errors reported
+ * (IP_RECVERR, IPV6_RECVERR).  An IPv6 one is dual-stack (IPV6_V6ONLY
+ * cleared explicitly, whatever net.ipv6.bindv6only says): it reaches
+ * IPv4 destinations too, through IPv4-mapped addresses.
+ */
+static int dgram_open(int family, int proto)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto), one = 1;
+	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, proto), one = 1;
+	int zero = 0;
 
 	if (fd < 0)
 		return -errno;
-	if (setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one))) {
+	if (setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)) ||
+	    (family == AF_INET6 &&
+	     (setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one)) ||
+	      (proto == IPPROTO_UDP &&
+	       setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)))))) {
 		int ret = -errno;
 
 		close(fd);
@@ -87,21 +105,24 @@ static int dgram_open(int proto)
 /* A UDP socket for one guest address and port: any destination, bound to
  * an ephemeral port of the host when it first sends.
  */
-int hostsock_udp_open(void)
+int hostsock_udp_open(int family)
 {
-	return dgram_open(IPPROTO_UDP);
+	return dgram_open(family, IPPROTO_UDP);
 }
 
-/* An ICMP echo ("ping") socket; -EACCES outside net.ipv4.ping_group_range. */
-int hostsock_ping_open(void)
+/* An ICMP or ICMPv6 echo ("ping") socket; -EACCES outside
+ * net.ipv4.ping_group_range (which rules both families).
+ */
+int hostsock_ping_open(int family)
 {
-	return dgram_open(IPPROTO_ICMP);
+	return dgram_open(family, family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
 }
 
-/* A raw ICMP socket: sends echo requests, sees every ICMP message. */
-int hostsock_icmp_raw_open(void)
+/* A raw ICMP or ICMPv6 socket: sends echo requests, sees every message. */
+int hostsock_icmp_raw_open(int family)
 {
-	int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+	int fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
 
 	return fd < 0 ? -errno : fd;
 }
@@ -110,21 +131,28 @@ int hostsock_icmp_raw_open(void)
  * hostsock_listen() - the host socket of a forwarded port
  * @r: the rule (protocol, host address and port)
  *
+ * An IPv6 address gets an IPv6 socket: dual-stack for :: and IPv6 only
+ * otherwise, IPV6_V6ONLY set explicitly whatever net.ipv6.bindv6only says.
+ *
  * Return: a non-blocking listening TCP socket or bound UDP socket, or
  * negative errno (-EADDRINUSE when the port is taken).
  */
 int hostsock_listen(const struct fwd_rule *r)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(r->host_port),
-				  .sin_addr = { r->host_addr } };
+	int family = inany_is_v4(&r->host_addr) ? AF_INET : AF_INET6;
 	int type = r->proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM, one = 1;
-	int fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), ret;
+	int v6only = !fwd_addr_is_any(&r->host_addr);
+	int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), ret;
+	union sockaddr_inany sa;
+	socklen_t len = inany_to_sockaddr(&sa, &r->host_addr, htons(r->host_port), family);
 
 	if (fd < 0)
 		return -errno;
-	if ((type == SOCK_STREAM &&
+	if ((family == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only))) ||
+	    (type == SOCK_STREAM &&
 	     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one))) ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    bind(fd, &sa.sa, len) ||
 	    (type == SOCK_STREAM && listen(fd, SOMAXCONN))) {
 		ret = -errno;
 		close(fd);
@@ -147,4 +175,22 @@ uint32_t hostsock_tcp_sndbuf(void)
 		close(fd);
 	}
 	return (uint32_t)val;
+}
+
+/*
+ * True if the host has a route for IPv6 destinations outside its own
+ * networks.  A UDP connect() only looks the route up: no packet leaves.
+ * 2001:db8::/32 is the documentation prefix (RFC 3849), nobody's address.
+ */
+bool hostsock_default_route6(void)
+{
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(9),
+				   .sin6_addr = { { { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } } } };
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret;
+
+	if (fd < 0)
+		return false;
+	ret = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	close(fd);
+	return !ret;
 }

@@ -2,6 +2,7 @@
 #ifndef XDPSLIRP_HOSTSOCK_H
 #define XDPSLIRP_HOSTSOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <netinet/in.h>
 
@@ -35,13 +36,14 @@
  */
 #define HOSTSOCK_NOTSENT_LOWAT	(4 << 20)
 
-int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port);
+int hostsock_tcp_connect(const struct gateway *gw, const struct inany *dst, uint16_t port);
 int hostsock_tcp_prepare(int fd);
 uint32_t hostsock_tcp_sndbuf(void);
-int hostsock_udp_open(void);
-int hostsock_ping_open(void);
-int hostsock_icmp_raw_open(void);
+int hostsock_udp_open(int family);
+int hostsock_ping_open(int family);
+int hostsock_icmp_raw_open(int family);
 int hostsock_listen(const struct fwd_rule *r);
+bool hostsock_default_route6(void);
 
 
 #endif

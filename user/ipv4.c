@@ -5,8 +5,8 @@
  * Theory of operation: ipv4_input() checks everything the later stages rely
  * on (version, header length, total length within the frame, header
  * checksum), trims Ethernet padding, reassembles fragments (frag.c), and
- * passes the datagram to the protocol's input function with the header already
- * validated: TCP and UDP to any destination (tcp.c, udp.c, which also
+ * passes the datagram to the protocol's input function as a struct ippkt
+ * (ip.h), the family-neutral view the transport code works with: TCP and UDP to any destination (tcp.c, udp.c, which also
  * serves DHCP and DNS), ICMP echo to the gateway's own addresses (icmp.c)
  * or to others (ping.c).  A datagram of a flow another worker owns goes
  * to that worker first (steer.c).  The guest's header checksum is always complete (only L4
@@ -20,6 +20,7 @@
 #include "eth.h"
 #include "frag.h"
 #include "icmp.h"
+#include "ip.h"
 #include "ipv4.h"
 #include "ping.h"
 #include "steer.h"
@@ -27,39 +28,51 @@
 #include "udp.h"
 
 
-/* True unless @addr is 0.0.0.0/8, multicast, or the limited broadcast. */
-bool ipv4_is_unicast(uint32_t addr)
-{
-	uint32_t a = ntohl(addr);
-
-	return (a >> 24) != 0 && !IN_MULTICAST(a) && a != INADDR_BROADCAST;
-}
-
 /* Hands a whole datagram of a flow this worker owns to its protocol. */
-static enum verdict ipv4_deliver(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
+static enum verdict ipv4_deliver(struct gw_ctx *ctx, struct frame *f, const struct ippkt *p)
 {
-	if (ip->protocol == IPPROTO_TCP)
-		return tcp_input(ctx, f, ip);
-	if (ip->protocol == IPPROTO_UDP)
-		return udp_input(ctx, f, ip);
-	if (ip->protocol != IPPROTO_ICMP)
+	if (p->proto == IPPROTO_TCP)
+		return tcp_input(ctx, f, p);
+	if (p->proto == IPPROTO_UDP)
+		return udp_input(ctx, f, p);
+	if (p->proto != IPPROTO_ICMP)
 		return drop(ctx, DROP_IPV4_PROTO);
-	if (gw_is_local(ctx->gw, ip->daddr))
-		return icmp_input(ctx, f, ip);
-	return ping_input(ctx, f, ip);
+	if (gw_is_local(ctx->gw, &p->dst))
+		return icmp_input(ctx, f, p);
+	return ping_input(ctx, f, p);
 }
 
-/* A whole datagram: to the worker that owns its flow (steer.c), or served here. */
-static enum verdict ipv4_dispatch(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
+/*
+ * A whole datagram, of either family: to the worker that owns its flow
+ * (steer.c), or served here by @deliver.
+ */
+enum verdict ip_dispatch(struct gw_ctx *ctx, struct frame *f, const struct ippkt *p,
+			 enum verdict (*deliver)(struct gw_ctx *, struct frame *,
+						 const struct ippkt *))
 {
 	uint32_t *reserved;
 	enum verdict v;
 
-	if (steer_frame(ctx, f, ip, &reserved))	/* another worker's flow */
+	if (steer_frame(ctx, f, p, &reserved))	/* another worker's flow */
 		return VERDICT_DONE;
-	v = ipv4_deliver(ctx, f, ip);
+	v = deliver(ctx, f, p);
 	steer_frame_done(reserved);
 	return v;
+}
+
+/* What the transport code needs of a validated IPv4 header at @ip. */
+static void ipv4_pkt(struct ippkt *p, struct iphdr *ip)
+{
+	uint32_t hlen = ip->ihl * 4u;
+
+	p->hdr = ip;
+	p->v6 = false;
+	p->proto = ip->protocol;
+	p->hops = ip->ttl;
+	p->l4off = ETH_HLEN + hlen;
+	p->l4len = ntohs(ip->tot_len) - hlen;
+	inany_from_v4(&p->src, ip->saddr);
+	inany_from_v4(&p->dst, ip->daddr);
 }
 
 /*
@@ -69,13 +82,24 @@ static enum verdict ipv4_dispatch(struct gw_ctx *ctx, struct frame *f, struct ip
  */
 static enum verdict ipv4_fragment(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 {
+	uint32_t hlen = ip->ihl * 4u;
+	struct frag_desc d = {
+		.id = ntohs(ip->id), .proto = ip->protocol, .hops = ip->ttl,
+		.last = !(ip->frag_off & htons(IPV4_MF)),
+		.off = (ntohs(ip->frag_off) & IPV4_OFFSET) * 8u,
+		.data_off = ETH_HLEN + hlen, .len = ntohs(ip->tot_len) - hlen,
+	};
 	struct frame whole;
 	struct iphdr *wip;
+	struct ippkt p;
 
-	if (!frag_input(ctx, f, ip, &whole))
+	inany_from_v4(&d.src, ip->saddr);
+	inany_from_v4(&d.dst, ip->daddr);
+	if (!frag_input(ctx, f, &d, &whole))
 		return VERDICT_DONE;
 	wip = (struct iphdr *)(whole.seg[0].data + ETH_HLEN);
-	switch (ipv4_dispatch(ctx, &whole, wip)) {
+	ipv4_pkt(&p, wip);
+	switch (ip_dispatch(ctx, &whole, &p, ipv4_deliver)) {
 	case VERDICT_REPLY:
 		ipv4_send(ctx, wip->saddr, wip->daddr, wip->protocol,
 			  whole.seg[0].data + ETH_HLEN + wip->ihl * 4u,
@@ -103,6 +127,7 @@ enum verdict ipv4_input(struct gw_ctx *ctx, struct frame *f)
 	uint32_t avail = f->seg[0].len - ETH_HLEN;
 	struct iphdr *ip = (struct iphdr *)(f->seg[0].data + ETH_HLEN);
 	uint32_t hlen, tot;
+	struct ippkt p;
 
 	if (avail < sizeof(*ip) || ip->version != 4 || ip->ihl < 5)
 		return drop(ctx, DROP_IPV4_MALFORMED);
@@ -116,7 +141,8 @@ enum verdict ipv4_input(struct gw_ctx *ctx, struct frame *f)
 
 	if (ip->frag_off & htons(IPV4_MF | IPV4_OFFSET))
 		return ipv4_fragment(ctx, f, ip);
-	return ipv4_dispatch(ctx, f, ip);
+	ipv4_pkt(&p, ip);
+	return ip_dispatch(ctx, f, &p, ipv4_deliver);
 }
 
 /* Turns a received header into its reply's: addresses swapped, fresh TTL. */
@@ -180,7 +206,7 @@ void ipv4_send(struct gw_ctx *ctx, uint32_t saddr, uint32_t daddr, uint8_t proto
 			counter_add(&ctx->cnt->drop[DROP_TX_NO_FRAMES], 1);
 			return;
 		}
-		eth_to_guest_header(ctx, &f);
+		eth_to_guest_header(ctx, &f, ETH_P_IP);
 		ipv4_fill_header((struct iphdr *)(f.seg[0].data + ETH_HLEN), saddr, daddr,
 				 proto, sizeof(struct iphdr) + n, frag, id);
 		frame_copy_in(&f, ETH_HLEN + sizeof(struct iphdr), l4 + off, n);

@@ -108,6 +108,23 @@ static int check_existing_link(struct config *cfg, const struct link_info *host,
 	return 0;
 }
 
+/* The IPv6 address plan: --cidr6's prefix, fe80::2 for the router. */
+static void gateway_init_ipv6(struct gateway *gw, const struct config *cfg)
+{
+	gw->ipv6 = !cfg->disable_ipv6;
+	config_host_addr6(cfg, CIDR_HOST_GATEWAY, &gw->gw6);
+	config_host_addr6(cfg, CIDR_HOST_DNS, &gw->dns6);
+	config_host_addr6(cfg, CIDR6_HOST_GUEST, &gw->guest6);
+	memset(&gw->ll6, 0, sizeof(gw->ll6));
+	gw->ll6.b[0] = 0xfe;
+	gw->ll6.b[1] = 0x80;
+	gw->ll6.b[15] = CIDR_HOST_GATEWAY;
+	gw->ra_interval_ms = cfg->ra_interval_s * 1000;
+	gw->ra_no_route = gw->ipv6 && !hostsock_default_route6();
+	if (gw->ra_no_route)
+		log_info("the host has no IPv6 default route: router advertisements say so (lifetime 0), and the guest's IPv6 stays on its link");
+}
+
 static void gateway_init(struct gateway *gw, const struct config *cfg,
 			 const struct link_info *host)
 {
@@ -117,6 +134,7 @@ static void gateway_init(struct gateway *gw, const struct config *cfg,
 	gw->guest_addr = config_host_addr(cfg, CIDR_HOST_GUEST);
 	gw->netmask = config_netmask(cfg);
 	gw->mtu = host->mtu;
+	gateway_init_ipv6(gw, cfg);
 	gw->no_host_loopback = cfg->disable_host_loopback;
 	gw->no_dhcp = cfg->no_dhcp;
 	gw->udp_timeout_s = cfg->udp_timeout_s;
@@ -128,8 +146,10 @@ static void gateway_init(struct gateway *gw, const struct config *cfg,
 	memcpy(gw->dns, cfg->dns, sizeof(cfg->dns[0]) * cfg->n_dns);
 	gw->n_dns = cfg->n_dns;
 	if (!gw->n_dns && !dns_upstreams_from_resolv_conf(gw, RESOLV_CONF))
-		log_warn("no IPv4 name server in %s: the DNS address will not answer; use --dns-upstream",
+		log_warn("no name server in %s: the DNS addresses will not answer; use --dns-upstream",
 			 RESOLV_CONF);
+	gw->dnssl_len = (uint16_t)dns_search_from_resolv_conf(gw->dnssl, sizeof(gw->dnssl),
+							      RESOLV_CONF);
 }
 
 static void log_ready(const struct guest_link *gl, const struct gateway *gw,
@@ -143,6 +163,13 @@ static void log_ready(const struct guest_link *gl, const struct gateway *gw,
 	log_info("serving %s: gateway %s, DNS %s, guest %s/%u, MTU %u, %u queue%s",
 		 gl->host_ifname, a, d, g, cfg->prefix_len, gw->mtu, cfg->queues,
 		 cfg->queues > 1 ? "s" : "");
+	if (gw->ipv6) {
+		char a6[INET6_ADDRSTRLEN], d6[INET6_ADDRSTRLEN], g6[INET6_ADDRSTRLEN];
+
+		log_info("IPv6: gateway %s (fe80::2), DNS %s, guest %s/64",
+			 inany_ntop(&gw->gw6, a6, sizeof(a6)), inany_ntop(&gw->dns6, d6, sizeof(d6)),
+			 inany_ntop(&gw->guest6, g6, sizeof(g6)));
+	}
 }
 
 static void signal_ready(int fd)
@@ -306,10 +333,10 @@ static int publish_all(struct control *ctl, struct config *cfg)
 	for (unsigned i = 0; i < cfg->n_publish; i++) {
 		struct fwd_rule *r = &cfg->publish[i];
 		const char *why = NULL;
-		char a[INET_ADDRSTRLEN];
+		char a[INET6_ADDRSTRLEN];
 
 		if (control_publish(ctl, r, &why) < 0) {
-			inet_ntop(AF_INET, &r->host_addr, a, sizeof(a));
+			inany_ntop(&r->host_addr, a, sizeof(a));
 			log_err("--publish %s:%u/%s: %s", a, r->host_port, fwd_proto_name(r->proto), why);
 			return -EADDRINUSE;
 		}

@@ -40,6 +40,8 @@ int nl_link_delete(struct nl *nl, const char *name);
 int nl_link_up(struct nl *nl, int ifindex);
 int nl_addr_add_ipv4(struct nl *nl, int ifindex, uint32_t addr, unsigned prefix_len);
 int nl_route_add_default_ipv4(struct nl *nl, int ifindex, uint32_t gateway);
+int nl_addr_add_ipv6(struct nl *nl, int ifindex, const uint8_t *addr, unsigned prefix_len);
+int nl_route_add_default_ipv6(struct nl *nl, int ifindex, const uint8_t *gateway);
 int nl_open_link_monitor(struct nl *nl);
 int nl_fd(const struct nl *nl);
 bool nl_link_deleted(struct nl *nl, int ifindex);

@@ -79,6 +79,36 @@ int netns_nl_open(struct nl *nl, int netns_fd)
 	return ret;
 }
 
+/*
+ * Writes @val to the sysctl file @path as the namespace @netns_fd sees it
+ * (/proc/sys/net resolves names in the opener's namespace).
+ */
+int netns_sysctl_write(int netns_fd, const char *path, const char *val)
+{
+	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int fd, ret = 0;
+
+	if (self < 0)
+		return -errno;
+	if (setns(netns_fd, CLONE_NEWNET)) {
+		ret = -errno;
+		close(self);
+		return ret;
+	}
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (setns(self, CLONE_NEWNET)) {
+		log_err("cannot return to our network namespace: %s", strerror(errno));
+		abort();
+	}
+	close(self);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* Runs in the forked child: new namespace, report, wait, exec. */
 static void __attribute__((noreturn))
 child_main(int report_fd, int go_fd, char *const argv[])

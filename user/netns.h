@@ -21,6 +21,7 @@ struct reaper {
 
 int netns_open(const char *spec);
 int netns_nl_open(struct nl *nl, int netns_fd);
+int netns_sysctl_write(int netns_fd, const char *path, const char *val);
 int child_spawn(struct child *c, char *const argv[]);
 int child_release(struct child *c);
 int reaper_start(struct reaper *r, const char *ifname);

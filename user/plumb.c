@@ -35,6 +35,32 @@ static void disable_ipv6(const char *ifname)
 	close(fd);
 }
 
+/*
+ * The guest's IPv6, set statically so that it works the instant COMMAND
+ * starts: fd00::100/64 without DAD, the default route via fe80::2.  Its
+ * kernel does not take RAs (accept_ra 0): they would add a second, SLAAC
+ * address, and which of the two a socket picks would be left to chance.
+ */
+static int configure_guest_ipv6(struct nl *nl, const struct config *cfg, int netns_fd,
+				int ifindex)
+{
+	static const uint8_t router[16] = { 0xfe, 0x80, [15] = CIDR_HOST_GATEWAY };
+	char path[96];
+	struct inany a;
+	int ret;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_ra", cfg->guest_ifname);
+	ret = netns_sysctl_write(netns_fd, path, "0");
+	if (ret == -ENOENT)
+		return 0;	/* no IPv6 in the guest's kernel */
+	config_host_addr6(cfg, CIDR6_HOST_GUEST, &a);
+	if (!ret)
+		ret = nl_addr_add_ipv6(nl, ifindex, a.b, 64);
+	if (!ret)
+		ret = nl_route_add_default_ipv6(nl, ifindex, router);
+	return ret;
+}
+
 static int configure_guest(struct guest_link *gl, const struct config *cfg, int netns_fd)
 {
 	struct link_info lo, eth;
@@ -60,6 +86,8 @@ static int configure_guest(struct guest_link *gl, const struct config *cfg, int 
 	if (!ret)
 		ret = nl_route_add_default_ipv4(&nl, eth.ifindex,
 						config_host_addr(cfg, CIDR_HOST_GATEWAY));
+	if (!ret && !cfg->disable_ipv6)
+		ret = configure_guest_ipv6(&nl, cfg, netns_fd, eth.ifindex);
 	if (ret)
 		log_err("cannot configure %s in the guest's namespace: %s",
 			cfg->guest_ifname, strerror(-ret));

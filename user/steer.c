@@ -57,10 +57,12 @@
 #include <linux/ip.h>
 #include <netinet/in.h>
 #include <linux/icmp.h>
+#include <linux/icmpv6.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 
 #include "gateway.h"
+#include "ip.h"
 #include "steer.h"
 
 #define HANDOFF_RING_BYTES	(4u << 20)
@@ -257,38 +259,38 @@ void steer_flow_del(struct gw_ctx *ctx, const struct flow_key *k)
  * false for those that belong to no flow.
  */
 static bool steer_key(const struct gateway *gw, const struct frame *f,
-		      const struct iphdr *ip, struct flow_key *k)
+		      const struct ippkt *p, struct flow_key *k)
 {
-	uint32_t off = ETH_HLEN + ip->ihl * 4u;
-	const uint8_t *l4 = f->seg[0].data + off;
+	const uint8_t *l4 = f->seg[0].data + p->l4off;
 
-	if (off + 8 > f->seg[0].len)	/* ports or echo identifier */
+	if (p->l4off + 8 > f->seg[0].len)	/* ports or echo identifier */
 		return false;
-	switch (ip->protocol) {
+	switch (p->proto) {
 	case IPPROTO_TCP:
 	case IPPROTO_UDP:
 		memcpy(&k->guest_port, l4, 2);
 		memcpy(&k->remote_port, l4 + 2, 2);
 		break;
 	case IPPROTO_ICMP:
-		if (l4[0] != ICMP_ECHO || gw_is_local(gw, ip->daddr))
+	case IPPROTO_ICMPV6:
+		if (l4[0] != (p->v6 ? ICMPV6_ECHO_REQUEST : ICMP_ECHO) || gw_is_local(gw, &p->dst))
 			return false;
 		memcpy(&k->guest_port, l4 + 4, 2);
 		break;
 	default:
 		return false;
 	}
-	k->proto = ip->protocol;
-	inany_from_v4(&k->guest, ip->saddr);
-	inany_from_v4(&k->remote, ip->daddr);
+	k->proto = p->proto;
+	k->guest = p->src;
+	k->remote = p->dst;
 	return true;
 }
 
 /**
  * steer_frame() - hand a datagram to the worker that owns its flow
  * @ctx: the receiving worker's context (no @ctx->steer: the only worker)
- * @f: the frame (or reassembled datagram), IPv4 header validated
- * @ip: its header
+ * @f: the frame (or reassembled datagram), IP header validated
+ * @p: the datagram
  * @reserved: set to the slot claimed for the calling worker while it
  *	      serves @f, or NULL; give it to steer_frame_done() after
  *
@@ -302,7 +304,7 @@ static bool steer_key(const struct gateway *gw, const struct frame *f,
  * Return: true if @f is not the calling worker's: it was copied to the
  * owner's ring (or dropped, ring full) and the caller is done with it.
  */
-bool steer_frame(struct gw_ctx *ctx, const struct frame *f, const struct iphdr *ip,
+bool steer_frame(struct gw_ctx *ctx, const struct frame *f, const struct ippkt *p,
 		 uint32_t **reserved)
 {
 	struct flow_key k = { 0 };
@@ -310,7 +312,7 @@ bool steer_frame(struct gw_ctx *ctx, const struct frame *f, const struct iphdr *
 	unsigned owner;
 
 	*reserved = NULL;
-	if (!ctx->steer || ctx->steer->nworkers < 2 || !steer_key(ctx->gw, f, ip, &k))
+	if (!ctx->steer || ctx->steer->nworkers < 2 || !steer_key(ctx->gw, f, p, &k))
 		return false;
 	slot = steer_slot(ctx->steer, &k);
 	v = __atomic_load_n(slot, __ATOMIC_ACQUIRE);

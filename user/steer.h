@@ -48,7 +48,7 @@ struct steer {
 };
 
 struct gw_ctx;
-struct iphdr;
+struct ippkt;
 
 int steer_init(struct steer *s, unsigned nworkers);
 void steer_fini(struct steer *s);
@@ -60,7 +60,7 @@ bool steer_flow_add(struct gw_ctx *ctx, const struct flow_key *k);
 void steer_flow_del(struct gw_ctx *ctx, const struct flow_key *k);
 struct handoff_ring *steer_ring(const struct steer *s, unsigned from, unsigned to);
 
-bool steer_frame(struct gw_ctx *ctx, const struct frame *f, const struct iphdr *ip,
+bool steer_frame(struct gw_ctx *ctx, const struct frame *f, const struct ippkt *p,
 		 uint32_t **reserved);
 void steer_frame_done(uint32_t *reserved);
 void steer_wake(struct gw_ctx *ctx);

@@ -22,12 +22,15 @@
  * - The engine keeps no payload, only sequence numbers (struct flow).
  *
  * Sequence numbers toward the guest start at a random ISS; the guest's own
- * are taken from its SYN.
+ * are taken from its SYN.  Both families run the same code: a flow's
+ * family is its key's (struct inany), which sets its header length and
+ * MSS (the MTU less 40 or 60); the host socket's is its destination's.
  */
 #include <errno.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <linux/icmp.h>
+#include <linux/icmpv6.h>
 #include <linux/tcp.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
@@ -43,8 +46,11 @@
 #include "hostaddr.h"
 #include "hostsock.h"
 #include "icmp.h"
+#include "ip.h"
 #include "ipv4.h"
+#include "ipv6.h"
 #include "log.h"
+#include "ndp.h"
 #include "sock.h"
 #include "steer.h"
 #include "tcp.h"
@@ -55,7 +61,6 @@
 #define TCPOPT_MAXSEG	2
 #define TCPOPT_WINDOW	3
 #define SYN_OPTS_LEN	8			/* MSS, NOP, window scale */
-#define HDRS_LEN	(ETH_HLEN + 20 + TCP_HDR_LEN)
 #define OUR_WSCALE	7			/* our window up to 8 MiB */
 #define RTO_MIN_NS	(200ull * 1000 * 1000)
 #define RTO_MAX_RETRIES	12
@@ -68,6 +73,18 @@
 #define F_PSH 0x08
 #define F_ACK 0x10
 
+
+/* Ethernet, IP and TCP headers of @fl's segments (no options). */
+static uint32_t tcp_hdrs(const struct flow *fl)
+{
+	return ETH_HLEN + IP_HLEN(!inany_is_v4(&fl->key.guest)) + TCP_HDR_LEN;
+}
+
+/* The MSS the link carries for @fl's family. */
+static uint16_t tcp_link_mss(const struct gw_ctx *ctx, const struct flow *fl)
+{
+	return (uint16_t)(ctx->gw->mtu - (tcp_hdrs(fl) - ETH_HLEN));
+}
 
 static bool seq_lt(uint32_t a, uint32_t b)
 {
@@ -186,11 +203,11 @@ static uint16_t tcp_window(struct gw_ctx *ctx, struct flow *fl)
 }
 
 /**
- * tcp_fill_headers() - write Ethernet, IPv4 and TCP headers and checksums
+ * tcp_fill_headers() - write Ethernet, IP and TCP headers and checksums
  *			(the TCP one left to the port with checksum offload)
  * @ctx: worker context
  * @fl: the flow (addresses, ports, ack number)
- * @f: frame of HDRS_LEN + @optlen + payload bytes, payload already in place
+ * @f: frame of tcp_hdrs() + @optlen + payload bytes, payload already in place
  * @flags: TCP flags byte (F_*)
  * @seq: sequence number
  * @optlen: bytes of options already written after the header (multiple of 4)
@@ -199,15 +216,11 @@ static uint16_t tcp_window(struct gw_ctx *ctx, struct flow *fl)
 static void tcp_fill_headers(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
 			     uint8_t flags, uint32_t seq, uint32_t optlen, uint16_t window)
 {
-	uint8_t *p = f->seg[0].data;
-	struct tcphdr *th = (struct tcphdr *)(p + ETH_HLEN + 20);
-	uint32_t l4len = f->len - ETH_HLEN - 20;
-	uint32_t saddr = inany_v4(&fl->key.remote), daddr = inany_v4(&fl->key.guest);
+	uint32_t l4off = tcp_hdrs(fl) - TCP_HDR_LEN, l4len = f->len - l4off;
+	struct tcphdr *th = (struct tcphdr *)(f->seg[0].data + l4off);
 	uint32_t pseudo;
 
-	eth_to_guest_header(ctx, f);
-	ipv4_fill_header((struct iphdr *)(p + ETH_HLEN), saddr, daddr, IPPROTO_TCP,
-			 f->len - ETH_HLEN, IPV4_DF, 0);
+	ip_fill_headers(ctx, f, &fl->key.remote, &fl->key.guest, IPPROTO_TCP, l4len);
 	memset(th, 0, TCP_HDR_LEN);
 	th->source = fl->key.remote_port;
 	th->dest = fl->key.guest_port;
@@ -216,18 +229,18 @@ static void tcp_fill_headers(struct gw_ctx *ctx, struct flow *fl, struct frame *
 	th->doff = (uint16_t)((TCP_HDR_LEN + optlen) / 4);
 	((uint8_t *)th)[13] = flags;
 	th->window = htons(window);
-	pseudo = csum_pseudo_ipv4(saddr, daddr, IPPROTO_TCP, (uint16_t)l4len);
+	pseudo = ip_pseudo_sum(&fl->key.remote, &fl->key.guest, IPPROTO_TCP, l4len);
 	if (ctx->out.send_csum)	/* completed by tcp_send_frame()'s port */
 		th->check = (uint16_t)~csum_fold(pseudo);
 	else
-		th->check = csum_fold(csum_add(frame_csum(f, ETH_HLEN + 20, l4len), pseudo));
+		th->check = csum_fold(csum_add(frame_csum(f, l4off, l4len), pseudo));
 }
 
 /* Queues a segment tcp_fill_headers() wrote, asking for its checksum. */
-static void tcp_send_frame(struct gw_ctx *ctx, const struct frame *f)
+static void tcp_send_frame(struct gw_ctx *ctx, const struct flow *fl, const struct frame *f)
 {
 	if (ctx->out.send_csum)
-		ctx->out.send_csum(ctx->out.port, f, ETH_HLEN + 20,
+		ctx->out.send_csum(ctx->out.port, f, (uint16_t)(tcp_hdrs(fl) - TCP_HDR_LEN),
 				   (uint16_t)offsetof(struct tcphdr, check));
 	else
 		ctx->out.send(ctx->out.port, f);
@@ -238,16 +251,16 @@ static void tcp_send_frame(struct gw_ctx *ctx, const struct frame *f)
 static void tcp_send_ctl(struct gw_ctx *ctx, struct flow *fl, uint8_t flags,
 			 uint32_t seq)
 {
-	uint32_t optlen = (flags & F_SYN) ? SYN_OPTS_LEN : 0;
+	uint32_t optlen = (flags & F_SYN) ? SYN_OPTS_LEN : 0, hdrs = tcp_hdrs(fl);
 	struct frame f;
 
-	if (!ctx->out.alloc(ctx->out.port, &f, HDRS_LEN + optlen)) {
+	if (!ctx->out.alloc(ctx->out.port, &f, hdrs + optlen)) {
 		counter_add(&ctx->cnt->drop[DROP_TX_NO_FRAMES], 1);
 		return;
 	}
 	if (optlen) {
-		uint8_t *o = f.seg[0].data + HDRS_LEN;
-		uint16_t mss = (uint16_t)(ctx->gw->mtu - 40);
+		uint8_t *o = f.seg[0].data + hdrs;
+		uint16_t mss = tcp_link_mss(ctx, fl);
 
 		o[0] = TCPOPT_MAXSEG;
 		o[1] = 4;
@@ -262,7 +275,7 @@ static void tcp_send_ctl(struct gw_ctx *ctx, struct flow *fl, uint8_t flags,
 	}
 	tcp_fill_headers(ctx, fl, &f, flags, seq, optlen,
 			 (flags & F_RST) ? 0 : tcp_window(ctx, fl));
-	tcp_send_frame(ctx, &f);
+	tcp_send_frame(ctx, fl, &f);
 	fl->flags &= (uint16_t)~FLOW_ACK_LATER;	/* this one carries the ACK */
 }
 
@@ -340,16 +353,16 @@ static int peek_segments(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
 	struct iovec iov[PEEK_IOV];
 	struct msghdr mh = { .msg_iov = iov };
 	unsigned nf = 0, used = 0;
-	uint32_t left, asked = want;
+	uint32_t left, asked = want, hdrs = tcp_hdrs(fl);
 	ssize_t n;
 	int err;
 
 	while (want && nf < PEEK_FRAMES && mh.msg_iovlen + FRAME_MAX_SEGS <= PEEK_IOV) {
 		uint32_t len = want < mss ? want : mss;
 
-		if (!ctx->out.alloc(ctx->out.port, &f[nf], HDRS_LEN + len))
+		if (!ctx->out.alloc(ctx->out.port, &f[nf], hdrs + len))
 			break;
-		mh.msg_iovlen += frame_iov(&f[nf++], HDRS_LEN, len, iov + mh.msg_iovlen);
+		mh.msg_iovlen += frame_iov(&f[nf++], hdrs, len, iov + mh.msg_iovlen);
 		want -= len;
 	}
 	if (!nf)
@@ -361,13 +374,13 @@ static int peek_segments(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
 	if (err == -EAGAIN || (n > 0 && left < asked && !(fl->flags & FLOW_HOST_HUP)))
 		fl->flags |= FLOW_HOST_DRAINED;
 	for (unsigned i = 0; i < nf; i++) {
-		uint32_t room = f[i].len - HDRS_LEN;
+		uint32_t room = f[i].len - hdrs;
 
 		if (!left) {
 			ctx->out.discard(ctx->out.port, &f[i]);
 			continue;
 		}
-		frame_trim(&f[i], HDRS_LEN + (left < room ? left : room));
+		frame_trim(&f[i], hdrs + (left < room ? left : room));
 		left -= left < room ? left : room;
 		used++;
 	}
@@ -421,8 +434,8 @@ static void tcp_send_data(struct gw_ctx *ctx, struct flow *fl, bool probe)
 		window = tcp_window(ctx, fl);
 		for (int i = 0; i < n; i++) {
 			tcp_fill_headers(ctx, fl, &f[i], F_ACK | F_PSH, fl->snd_nxt, 0, window);
-			fl->snd_nxt += f[i].len - HDRS_LEN;
-			tcp_send_frame(ctx, &f[i]);
+			fl->snd_nxt += f[i].len - tcp_hdrs(fl);
+			tcp_send_frame(ctx, fl, &f[i]);
 			fl->flags &= (uint16_t)~FLOW_ACK_LATER;	/* data carries the ACK */
 		}
 		arm_rto(ctx, fl);
@@ -465,7 +478,7 @@ static void tcp_retransmit_first(struct gw_ctx *ctx, struct flow *fl)
 		return;			/* only our FIN is out: the timer resends it */
 	if (peek_segments(ctx, fl, &f, mss, len < mss ? len : mss) == 1) {
 		tcp_fill_headers(ctx, fl, &f, F_ACK | F_PSH, fl->snd_una, 0, tcp_window(ctx, fl));
-		tcp_send_frame(ctx, &f);
+		tcp_send_frame(ctx, fl, &f);
 		counter_add(&ctx->cnt->tcp_fast_retransmits, 1);
 	}
 	tcp_peek_from_una(fl, len);
@@ -576,12 +589,12 @@ static bool tcp_continues(const struct gw_ctx *ctx, const struct flow *fl,
 }
 
 static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
-			      const struct tcp_seg *s, struct iphdr *ip);
+			      const struct tcp_seg *s, const struct ippkt *p);
 
-static enum verdict tcp_rst_reply(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip,
+static enum verdict tcp_rst_reply(struct gw_ctx *ctx, struct frame *f, const struct ippkt *p,
 				  const struct tcp_seg *s);
 static enum verdict tcp_syn_acked(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
-				  struct iphdr *ip, const struct tcp_seg *s);
+				  const struct ippkt *p, const struct tcp_seg *s);
 
 /*
  * Acknowledges what the guest sent.  In-order data is acknowledged once per
@@ -708,10 +721,9 @@ static bool tcp_rst_acceptable(const struct flow *fl, uint32_t seq)
 	       seq_lt(seq, fl->rcv_nxt + (HOSTSOCK_SNDBUF_MAX >> 1));
 }
 
-static bool tcp_parse(struct frame *f, struct iphdr *ip, struct tcp_seg *s)
+static bool tcp_parse(struct frame *f, const struct ippkt *p, struct tcp_seg *s)
 {
-	uint32_t ihl = ip->ihl * 4u, l4len = ntohs(ip->tot_len) - ihl;
-	uint32_t off = ETH_HLEN + ihl, doff;
+	uint32_t l4len = p->l4len, off = p->l4off, doff;
 
 	if (l4len < TCP_HDR_LEN || off + TCP_HDR_LEN > f->seg[0].len)
 		return false;
@@ -734,21 +746,21 @@ static bool tcp_parse(struct frame *f, struct iphdr *ip, struct tcp_seg *s)
  * tcp_input() - a TCP segment from the guest
  * @ctx: worker context
  * @f: the frame
- * @ip: its validated IPv4 header
+ * @p: its validated datagram, either family
  *
  * Return: VERDICT_REPLY when @f was turned into a RST, VERDICT_HELD when its
  * payload waits to be written (tcp_flush()), else VERDICT_DONE.
  */
-enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
+enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, const struct ippkt *p)
 {
 	struct flow_key k = { .proto = IPPROTO_TCP };
 	struct tcp_seg s;
 	struct flow *fl;
 
-	if (!tcp_parse(f, ip, &s) || !ipv4_is_unicast(ip->saddr) || !ipv4_is_unicast(ip->daddr))
+	if (!tcp_parse(f, p, &s) || !inany_is_unicast(&p->src) || !inany_is_unicast(&p->dst))
 		return drop(ctx, DROP_TCP_MALFORMED);
-	inany_from_v4(&k.guest, ip->saddr);
-	inany_from_v4(&k.remote, ip->daddr);
+	k.guest = p->src;
+	k.remote = p->dst;
 	k.guest_port = s.th->source;
 	k.remote_port = s.th->dest;
 
@@ -759,8 +771,8 @@ enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 		if (s.th->rst)
 			return drop(ctx, DROP_TCP_IGNORED);
 		if (s.th->syn && !s.th->ack)
-			return tcp_admit(ctx, &k, &s, ip);
-		return tcp_rst_reply(ctx, f, ip, &s);
+			return tcp_admit(ctx, &k, &s, p);
+		return tcp_rst_reply(ctx, f, p, &s);
 	}
 	if (s.th->rst) {
 		if (tcp_rst_acceptable(fl, s.seq))
@@ -773,14 +785,14 @@ enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 	case FLOW_CONNECTING:
 		break;			/* SYN retransmission: still connecting */
 	case FLOW_SYN_SENT:
-		return tcp_syn_acked(ctx, fl, f, ip, &s);
+		return tcp_syn_acked(ctx, fl, f, p, &s);
 	case FLOW_SYN_ACK_SENT:
 		if (s.th->syn) {
 			tcp_send_ctl(ctx, fl, F_SYN | F_ACK, fl->snd_una - 1);
 			break;
 		}
 		if (!s.th->ack || s.ack != fl->snd_nxt)
-			return tcp_rst_reply(ctx, f, ip, &s);
+			return tcp_rst_reply(ctx, f, p, &s);
 		fl->state = FLOW_ESTABLISHED;
 		flow_pending_del(ctx->flows, fl);
 		fl->timer_at = 0;
@@ -798,18 +810,18 @@ enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
 
 /*
  * Tells the guest its connect failed the way a network would: refused ->
- * RST; unreachable or timed out -> ICMP unreachable, quoting the guest's
- * SYN (ports and sequence number) so that its stack aborts the connect.
+ * RST; unreachable or timed out -> ICMP or ICMPv6 destination unreachable
+ * (no route, or host / address unreachable), quoting the guest's SYN
+ * (ports and sequence number) so that its stack aborts the connect.
  */
 static void tcp_connect_failed(struct gw_ctx *ctx, struct flow *fl, int err)
 {
-	struct iphdr ip = {
-		.version = 4, .ihl = 5, .tot_len = htons(40), .ttl = 64,
-		.protocol = IPPROTO_TCP, .saddr = inany_v4(&fl->key.guest),
-		.daddr = inany_v4(&fl->key.remote),
-	};
 	uint8_t l4[8];
 	uint32_t iss = htonl(fl->rcv_nxt - 1);
+	struct ip_quote q = { .src = fl->key.guest, .dst = fl->key.remote,
+			      .proto = IPPROTO_TCP, .l4len = TCP_HDR_LEN, .l4 = l4,
+			      .have = sizeof(l4) };
+	bool noroute = err == ENETUNREACH;
 
 	if (err != ENETUNREACH && err != EHOSTUNREACH && err != ETIMEDOUT) {
 		tcp_reset_guest(ctx, fl);
@@ -818,8 +830,12 @@ static void tcp_connect_failed(struct gw_ctx *ctx, struct flow *fl, int err)
 	memcpy(l4, &fl->key.guest_port, 2);
 	memcpy(l4 + 2, &fl->key.remote_port, 2);
 	memcpy(l4 + 4, &iss, 4);
-	icmp_send_error(ctx, ctx->gw->gw_addr, ICMP_DEST_UNREACH,
-			err == ENETUNREACH ? ICMP_NET_UNREACH : ICMP_HOST_UNREACH, 0, &ip, l4);
+	if (inany_is_v4(&q.src))
+		icmp_send_error(ctx, NULL, ICMP_DEST_UNREACH,
+				noroute ? ICMP_NET_UNREACH : ICMP_HOST_UNREACH, 0, &q);
+	else
+		icmp_send_error(ctx, NULL, ICMPV6_DEST_UNREACH,
+				noroute ? ICMPV6_NOROUTE : ICMPV6_ADDR_UNREACH, 0, &q);
 	tcp_flow_close(ctx, fl, true);
 }
 
@@ -873,8 +889,8 @@ static struct flow *tcp_flow_new(struct gw_ctx *ctx, const struct flow_key *k,
 static void tcp_syn_options(struct gw_ctx *ctx, struct flow *fl, const struct tcp_seg *s)
 {
 	fl->guest_mss = s->mss ? s->mss : DEFAULT_MSS;
-	if (fl->guest_mss > ctx->gw->mtu - 40)
-		fl->guest_mss = (uint16_t)(ctx->gw->mtu - 40);
+	if (fl->guest_mss > tcp_link_mss(ctx, fl))
+		fl->guest_mss = tcp_link_mss(ctx, fl);
 	/* no window scaling on either side unless the guest offers it (RFC 7323) */
 	fl->guest_wscale = s->wscale < 0 ? 0 : (uint8_t)s->wscale;
 	fl->our_wscale = s->wscale < 0 ? 0 : OUR_WSCALE;
@@ -894,14 +910,14 @@ static int tcp_watch_new(struct gw_ctx *ctx, struct flow *fl)
 
 /* A SYN from the guest for a new connection: connect() from the host. */
 static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
-			      const struct tcp_seg *s, struct iphdr *ip)
+			      const struct tcp_seg *s, const struct ippkt *p)
 {
 	struct flow *fl = tcp_flow_new(ctx, k, FLOW_CONNECTING);
 
 	if (!fl)
 		return VERDICT_DONE;
 	tcp_syn_options(ctx, fl, s);
-	fl->sock = hostsock_tcp_connect(ctx->gw, ip->daddr, s->th->dest);
+	fl->sock = hostsock_tcp_connect(ctx->gw, &p->dst, s->th->dest);
 	if (fl->sock == -EADDRNOTAVAIL) {	/* the DNS address, DNS off */
 		tcp_flow_close(ctx, fl, false);
 		return drop(ctx, DROP_DNS_OFF);
@@ -915,20 +931,16 @@ static enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
 	return VERDICT_DONE;
 }
 
-/* The key of the flow for @client of forwarded port @r: the guest sees the
- * client's address, or the gateway's for the host's loopback.
+/* The key of the flow for @client of forwarded port @r: the guest, at its
+ * address of the client's family, sees the client's address (the gateway's
+ * for the host's loopback, hostaddr_fwd_source()).
  */
-void tcp_inbound_key(const struct gateway *gw, const struct sockaddr_in *client,
+void tcp_inbound_key(const struct gateway *gw, const union sockaddr_inany *client,
 		     const struct fwd_rule *r, struct flow_key *k)
 {
-	uint32_t src;
-	uint16_t sport;
-
 	*k = (struct flow_key){ .proto = IPPROTO_TCP, .guest_port = htons(r->guest_port) };
-	hostaddr_source(gw, IPPROTO_TCP, client, &src, &sport);
-	inany_from_v4(&k->guest, r->guest_addr);
-	inany_from_v4(&k->remote, src);
-	k->remote_port = sport;
+	hostaddr_fwd_target(gw, r, client, &k->guest);
+	hostaddr_fwd_source(gw, IPPROTO_TCP, client, &k->guest, &k->remote, &k->remote_port);
 }
 
 /**
@@ -941,7 +953,7 @@ void tcp_inbound_key(const struct gateway *gw, const struct sockaddr_in *client,
  * The engine sends the SYN; the guest's SYN-ACK completes the connection.
  * The guest sees the client's address, the host's loopback as the gateway.
  */
-void tcp_inbound(struct gw_ctx *ctx, int sock, const struct sockaddr_in *client,
+void tcp_inbound(struct gw_ctx *ctx, int sock, const union sockaddr_inany *client,
 		 const struct fwd_rule *r)
 {
 	struct flow_key k;
@@ -961,18 +973,20 @@ void tcp_inbound(struct gw_ctx *ctx, int sock, const struct sockaddr_in *client,
 		tcp_flow_close(ctx, fl, true);
 		return;
 	}
-	if (arp_guest_unknown(ctx))
+	if (arp_guest_unknown(ctx) && inany_is_v4(&k.guest))
 		arp_ask_guest(ctx);
+	else if (arp_guest_unknown(ctx))
+		ndp_ask_guest(ctx, &k.guest);
 	tcp_send_ctl(ctx, fl, F_SYN, fl->snd_una - 1);
 	arm_rto(ctx, fl);
 }
 
 /* The guest's SYN-ACK for a connection we opened (tcp_inbound()). */
 static enum verdict tcp_syn_acked(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
-				  struct iphdr *ip, const struct tcp_seg *s)
+				  const struct ippkt *p, const struct tcp_seg *s)
 {
 	if (!s->th->syn || !s->th->ack || s->ack != fl->snd_nxt)
-		return s->th->syn ? VERDICT_DONE : tcp_rst_reply(ctx, f, ip, s);
+		return s->th->syn ? VERDICT_DONE : tcp_rst_reply(ctx, f, p, s);
 	tcp_syn_options(ctx, fl, s);
 	if (s->wscale < 0)
 		fl->our_wscale = 0;
@@ -985,24 +999,39 @@ static enum verdict tcp_syn_acked(struct gw_ctx *ctx, struct flow *fl, struct fr
 	return VERDICT_DONE;
 }
 
+/* Writes the IP header of tcp_rst_reply()'s answer at @l3: addresses swapped. */
+static uint32_t tcp_rst_ip_header(const struct ippkt *p, uint8_t *l3, uint32_t l4len)
+{
+	if (p->v6) {
+		ipv6_fill_header((struct ipv6hdr *)l3, &p->dst, &p->src, IPPROTO_TCP, l4len,
+				 IP_DEFAULT_HOPS);
+		return IP_HLEN(true);
+	}
+	ipv4_fill_header((struct iphdr *)l3, inany_v4(&p->dst), inany_v4(&p->src), IPPROTO_TCP,
+			 IP_HLEN(false) + l4len, IPV4_DF, 0);
+	return IP_HLEN(false);
+}
+
 /*
  * Answers a segment that has no connection with a RST, in place, as a real
  * stack does (RFC 793: seq from the ACK field, or ACK of what it carried).
+ * The answer has a plain IP header: options and extension headers of the
+ * segment are not echoed.
  */
-static enum verdict tcp_rst_reply(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip,
+static enum verdict tcp_rst_reply(struct gw_ctx *ctx, struct frame *f, const struct ippkt *p,
 				  const struct tcp_seg *s)
 {
+	uint8_t *l3 = f->seg[0].data + ETH_HLEN, *l4 = l3 + IP_HLEN(p->v6);
 	struct tcphdr *th = s->th;
 	uint32_t acked = s->seq + s->len + th->syn + th->fin;
 	uint16_t port = th->source;
 	bool had_ack = th->ack;
-	uint32_t l4len = TCP_HDR_LEN;
+	uint32_t l4len = TCP_HDR_LEN, hlen;
 
 	if (th->rst)
 		return drop(ctx, DROP_TCP_IGNORED);
-	ip->ihl = 5;	/* options of the segment are not echoed */
-	memmove((uint8_t *)ip + 20, th, TCP_HDR_LEN);
-	th = (struct tcphdr *)((uint8_t *)ip + 20);
+	memmove(l4, th, TCP_HDR_LEN);
+	th = (struct tcphdr *)l4;
 	th->source = th->dest;
 	th->dest = port;
 	th->seq = had_ack ? htonl(s->ack) : 0;
@@ -1011,15 +1040,11 @@ static enum verdict tcp_rst_reply(struct gw_ctx *ctx, struct frame *f, struct ip
 	((uint8_t *)th)[13] = had_ack ? F_RST : (F_RST | F_ACK);
 	th->window = 0;
 	th->urg_ptr = 0;
-	ip->tot_len = htons((uint16_t)(20 + l4len));
-	ip->frag_off = htons(IPV4_DF);
-	ip->id = 0;
-	ip->protocol = IPPROTO_TCP;
-	frame_trim(f, ETH_HLEN + 20 + l4len);
-	ipv4_reply_header(ip);
+	hlen = tcp_rst_ip_header(p, l3, l4len);
+	frame_trim(f, ETH_HLEN + hlen + l4len);
 	th->check = 0;
-	th->check = csum_fold(csum_partial(th, l4len,
-			      csum_pseudo_ipv4(ip->saddr, ip->daddr, IPPROTO_TCP, (uint16_t)l4len)));
+	th->check = csum_fold(csum_partial(th, l4len, ip_pseudo_sum(&p->dst, &p->src,
+								    IPPROTO_TCP, l4len)));
 	eth_reply_header(ctx->gw, f);
 	return VERDICT_REPLY;
 }

@@ -2,19 +2,20 @@
 #ifndef XDPSLIRP_TCP_H
 #define XDPSLIRP_TCP_H
 
-#include <linux/ip.h>
 #include <netinet/in.h>
 
 #include "gateway.h"
 
-enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip);
+struct ippkt;
+
+enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, const struct ippkt *p);
 void tcp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events);
 void tcp_timer(struct gw_ctx *ctx, struct flow *fl);
 void tcp_flush(struct gw_ctx *ctx);
 void tcp_abort(struct gw_ctx *ctx, struct flow *fl);
-void tcp_inbound_key(const struct gateway *gw, const struct sockaddr_in *client,
+void tcp_inbound_key(const struct gateway *gw, const union sockaddr_inany *client,
 		     const struct fwd_rule *r, struct flow_key *k);
-void tcp_inbound(struct gw_ctx *ctx, int sock, const struct sockaddr_in *client,
+void tcp_inbound(struct gw_ctx *ctx, int sock, const union sockaddr_inany *client,
 		 const struct fwd_rule *r);
 
 #endif

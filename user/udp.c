@@ -11,10 +11,17 @@
  * guest port, its source translated back (hostaddr_source()).  So a guest
  * port talking to many peers works, and replies carry the right source.
  *
- * ICMP errors the host receives for a mapping's datagrams (IP_RECVERR) are
- * relayed to the guest, quoting its datagram, so that a connected socket in
- * the guest sees ECONNREFUSED; a DNS query whose upstream is unreachable is
- * answered with SERVFAIL at once.
+ * Both families work alike.  A mapping's socket is IPv6 and dual-stack when
+ * the guest's address is IPv6, or when its first destination is (an IPv4
+ * guest's query to 10.0.2.3 with an IPv6 upstream): an IPv6 guest's query
+ * to fd00::3 may then reach an IPv4 upstream through an IPv4-mapped address.
+ * What comes back in a family the guest's side cannot carry is not
+ * delivered.
+ *
+ * ICMP errors the host receives for a mapping's datagrams (IP_RECVERR,
+ * IPV6_RECVERR) are relayed to the guest, quoting its datagram, so that a
+ * connected socket in the guest sees ECONNREFUSED; a DNS query whose
+ * upstream is unreachable is answered with SERVFAIL at once.
  *
  * Datagrams from one burst of guest frames leave with one sendmmsg() per
  * socket (udp_flush()); those from the host arrive with recvmmsg().
@@ -28,6 +35,7 @@
 #include <arpa/inet.h>
 #include <linux/errqueue.h>
 #include <linux/icmp.h>
+#include <linux/icmpv6.h>
 #include <linux/udp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -37,12 +45,15 @@
 #include "arp.h"
 #include "csum.h"
 #include "dhcp.h"
+#include "dhcp6.h"
 #include "dns.h"
 #include "eth.h"
 #include "hostaddr.h"
 #include "hostsock.h"
 #include "icmp.h"
+#include "ip.h"
 #include "ipv4.h"
+#include "ndp.h"
 #include "steer.h"
 #include "udp.h"
 
@@ -101,8 +112,10 @@ static void udp_evict_oldest(struct gw_ctx *ctx)
  * dgram_mapping() - the datagram flow (UDP mapping, ping socket) for @k
  * @ctx: protocol context
  * @k: its key
- * @open_socket: makes its host socket, or returns a negative errno; NULL
- *		 for a flow that shares a socket of the worker's (raw ICMP)
+ * @open_socket: makes its host socket of the family asked, or returns a
+ *		 negative errno; NULL for a flow that shares a socket of the
+ *		 worker's (raw ICMP)
+ * @family: of that socket
  *
  * The one place datagram flows are admitted: found, or made, evicting the
  * flow idle the longest when they hold half the table.
@@ -110,7 +123,7 @@ static void udp_evict_oldest(struct gw_ctx *ctx)
  * Return: the flow, or NULL (@ctx->cnt says why).
  */
 struct flow *dgram_mapping(struct gw_ctx *ctx, const struct flow_key *k,
-			   int (*open_socket)(void))
+			   int (*open_socket)(int family), int family)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct flow_table *t = ctx->flows;
@@ -125,9 +138,11 @@ struct flow *dgram_mapping(struct gw_ctx *ctx, const struct flow_key *k,
 	fl = flow_insert(t, k);
 	t->ndgram++;
 	fl->state = FLOW_ESTABLISHED;
+	if (family == AF_INET6)
+		fl->flags |= FLOW_SOCK6;
 	if (!open_socket)
 		return fl;
-	fl->sock = open_socket();
+	fl->sock = open_socket(family);
 	ev.data.u64 = EPOLL_FLOW_BASE + flow_index(t, fl);
 	if (fl->sock < 0 || epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, fl->sock, &ev)) {
 		udp_close(ctx, fl);
@@ -171,21 +186,25 @@ void udp_flush(struct gw_ctx *ctx)
 	b->n = 0;
 }
 
-/* Queues @len payload bytes at @off of @f for @fl's socket, toward @to. */
-static enum verdict udp_queue(struct gw_ctx *ctx, struct flow *fl,
-			      const struct sockaddr_in *to, const struct frame *f,
-			      uint32_t off, uint32_t len)
+/* Queues @len payload bytes at @off of @f for @fl's socket, toward @to:@port. */
+static enum verdict udp_queue(struct gw_ctx *ctx, struct flow *fl, const struct inany *to,
+			      uint16_t port, const struct frame *f, uint32_t off, uint32_t len)
 {
 	struct udp_batch *b = &ctx->udp_out;
+	socklen_t salen;
 	unsigned i;
 
 	if (b->n == UDP_TX_BATCH)
 		udp_flush(ctx);
-	i = b->n++;
+	i = b->n;
+	salen = inany_to_sockaddr(&b->to[i], to, port,
+				  (fl->flags & FLOW_SOCK6) ? AF_INET6 : AF_INET);
+	if (!salen)		/* an IPv6 destination for an IPv4 socket */
+		return drop(ctx, DROP_UDP_SEND);
+	b->n++;
 	b->flow[i] = fl;
-	b->to[i] = *to;
 	b->msg[i].msg_hdr = (struct msghdr){
-		.msg_name = &b->to[i], .msg_namelen = sizeof(b->to[i]),
+		.msg_name = &b->to[i], .msg_namelen = salen,
 		.msg_iov = b->iov[i], .msg_iovlen = frame_iov(f, off, len, b->iov[i]),
 	};
 	return VERDICT_HELD;
@@ -196,7 +215,7 @@ static enum verdict udp_queue(struct gw_ctx *ctx, struct flow *fl,
  * scratch slots (payload at slot + 8); returns how many, 0 on none.
  */
 static int udp_recv_batch(struct gw_ctx *ctx, int fd, struct mmsghdr *msgs,
-			  struct sockaddr_in *sa, struct iovec *iov)
+			  union sockaddr_inany *sa, struct iovec *iov)
 {
 	int n;
 
@@ -214,12 +233,12 @@ static int udp_recv_batch(struct gw_ctx *ctx, int fd, struct mmsghdr *msgs,
  * the guest's @k answers, if any.
  */
 static struct flow *udp_inbound_reply(struct gw_ctx *ctx, const struct flow_key *k,
-				      uint32_t daddr, uint16_t dport)
+				      const struct inany *daddr, uint16_t dport)
 {
 	struct flow_key full = *k;
 	struct flow *fl;
 
-	inany_from_v4(&full.remote, daddr);
+	full.remote = *daddr;
 	full.remote_port = dport;
 	fl = flow_lookup(ctx->flows, &full);
 	return fl && (fl->flags & FLOW_INBOUND) ? fl : NULL;
@@ -237,100 +256,113 @@ static struct flow *udp_inbound_reply(struct gw_ctx *ctx, const struct flow_key 
 void udp_inbound(struct gw_ctx *ctx, int fd, const struct fwd_rule *r)
 {
 	struct mmsghdr msgs[UDP_RX_BATCH];
-	struct sockaddr_in sa[UDP_RX_BATCH];
+	union sockaddr_inany sa[UDP_RX_BATCH];
 	struct iovec iov[UDP_RX_BATCH];
 	int n = udp_recv_batch(ctx, fd, msgs, sa, iov);
 
 	for (int i = 0; i < n; i++) {
 		struct flow_key k = { .proto = IPPROTO_UDP, .guest_port = htons(r->guest_port) };
-		uint32_t src;
-		uint16_t sport;
 		struct flow *fl;
 
-		hostaddr_source(ctx->gw, IPPROTO_UDP, &sa[i], &src, &sport);
-		inany_from_v4(&k.guest, r->guest_addr);
-		inany_from_v4(&k.remote, src);
-		k.remote_port = sport;
+		hostaddr_fwd_target(ctx->gw, r, &sa[i], &k.guest);
+		hostaddr_fwd_source(ctx->gw, IPPROTO_UDP, &sa[i], &k.guest, &k.remote,
+				    &k.remote_port);
 		fl = flow_lookup(ctx->flows, &k);
 		if (!fl) {
-			fl = dgram_mapping(ctx, &k, NULL);
+			fl = dgram_mapping(ctx, &k, NULL, sa[i].sa.sa_family);
 			if (!fl)
 				continue;
 			fl->sock = fd;
 			fl->flags |= FLOW_INBOUND;
 		}
-		if (arp_guest_unknown(ctx))
+		if (arp_guest_unknown(ctx) && inany_is_v4(&k.guest))
 			arp_ask_guest(ctx);	/* this one may be lost: UDP */
-		udp_send(ctx, ctx->scratch + i * UDP_SLOT, src, sport, r->guest_addr,
-			 htons(r->guest_port), msgs[i].msg_len);
+		else if (arp_guest_unknown(ctx))
+			ndp_ask_guest(ctx, &k.guest);
+		udp_send(ctx, ctx->scratch + i * UDP_SLOT, &k.remote, k.remote_port, &k.guest,
+			 k.guest_port, msgs[i].msg_len);
 		dgram_used(ctx, fl);
 	}
+}
+
+/* Tells the guest the gateway has no route for @p (--disable-host-loopback). */
+static void udp_unreachable(struct gw_ctx *ctx, const struct frame *f, const struct ippkt *p)
+{
+	struct ip_quote q;
+
+	ip_quote_of(&q, p, f);
+	if (p->v6)
+		icmp_send_error(ctx, NULL, ICMPV6_DEST_UNREACH, ICMPV6_NOROUTE, 0, &q);
+	else
+		icmp_send_error(ctx, NULL, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0, &q);
 }
 
 /**
  * udp_input() - a UDP datagram from the guest
  * @ctx: protocol context
  * @f: the frame (or a reassembled datagram)
- * @ip: its validated IPv4 header
+ * @p: its validated datagram, either family
  *
  * Return: VERDICT_HELD when the datagram is queued for udp_flush(), else
  * VERDICT_DONE (answers, if any, are new frames).
  */
-enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip)
+enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, const struct ippkt *p)
 {
-	uint32_t off = ETH_HLEN + ip->ihl * 4u, l4len = ntohs(ip->tot_len) - ip->ihl * 4u;
+	uint32_t off = p->l4off;
 	struct flow_key k = { .proto = IPPROTO_UDP };
-	struct sockaddr_in sa;
+	struct inany to;
+	uint16_t to_port;
 	struct udphdr *uh;
 	struct flow *fl;
 	uint32_t ulen;
 	int ret;
 
-	if (l4len < sizeof(*uh) || off + sizeof(*uh) > f->seg[0].len)
+	if (p->l4len < sizeof(*uh) || off + sizeof(*uh) > f->seg[0].len)
 		return drop(ctx, DROP_UDP_MALFORMED);
 	uh = (struct udphdr *)(f->seg[0].data + off);
 	ulen = ntohs(uh->len);
-	if (ulen < sizeof(*uh) || ulen > l4len)
+	if (ulen < sizeof(*uh) || ulen > p->l4len)
 		return drop(ctx, DROP_UDP_MALFORMED);
-	if (uh->dest == htons(DHCP_SERVER_PORT))
-		return dhcp_input(ctx, f, ip, uh);
-	if (!ipv4_is_unicast(ip->saddr) || !ipv4_is_unicast(ip->daddr))
+	if (!p->v6 && uh->dest == htons(DHCP_SERVER_PORT))
+		return dhcp_input(ctx, f, uh);
+	if (p->v6 && uh->dest == htons(DHCP6_SERVER_PORT))
+		return dhcp6_input(ctx, f, p, uh);
+	if (!inany_is_unicast(&p->src) || !inany_is_unicast(&p->dst))
 		return drop(ctx, DROP_UDP_MALFORMED);
-	if (ip->daddr == ctx->gw->dns_addr && !dns_query_valid(f, off + sizeof(*uh),
-							      ulen - sizeof(*uh)))
+	if (gw_is_local(ctx->gw, &p->dst) && uh->dest == htons(53) &&
+	    !dns_query_valid(f, off + sizeof(*uh), ulen - sizeof(*uh)))
 		return drop(ctx, DROP_DNS_MALFORMED);
 
-	ret = hostaddr_target(ctx->gw, IPPROTO_UDP, ip->daddr, uh->dest, &sa);
+	ret = hostaddr_target(ctx->gw, IPPROTO_UDP, &p->dst, uh->dest, &to, &to_port);
 	if (ret == -ENETUNREACH) {
-		icmp_send_error(ctx, ctx->gw->gw_addr, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0,
-				ip, uh);
+		udp_unreachable(ctx, f, p);
 		return VERDICT_DONE;
 	}
 	if (ret)
 		return drop(ctx, DROP_DNS_OFF);
 	k.guest_port = uh->source;
-	inany_from_v4(&k.guest, ip->saddr);
-	fl = udp_inbound_reply(ctx, &k, ip->daddr, uh->dest);
-	if (fl)		/* a reply to a client of a forwarded port: from its socket */
-		return udp_queue(ctx, fl, &sa, f, off + sizeof(*uh), ulen - sizeof(*uh));
-	fl = dgram_mapping(ctx, &k, hostsock_udp_open);
+	k.guest = p->src;
+	fl = udp_inbound_reply(ctx, &k, &p->dst, uh->dest);
+	if (!fl)	/* else a reply to a client of a forwarded port: from its socket */
+		fl = dgram_mapping(ctx, &k, hostsock_udp_open,
+				   p->v6 || !inany_is_v4(&to) ? AF_INET6 : AF_INET);
 	if (!fl)
 		return drop(ctx, DROP_UDP_NO_SOCKET);
-	return udp_queue(ctx, fl, &sa, f, off + sizeof(*uh), ulen - sizeof(*uh));
+	return udp_queue(ctx, fl, &to, to_port, f, off + sizeof(*uh), ulen - sizeof(*uh));
 }
 
 /**
  * udp_send() - send a datagram to the guest, with a complete UDP checksum
  * @ctx: protocol context
  * @dgram: 8 bytes of room for the UDP header, then the payload
- * @src: source address, network order
+ * @src: source address
  * @sport: source port, network order
- * @dst: destination address (the guest's, or broadcast), network order
+ * @dst: destination address (the guest's, or broadcast), of @src's family
  * @dport: destination port, network order
  * @len: payload length
  */
-void udp_send(struct gw_ctx *ctx, uint8_t *dgram, uint32_t src, uint16_t sport,
-	      uint32_t dst, uint16_t dport, uint32_t len)
+void udp_send(struct gw_ctx *ctx, uint8_t *dgram, const struct inany *src, uint16_t sport,
+	      const struct inany *dst, uint16_t dport, uint32_t len)
 {
 	struct udphdr *uh = (struct udphdr *)dgram;
 	uint32_t ulen = len + sizeof(*uh);
@@ -340,38 +372,64 @@ void udp_send(struct gw_ctx *ctx, uint8_t *dgram, uint32_t src, uint16_t sport,
 	uh->dest = dport;
 	uh->len = htons((uint16_t)ulen);
 	uh->check = 0;
-	check = csum_fold(csum_partial(uh, ulen, csum_pseudo_ipv4(src, dst, IPPROTO_UDP,
-								    (uint16_t)ulen)));
+	check = csum_fold(csum_partial(uh, ulen, ip_pseudo_sum(src, dst, IPPROTO_UDP, ulen)));
 	uh->check = check ? check : 0xffff;	/* 0 means "none" in UDP */
-	ipv4_send(ctx, src, dst, IPPROTO_UDP, dgram, ulen);
+	ip_send(ctx, src, dst, IPPROTO_UDP, dgram, ulen);
 }
 
 /*
  * Relays an ICMP error the host got for one of @fl's datagrams; @payload is
  * the datagram's payload as sent (the kernel gives it back).
  */
-static void udp_relay_error(struct gw_ctx *ctx, struct flow *fl, const struct sockaddr_in *to,
-			    const struct sock_extended_err *ee, uint32_t payload_len)
+static void udp_relay_error(struct gw_ctx *ctx, struct flow *fl, const struct inany *to,
+			    uint16_t to_port, const struct sock_extended_err *ee,
+			    uint32_t payload_len)
 {
-	const struct sockaddr_in *offender = (const struct sockaddr_in *)SO_EE_OFFENDER(ee);
-	uint32_t dst, from;
-	uint16_t dport, unused;
-	struct udphdr uh;
-	struct iphdr ip;
+	bool v6 = !inany_is_v4(&fl->key.guest);
+	uint8_t *l4 = ctx->scratch;	/* the payload is at + 8: a UDP header first */
+	struct udphdr *uh = (struct udphdr *)l4;
+	struct ip_quote q = { .src = fl->key.guest, .proto = IPPROTO_UDP,
+			      .l4len = payload_len + sizeof(*uh), .l4 = l4,
+			      .have = payload_len + sizeof(*uh) };
+	struct inany from;
+	uint16_t dport;
 
-	hostaddr_source(ctx->gw, IPPROTO_UDP, to, &dst, &dport);
-	if (dst == ctx->gw->dns_addr) {
-		dns_servfail(ctx, fl, payload_len);
+	hostaddr_source(ctx->gw, IPPROTO_UDP, to, to_port, v6, &q.dst, &dport);
+	if (gw_is_local(ctx->gw, &q.dst) && dport == htons(53)) {
+		dns_servfail(ctx, fl, &q.dst, payload_len);
 		return;
 	}
-	hostaddr_source(ctx->gw, IPPROTO_UDP, offender, &from, &unused);
-	uh = (struct udphdr){ .source = fl->key.guest_port, .dest = dport,
-			      .len = htons((uint16_t)(payload_len + sizeof(uh))) };
-	ipv4_fill_header(&ip, inany_v4(&fl->key.guest), dst, IPPROTO_UDP,
-			 sizeof(ip) + sizeof(uh) + payload_len, 0, 0);
-	icmp_send_error(ctx, offender->sin_family == AF_INET ? from : ctx->gw->gw_addr,
-			ee->ee_type, ee->ee_code, ee->ee_type == ICMP_DEST_UNREACH &&
-			ee->ee_code == ICMP_FRAG_NEEDED ? ee->ee_info : 0, &ip, &uh);
+	if (inany_is_v4(&q.dst) == v6 || (ee->ee_origin == SO_EE_ORIGIN_ICMP6) != v6)
+		return;		/* not in the guest's family: nothing to say */
+	*uh = (struct udphdr){ .source = fl->key.guest_port, .dest = dport,
+			       .len = htons((uint16_t)q.l4len) };
+	dgram_offender(ctx, ee, v6, &from);
+	icmp_send_error(ctx, &from, ee->ee_type, ee->ee_code, dgram_error_info(ee), &q);
+}
+
+/* Who reported the error @ee, as the guest may see it (the gateway if
+ * what the host saw maps to nothing of the guest's family).
+ */
+void dgram_offender(struct gw_ctx *ctx, const struct sock_extended_err *ee, bool v6,
+		    struct inany *from)
+{
+	const union sockaddr_inany *sa = (const union sockaddr_inany *)SO_EE_OFFENDER(ee);
+	struct inany a;
+	uint16_t port, unused;
+
+	inany_from_sockaddr(&a, &port, sa);
+	hostaddr_source(ctx->gw, IPPROTO_ICMP, &a, 0, v6, from, &unused);
+	if (inany_is_v4(from) == v6 || (sa->sa.sa_family != AF_INET && sa->sa.sa_family != AF_INET6))
+		hostaddr_gateway(ctx->gw, v6, from);
+}
+
+/* The second word of the error to relay: the MTU of "too big", else 0. */
+uint32_t dgram_error_info(const struct sock_extended_err *ee)
+{
+	if (ee->ee_origin == SO_EE_ORIGIN_ICMP6)
+		return ee->ee_type == ICMPV6_PKT_TOOBIG ? ee->ee_info : 0;
+	return ee->ee_type == ICMP_DEST_UNREACH && ee->ee_code == ICMP_FRAG_NEEDED ?
+	       ee->ee_info : 0;
 }
 
 /**
@@ -384,8 +442,8 @@ void dgram_errors(struct gw_ctx *ctx, struct flow *fl, dgram_relay_fn relay)
 {
 	for (int i = 0; i < RX_BUDGET; i++) {
 		char cbuf[CMSG_SPACE(sizeof(struct sock_extended_err) +
-				     sizeof(struct sockaddr_in))];
-		struct sockaddr_in to;
+				     sizeof(struct sockaddr_in6))];
+		union sockaddr_inany to;
 		struct iovec iov = { ctx->scratch + sizeof(struct udphdr),
 				     UDP_SLOT - sizeof(struct udphdr) };
 		struct msghdr mh = { .msg_name = &to, .msg_namelen = sizeof(to), .msg_iov = &iov,
@@ -398,10 +456,16 @@ void dgram_errors(struct gw_ctx *ctx, struct flow *fl, dgram_relay_fn relay)
 			return;
 		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
 			const struct sock_extended_err *ee = (const void *)CMSG_DATA(cm);
+			struct inany dst;
+			uint16_t port;
 
-			if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_RECVERR &&
-			    ee->ee_origin == SO_EE_ORIGIN_ICMP)
-				relay(ctx, fl, &to, ee, (uint32_t)n);
+			if (!((cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_RECVERR &&
+			       ee->ee_origin == SO_EE_ORIGIN_ICMP) ||
+			      (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_RECVERR &&
+			       ee->ee_origin == SO_EE_ORIGIN_ICMP6)))
+				continue;
+			inany_from_sockaddr(&dst, &port, &to);
+			relay(ctx, fl, &dst, port, ee, (uint32_t)n);
 		}
 	}
 }
@@ -418,17 +482,21 @@ void udp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 		dgram_errors(ctx, fl, udp_relay_error);
 	for (int round = 0; (events & EPOLLIN) && round < RX_BUDGET / UDP_RX_BATCH; round++) {
 		struct mmsghdr msgs[UDP_RX_BATCH];
-		struct sockaddr_in sa[UDP_RX_BATCH];
+		union sockaddr_inany sa[UDP_RX_BATCH];
 		struct iovec iov[UDP_RX_BATCH];
 		int n = udp_recv_batch(ctx, fl->sock, msgs, sa, iov);
+		bool v6 = !inany_is_v4(&fl->key.guest);
 
 		for (int i = 0; i < n; i++) {
-			uint32_t src;
-			uint16_t sport;
+			struct inany from, src;
+			uint16_t from_port, sport;
 
-			hostaddr_source(ctx->gw, IPPROTO_UDP, &sa[i], &src, &sport);
-			udp_send(ctx, ctx->scratch + i * UDP_SLOT, src, sport,
-				 inany_v4(&fl->key.guest), fl->key.guest_port, msgs[i].msg_len);
+			inany_from_sockaddr(&from, &from_port, &sa[i]);
+			hostaddr_source(ctx->gw, IPPROTO_UDP, &from, from_port, v6, &src, &sport);
+			if (inany_is_v4(&src) == v6)
+				continue;	/* the guest's side cannot carry it */
+			udp_send(ctx, ctx->scratch + i * UDP_SLOT, &src, sport, &fl->key.guest,
+				 fl->key.guest_port, msgs[i].msg_len);
 		}
 		if (n > 0)
 			dgram_used(ctx, fl);

@@ -2,8 +2,6 @@
 #ifndef XDPSLIRP_UDP_H
 #define XDPSLIRP_UDP_H
 
-#include <linux/ip.h>
-
 #include "gateway.h"
 
 /*
@@ -14,23 +12,27 @@
 #define UDP_SLOT	(8 + 65536)
 #define UDP_SCRATCH	(UDP_RX_BATCH * UDP_SLOT)
 
-enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, struct iphdr *ip);
+struct ippkt;
+
+enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, const struct ippkt *p);
 void udp_flush(struct gw_ctx *ctx);
 void udp_inbound(struct gw_ctx *ctx, int fd, const struct fwd_rule *r);
-void udp_send(struct gw_ctx *ctx, uint8_t *dgram, uint32_t src, uint16_t sport,
-	      uint32_t dst, uint16_t dport, uint32_t len);
+void udp_send(struct gw_ctx *ctx, uint8_t *dgram, const struct inany *src, uint16_t sport,
+	      const struct inany *dst, uint16_t dport, uint32_t len);
 void udp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events);
 void udp_timer(struct gw_ctx *ctx, struct flow *fl);
 void udp_close(struct gw_ctx *ctx, struct flow *fl);
 struct flow *dgram_mapping(struct gw_ctx *ctx, const struct flow_key *k,
-			   int (*open_socket)(void));
+			   int (*open_socket)(int family), int family);
 void dgram_used(struct gw_ctx *ctx, struct flow *fl);
 
 struct sock_extended_err;
-struct sockaddr_in;
-typedef void (*dgram_relay_fn)(struct gw_ctx *ctx, struct flow *fl,
-			       const struct sockaddr_in *to,
-			       const struct sock_extended_err *ee, uint32_t payload_len);
+typedef void (*dgram_relay_fn)(struct gw_ctx *ctx, struct flow *fl, const struct inany *to,
+			       uint16_t to_port, const struct sock_extended_err *ee,
+			       uint32_t payload_len);
 void dgram_errors(struct gw_ctx *ctx, struct flow *fl, dgram_relay_fn relay);
+void dgram_offender(struct gw_ctx *ctx, const struct sock_extended_err *ee, bool v6,
+		    struct inany *from);
+uint32_t dgram_error_info(const struct sock_extended_err *ee);
 
 #endif

@@ -213,12 +213,15 @@ def veth(netns):
 PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcp_peer.py")
 RAW = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcp_raw.py")
 REMOTE = "198.51.100.2"      # inside the test's own remote namespace only
+REMOTE6 = "2001:db8:51::2"   # the same, IPv6 (documentation prefix, RFC 3849)
 
 
 class Topology:
     """host: where xdpslirp runs, with its own loopback; guest: behind
     xdpslirp; remote: a namespace routed from host over a veth pair
-    (198.51.100.1 <-> 198.51.100.2).  No route leads anywhere else."""
+    (198.51.100.1 <-> 198.51.100.2, 2001:db8:51::1 <-> ::2).  The host's
+    IPv6 default route leads to the remote namespace: the host has "a route
+    out", and it leads nowhere else."""
 
     def __init__(self, netns):
         self.host, self.guest, self.remote = netns(), netns(), netns()
@@ -227,8 +230,11 @@ class Topology:
            "netns", self.remote)
         sh("ip", "-n", self.host, "addr", "add", "198.51.100.1/24", "dev", a)
         sh("ip", "-n", self.remote, "addr", "add", REMOTE + "/24", "dev", b)
+        sh("ip", "-n", self.host, "addr", "add", "2001:db8:51::1/64", "dev", a, "nodad")
+        sh("ip", "-n", self.remote, "addr", "add", REMOTE6 + "/64", "dev", b, "nodad")
         sh("ip", "-n", self.host, "link", "set", a, "up")
         sh("ip", "-n", self.remote, "link", "set", b, "up")
+        sh("ip", "-n", self.host, "-6", "route", "add", "default", "via", REMOTE6)
         # ping sockets for root, in the host namespace only (per-netns sysctl)
         sh("ip", "netns", "exec", self.host, "sysctl", "-qw",
            "net.ipv4.ping_group_range=0 2147483647")

@@ -142,11 +142,18 @@ Handler.go = threading.Event()
 
 class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
+    address_family = socket.AF_INET
     daemon_threads = True
     request_queue_size = 1024
 
 
+def family(addr):
+    """The socket family for @addr: IPv6 if it has a colon."""
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def serve(addr, port):
+    Server.address_family = family(addr)
     srv = Server((addr, port), Handler)
     print("ready", flush=True)
     srv.serve_forever()
@@ -159,7 +166,7 @@ def connect(addr, port, line):
 
 
 def client(addr, port, mode, n, seed, rcvbuf=0):
-    s = socket.socket()
+    s = socket.socket(family(addr))
     if rcvbuf:      # a tiny receive buffer: the guest's window closes often
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     s.settimeout(60)

@@ -13,6 +13,7 @@
   udp_peer.py refused ADDR PORT         connected socket: prints the error
   udp_peer.py query ADDR PORT NAME udp|tcp  prints "rcode N ip A.B.C.D ms T"
 """
+import hashlib
 import random
 import socket
 import struct
@@ -21,14 +22,46 @@ import threading
 import time
 
 
+def family(addr):
+    """The socket family for @addr: IPv6 if it has a colon."""
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
 def echo(addr, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     s.bind((addr, port))
     print("ready", flush=True)
     while True:
         data, peer = s.recvfrom(70000)
         s.sendto(data, peer)
+
+
+def digests(addr, port):
+    """Answers each datagram with the SHA-256 of its payload: datagrams too
+    large to come back whole are still checked byte for byte."""
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.bind((addr, port))
+    print("ready", flush=True)
+    while True:
+        data, peer = s.recvfrom(70000)
+        s.sendto(hashlib.sha256(data).digest(), peer)
+
+
+def hashflood(addr, port, count, maxlen, seed):
+    """Datagrams of random sizes to a digests() server; each answer must be
+    the SHA-256 of what was sent."""
+    rnd = random.Random(seed)
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.settimeout(5)
+    bad = 0
+    for i in range(count):
+        data = rnd.randbytes(rnd.randint(1, maxlen))
+        s.sendto(data, (addr, port))
+        bad += s.recv(100) != hashlib.sha256(data).digest()
+    print("ok" if not bad else f"MISMATCH {bad}", "hashflood", count, flush=True)
+    return not bad
 
 
 def answer(query):
@@ -46,9 +79,9 @@ def answer(query):
 
 
 def dns(addr, port):
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u = socket.socket(family(addr), socket.SOCK_DGRAM)
     u.bind((addr, port))
-    t = socket.socket()
+    t = socket.socket(family(addr))
     t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     t.bind((addr, port))
     t.listen(16)
@@ -73,7 +106,7 @@ def dns(addr, port):
 
 def flood(addr, port, count, maxlen, seed):
     rnd = random.Random(seed)
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     s.settimeout(5)
     bad = 0
@@ -98,7 +131,7 @@ def peers(targets):
 
 
 def refused(addr, port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
     s.settimeout(5)
     s.connect((addr, port))
     s.send(b"anyone?")
@@ -115,7 +148,7 @@ def query(addr, port, name, proto):
         bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0" + struct.pack("!HH", 1, 1)
     t = time.monotonic()
     if proto == "udp":
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(family(addr), socket.SOCK_DGRAM)
         s.settimeout(5)
         s.sendto(q, (addr, port))
         a = s.recv(4096)
@@ -137,6 +170,8 @@ def main():
     ok = {"echo": lambda: echo(a[0], int(a[1])),
           "dns": lambda: dns(a[0], int(a[1])),
           "flood": lambda: flood(a[0], int(a[1]), int(a[2]), int(a[3]), int(a[4])),
+          "digests": lambda: digests(a[0], int(a[1])),
+          "hashflood": lambda: hashflood(a[0], int(a[1]), int(a[2]), int(a[3]), int(a[4])),
           "peers": lambda: peers(a),
           "refused": lambda: refused(a[0], int(a[1])),
           "query": lambda: query(a[0], int(a[1]), a[2], a[3])}[cmd]()

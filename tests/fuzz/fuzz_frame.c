@@ -6,7 +6,7 @@
  * multi-buffer would cut it, but at any size), the rest is the frame.
  * Checked beyond "no crash" (ASan/UBSan do that): a dropped frame counts
  * exactly one reason; a reply is no longer than the request, its pieces add
- * up, and every checksum in it verifies.
+ * up, and every checksum in it verifies (IPv4 and IPv6 alike).
  */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -15,6 +15,7 @@
 #include "csum.h"
 #include "eth.h"
 #include "frames.h"
+#include "ip.h"
 #include "tcp.h"
 
 #define check(cond) do { if (!(cond)) __builtin_trap(); } while (0)
@@ -40,12 +41,13 @@ static void cut(struct frame *f, size_t len, size_t piece)
 	f->len = (uint32_t)len;
 }
 
-static void check_reply(const struct frame *f, uint32_t in_len)
+/* A frame the gateway sends: its pieces add up, and every checksum verifies. */
+static void check_frame(const struct frame *f)
 {
 	uint32_t sum = 0;
 	const uint8_t *p = f->seg[0].data;
 
-	check(f->len <= in_len && f->len >= 42);
+	check(f->len >= 42);
 	for (uint32_t i = 0; i < f->nseg; i++)
 		sum += f->seg[i].len;
 	check(sum == f->len);
@@ -57,12 +59,47 @@ static void check_reply(const struct frame *f, uint32_t in_len)
 		check(csum_ipv4_header(p + 14, ihl) == 0);
 		memcpy(&saddr, p + 26, 4);
 		memcpy(&daddr, p + 30, 4);
-		if (p[23] == 6)		/* TCP: the pseudo-header counts */
-			sum = csum_pseudo_ipv4(saddr, daddr, 6, (uint16_t)l4len);
-		check(csum_fold(csum_add(frame_csum(f, 14 + ihl, l4len), sum)) == 0);
+		sum = 0;
+		if (p[23] == 6 || p[23] == 17)	/* TCP, UDP: the pseudo-header counts */
+			sum = csum_pseudo_ipv4(saddr, daddr, p[23], (uint16_t)l4len);
+		if (!(ntohs(*(const uint16_t *)(p + 20)) & 0x3fff))	/* fragments: no */
+			check(csum_fold(csum_add(frame_csum(f, 14 + ihl, l4len), sum)) == 0);
+	} else if (p[12] == 0x86 && p[13] == 0xdd) {
+		struct inany src, dst;
+		uint32_t plen = (uint32_t)(p[18] << 8 | p[19]);
+
+		check(f->len == 14 + 40 + plen);	/* replies carry no extension headers */
+		memcpy(src.b, p + 22, 16);
+		memcpy(dst.b, p + 38, 16);
+		check(csum_fold(csum_add(frame_csum(f, 54, plen),
+					 ip_pseudo_sum(&src, &dst, p[20], plen))) == 0);
 	} else {
 		check(f->len == 42);
 	}
+}
+
+/* The frames the gateway builds (NDP, DHCP, errors) go here and are checked. */
+static _Alignas(8) uint8_t out_raw[2 + 70000];
+
+static bool fz_alloc(void *port, struct frame *f, uint32_t len)
+{
+	(void)port;
+	if (len > sizeof(out_raw) - 2)
+		return false;
+	frame_over(f, out_raw + 2, len);
+	return true;
+}
+
+static void fz_send(void *port, const struct frame *f)
+{
+	(void)port;
+	check_frame(f);
+}
+
+static void fz_discard(void *port, const struct frame *f)
+{
+	(void)port;
+	(void)f;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -84,12 +121,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	frag_table_clear(frags);	/* no state across inputs */
 	test_ctx(&ctx, &gw, &cnt, &flows, frags);
+	ctx.out.alloc = fz_alloc;
+	ctx.out.send = fz_send;
+	ctx.out.discard = fz_discard;
 	memcpy(buf, data + 1, size - 1);
 	cut(&f, size - 1, 1 + (size_t)data[0] * 17);
 
 	switch (eth_input(&ctx, &f)) {
 	case VERDICT_REPLY:
-		check_reply(&f, (uint32_t)size - 1);
+		check(f.len <= size - 1);	/* no longer than the request */
+		check_frame(&f);
 		return 0;
 	case VERDICT_HELD:
 		udp_flush(&ctx);

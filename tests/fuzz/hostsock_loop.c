@@ -29,7 +29,7 @@ static int listen_loopback(void)
 	return 0;
 }
 
-int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port)
+int hostsock_tcp_connect(const struct gateway *gw, const struct inany *dst, uint16_t port)
 {
 	struct sockaddr_in sa;
 	socklen_t len = sizeof(sa);

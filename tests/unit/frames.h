@@ -29,6 +29,12 @@ static inline void test_gateway(struct gateway *gw)
 	gw->mtu = 65520;
 	gw->udp_timeout_s = 60;
 	gw->tcp_sndbuf = 8 << 20;
+	gw->ipv6 = true;	/* fd00::2, fd00::3, fd00::100, fe80::2 */
+	gw->gw6 = (struct inany){ { 0xfd, [15] = 2 } };
+	gw->dns6 = (struct inany){ { 0xfd, [15] = 3 } };
+	gw->guest6 = (struct inany){ { 0xfd, [14] = 1 } };
+	gw->ll6 = (struct inany){ { 0xfe, 0x80, [15] = 2 } };
+	gw->ra_interval_ms = 600000;
 }
 
 static bool no_alloc(void *port, struct frame *f, uint32_t len)
@@ -65,6 +71,7 @@ static inline void test_ctx(struct gw_ctx *ctx, const struct gateway *gw,
 	ctx->out.discard = no_send;
 	ctx->scratch = test_scratch;
 	ctx->icmp_raw = -1;
+	ctx->icmp6_raw = -1;
 	ctx->frags = frags;
 }
 

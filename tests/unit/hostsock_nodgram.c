@@ -8,18 +8,21 @@
 
 #include "hostsock.h"
 
-int hostsock_udp_open(void)
+int hostsock_udp_open(int family)
 {
+	(void)family;
 	return -EACCES;
 }
 
-int hostsock_ping_open(void)
+int hostsock_ping_open(int family)
 {
+	(void)family;
 	return -EACCES;
 }
 
-int hostsock_icmp_raw_open(void)
+int hostsock_icmp_raw_open(int family)
 {
+	(void)family;
 	return -EPERM;
 }
 

@@ -8,7 +8,7 @@
 
 #include "hostsock.h"
 
-int hostsock_tcp_connect(const struct gateway *gw, uint32_t dst, uint16_t port)
+int hostsock_tcp_connect(const struct gateway *gw, const struct inany *dst, uint16_t port)
 {
 	(void)gw;
 	(void)dst;

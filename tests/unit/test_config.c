@@ -77,6 +77,51 @@ static void all_options(void **state)
 	assert_int_equal(ntohl(config_netmask(&cfg)), 0xffff0000);
 }
 
+static void ipv6_options(void **state)
+{
+	static struct config cfg;
+	char a[INET6_ADDRSTRLEN];
+	struct inany addr;
+	static const uint8_t zero[8];
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--", "true"), 0);
+	assert_false(cfg.disable_ipv6);
+	config_host_addr6(&cfg, CIDR6_HOST_GUEST, &addr);
+	assert_string_equal(inany_ntop(&addr, a, sizeof(a)), "fd00::100");
+	config_host_addr6(&cfg, CIDR_HOST_GATEWAY, &addr);
+	assert_string_equal(inany_ntop(&addr, a, sizeof(a)), "fd00::2");
+	assert_int_equal(cfg.ra_interval_s, 600);
+
+	assert_int_equal(PARSE(&cfg, "--cidr6", "2001:db8:1:2::/64", "--disable-ipv6",
+			       "--ra-interval", "30", "--", "true"), 0);
+	config_host_addr6(&cfg, CIDR_HOST_DNS, &addr);
+	assert_string_equal(inany_ntop(&addr, a, sizeof(a)), "2001:db8:1:2::3");
+	assert_true(cfg.disable_ipv6);
+	assert_int_equal(cfg.ra_interval_s, 30);
+
+	/* random: fd00::/8 with a 40-bit Global ID, subnet 0 (RFC 4193) */
+	assert_int_equal(PARSE(&cfg, "--cidr6", "random", "--", "true"), 0);
+	assert_int_equal(cfg.prefix6[0], 0xfd);
+	assert_memory_equal(cfg.prefix6 + 6, zero, 2);
+	assert_memory_not_equal(cfg.prefix6 + 1, zero, 5);
+
+	/* upstreams of either family, with or without a port */
+	assert_int_equal(PARSE(&cfg, "--dns-upstream", "::1", "--dns-upstream", "[fd00::53]:5353",
+			       "--dns-upstream", "127.0.0.1:54", "--dns-upstream", "10.1.1.1",
+			       "--", "true"), 0);
+	assert_int_equal(cfg.n_dns, 4);
+	assert_int_equal(cfg.dns[0].sa.sa_family, AF_INET6);
+	assert_int_equal(ntohs(cfg.dns[0].in6.sin6_port), 53);
+	assert_int_equal(cfg.dns[1].sa.sa_family, AF_INET6);
+	assert_int_equal(ntohs(cfg.dns[1].in6.sin6_port), 5353);
+	assert_string_equal(inet_ntop(AF_INET6, &cfg.dns[1].in6.sin6_addr, a, sizeof(a)),
+			    "fd00::53");
+	assert_int_equal(cfg.dns[2].sa.sa_family, AF_INET);
+	assert_int_equal(ntohs(cfg.dns[2].in4.sin_port), 54);
+	assert_int_equal(ntohs(cfg.dns[3].in4.sin_port), 53);
+}
+
 static void ifname_mode(void **state)
 {
 	static struct config cfg;
@@ -90,7 +135,7 @@ static void ifname_mode(void **state)
 static void publish_rules(void **state)
 {
 	static struct config cfg;	/* large: forward rules */
-	char a[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN];
 
 	(void)state;
 	assert_int_equal(PARSE(&cfg, "-p", "8080:80", "--publish",
@@ -98,16 +143,29 @@ static void publish_rules(void **state)
 			       "--forward-to-host", "udp:53:127.0.0.1:5353", "--", "true"), 0);
 	assert_int_equal(cfg.n_publish, 4);
 	assert_int_equal(cfg.publish[0].proto, IPPROTO_TCP);
-	assert_int_equal(cfg.publish[0].host_addr, 0);
+	assert_string_equal(inany_ntop(&cfg.publish[0].host_addr, a, sizeof(a)), "0.0.0.0");
+	assert_true(fwd_addr_unset(&cfg.publish[0].guest_addr));	/* by the client's family */
 	assert_int_equal(cfg.publish[0].host_port, 8080);
 	assert_int_equal(cfg.publish[0].guest_port, 80);
 	assert_int_equal(cfg.publish[3].proto, IPPROTO_UDP);
-	assert_string_equal(inet_ntop(AF_INET, &cfg.publish[3].host_addr, a, sizeof(a)), "127.0.0.1");
+	assert_string_equal(inany_ntop(&cfg.publish[3].host_addr, a, sizeof(a)), "127.0.0.1");
 	assert_int_equal(cfg.publish[3].host_port, 5002);
 	assert_int_equal(cfg.publish[3].guest_port, 6002);
 	assert_int_equal(cfg.n_to_host, 1);
 	assert_int_equal(cfg.to_host[0].guest_port, 53);
 	assert_int_equal(cfg.to_host[0].host_port, 5353);
+	assert_string_equal(inany_ntop(&cfg.to_host[0].host_addr, a, sizeof(a)), "127.0.0.1");
+	/* IPv6 host addresses: one, and every address of both families */
+	assert_int_equal(PARSE(&cfg, "-p", "[::1]:8080:80", "-p", "udp:[::]:53:5353",
+			       "--forward-to-host", "2222:[::1]:22", "--", "true"), 0);
+	assert_int_equal(cfg.n_publish, 2);
+	assert_string_equal(inany_ntop(&cfg.publish[0].host_addr, a, sizeof(a)), "::1");
+	assert_int_equal(cfg.publish[0].host_port, 8080);
+	assert_string_equal(inany_ntop(&cfg.publish[1].host_addr, a, sizeof(a)), "::");
+	assert_true(fwd_addr_is_any(&cfg.publish[1].host_addr));
+	assert_int_equal(cfg.publish[1].guest_port, 5353);
+	assert_string_equal(inany_ntop(&cfg.to_host[0].host_addr, a, sizeof(a)), "::1");
+	assert_int_equal(cfg.to_host[0].host_port, 22);
 	assert_int_equal(PARSE(&cfg, "--cpus", "0,2-3", "--", "true"), 0);
 	assert_int_equal(cfg.ncpus, 3);
 	assert_int_equal(cfg.cpus[2], 3);
@@ -154,10 +212,27 @@ static void bad_input(void **state)
 		{ { "-p", "1-3:1-2", "--", "true" }, "differ in length" },
 		{ { "-p", "sctp:1:2", "--", "true" }, "--publish" },
 		{ { "-p", "300.1.1.1:1:2", "--", "true" }, "--publish" },
+		{ { "-p", "[::1:8080:80", "--", "true" }, "--publish" },
+		{ { "-p", "[10.0.0.1]:8080:80", "--", "true" }, "--publish" },
+		{ { "-p", "[::ffff:10.0.0.1]:8080:80", "--", "true" }, "--publish" },
+		{ { "-p", "::1:8080:80", "--", "true" }, "--publish" },
 		{ { "-p", "1:70000", "--", "true" }, "--publish" },
 		{ { "--forward-to-host", "2222:127.0.0.1", "--", "true" }, "--forward-to-host" },
 		{ { "--exit-fd", "-3", "--", "true" }, "--exit-fd" },
 		{ { "--dns-upstream", "x", "--", "true" }, "--dns-upstream" },
+		{ { "--dns-upstream", "[::1", "--", "true" }, "--dns-upstream" },
+		{ { "--dns-upstream", "[::1]:0", "--", "true" }, "--dns-upstream" },
+		{ { "--dns-upstream", "[10.0.0.1]:53", "--", "true" }, "--dns-upstream" },
+		{ { "--dns-upstream", "::1:99999", "--", "true" }, "--dns-upstream" },
+		{ { "--cidr6", "fd00::/48", "--", "true" }, "only a /64" },
+		{ { "--cidr6", "fd00::1/64", "--", "true" }, "host bits" },
+		{ { "--cidr6", "ff02::/64", "--", "true" }, "not a unicast" },
+		{ { "--cidr6", "fe80::/64", "--", "true" }, "not a unicast" },
+		{ { "--cidr6", "::/64", "--", "true" }, "not a unicast" },
+		{ { "--cidr6", "fd00::", "--", "true" }, "--cidr6" },
+		{ { "--cidr6", "10.0.0.0/64", "--", "true" }, "--cidr6" },
+		{ { "--ra-interval", "3", "--", "true" }, "--ra-interval" },
+		{ { "--ra-interval", "1801", "--", "true" }, "--ra-interval" },
 		{ { "--udp-timeout", "0", "--", "true" }, "--udp-timeout" },
 		{ { "--cpus", "1-0", "--", "true" }, "--cpus" },
 		{ { "--cpus", "a", "--", "true" }, "--cpus" },
@@ -192,6 +267,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults_command_mode),
 		cmocka_unit_test(all_options),
+		cmocka_unit_test(ipv6_options),
 		cmocka_unit_test(ifname_mode),
 		cmocka_unit_test(publish_rules),
 		cmocka_unit_test(help_and_version),

@@ -373,7 +373,7 @@ static void ethernet_drops(void **state)
 	assert_dropped(fx, len, DROP_ETH_DEST);
 	memset(&fx->cnt, 0, sizeof(fx->cnt));
 	fx->buf[5] = GW_MAC[5];
-	put16(fx->buf + 12, 0x86dd);	/* IPv6: later */
+	put16(fx->buf + 12, 0x88cc);	/* LLDP: not ours */
 	assert_dropped(fx, len, DROP_ETH_TYPE);
 	memset(&fx->cnt, 0, sizeof(fx->cnt));
 	put16(fx->buf + 12, 0x0800);
