@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -179,22 +180,30 @@ static bool parse_ifname(const char *s, char out[IF_NAMESIZE])
 	return true;
 }
 
-static bool parse_cidr(struct config *cfg, const char *s, FILE *err)
+/* Copies ADDR/LEN @s into @buf, cut at the slash; returns LEN's text or NULL. */
+static const char *split_prefix(const char *s, char *buf, size_t size)
 {
-	char buf[INET_ADDRSTRLEN + 4];
-	unsigned long len;
-	struct in_addr a;
-	uint32_t mask;
 	char *slash;
 
-	if (strlen(s) >= sizeof(buf))
-		return false;
+	if (strlen(s) >= size)
+		return NULL;
 	strcpy(buf, s);
 	slash = strchr(buf, '/');
 	if (!slash)
-		return false;
+		return NULL;
 	*slash = '\0';
-	if (inet_pton(AF_INET, buf, &a) != 1 || !parse_uint(slash + 1, 1, 32, &len))
+	return slash + 1;
+}
+
+static bool parse_cidr(struct config *cfg, const char *s, FILE *err)
+{
+	char buf[INET_ADDRSTRLEN + 4];
+	const char *plen = split_prefix(s, buf, sizeof(buf));
+	unsigned long len;
+	struct in_addr a;
+	uint32_t mask;
+
+	if (!plen || inet_pton(AF_INET, buf, &a) != 1 || !parse_uint(plen, 1, 32, &len))
 		return false;
 	if (len > PREFIX_MAX) {
 		fprintf(err, "xdpslirp: --cidr %s: the network must hold the guest's address .%d: use a prefix of /%d or shorter\n",
@@ -220,7 +229,8 @@ static bool parse_cidr(struct config *cfg, const char *s, FILE *err)
  */
 static bool parse_cidr6(struct config *cfg, const char *s, FILE *err)
 {
-	char buf[INET6_ADDRSTRLEN + 4], *slash;
+	char buf[INET6_ADDRSTRLEN + 4];
+	const char *plen = split_prefix(s, buf, sizeof(buf));
 	struct in6_addr a;
 	static const uint8_t zero[8];
 
@@ -234,16 +244,9 @@ static bool parse_cidr6(struct config *cfg, const char *s, FILE *err)
 		memcpy(cfg->prefix6 + 1, id, sizeof(id));
 		return true;
 	}
-	if (strlen(s) >= sizeof(buf))
+	if (!plen || inet_pton(AF_INET6, buf, &a) != 1)
 		return false;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (!slash)
-		return false;
-	*slash = '\0';
-	if (inet_pton(AF_INET6, buf, &a) != 1)
-		return false;
-	if (strcmp(slash + 1, "64")) {
+	if (strcmp(plen, "64")) {
 		fprintf(err, "xdpslirp: --cidr6 %s: only a /64 can be given (SLAAC needs one)\n", s);
 		return false;
 	}
@@ -336,12 +339,54 @@ static void config_defaults(struct config *cfg)
 	cfg->spin_us = 50;
 }
 
+/*
+ * The options that take a whole number: their bounds and where the value
+ * goes (every such field is 32 bits wide).
+ */
+static const struct num_option {
+	int opt;
+	const char *name;
+	unsigned long min, max;
+	size_t off;
+} num_options[] = {
+	{ OPT_MTU, "--mtu", MTU_MIN, MTU_MAX, offsetof(struct config, mtu) },
+	{ OPT_RA_INTERVAL, "--ra-interval", 4, 1800, offsetof(struct config, ra_interval_s) },
+	{ OPT_QUEUES, "--queues", 1, 64, offsetof(struct config, queues) },
+	{ OPT_READY_FD, "--ready-fd", 0, INT_MAX, offsetof(struct config, ready_fd) },
+	{ OPT_MAX_FLOWS, "--max-flows", 16, 1u << 24, offsetof(struct config, max_flows) },
+	{ OPT_UDP_TIMEOUT, "--udp-timeout", 1, 86400, offsetof(struct config, udp_timeout_s) },
+	{ OPT_EXIT_FD, "--exit-fd", 0, INT_MAX, offsetof(struct config, exit_fd) },
+	{ OPT_SPIN_US, "--spin-us", 0, 100000, offsetof(struct config, spin_us) },
+	{ OPT_TEST_TX_LOSS, "--test-tx-loss", 0, 1000, offsetof(struct config, test_tx_loss) },
+};
+
+/* Applies @opt if it is a numeric option: 1 done, 0 bad value, -1 not one. */
+static int apply_num_option(struct config *cfg, int opt, const char *arg, FILE *err)
+{
+	for (size_t i = 0; i < sizeof(num_options) / sizeof(num_options[0]); i++) {
+		const struct num_option *o = &num_options[i];
+		unsigned long v;
+		uint32_t v32;
+
+		if (o->opt != opt)
+			continue;
+		if (!uint_option(o->name, arg, o->min, o->max, &v, err))
+			return 0;
+		v32 = (uint32_t)v;
+		memcpy((uint8_t *)cfg + o->off, &v32, sizeof(v32));
+		return 1;
+	}
+	return -1;
+}
+
 /* Applies one option; returns false after printing what is wrong. */
 static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err,
 			 int *modes)
 {
-	unsigned long v;
+	int num = apply_num_option(cfg, opt, arg, err);
 
+	if (num >= 0)
+		return num;
 	switch (opt) {
 	case OPT_IFNAME:
 		cfg->mode = MODE_IFNAME;
@@ -363,11 +408,6 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 			return true;
 		fprintf(err, "xdpslirp: --guest-ifname '%s': not a valid interface name\n", arg);
 		return false;
-	case OPT_MTU:
-		if (!uint_option("--mtu", arg, MTU_MIN, MTU_MAX, &v, err))
-			return false;
-		cfg->mtu = (uint32_t)v;
-		return true;
 	case OPT_CIDR:
 		if (parse_cidr(cfg, arg, err))
 			return true;
@@ -382,16 +422,6 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 	case OPT_DISABLE_IPV6:
 		cfg->disable_ipv6 = true;
 		return true;
-	case OPT_RA_INTERVAL:
-		if (!uint_option("--ra-interval", arg, 4, 1800, &v, err))
-			return false;
-		cfg->ra_interval_s = (uint32_t)v;
-		return true;
-	case OPT_QUEUES:
-		if (!uint_option("--queues", arg, 1, 64, &v, err))
-			return false;
-		cfg->queues = (unsigned)v;
-		return true;
 	case OPT_XDP_MODE:
 		if (!strcmp(arg, "native") || !strcmp(arg, "generic")) {
 			cfg->xdp_generic = !strcmp(arg, "generic");
@@ -399,23 +429,8 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 		}
 		fprintf(err, "xdpslirp: --xdp-mode '%s': expected native or generic\n", arg);
 		return false;
-	case OPT_READY_FD:
-		if (!uint_option("--ready-fd", arg, 0, INT_MAX, &v, err))
-			return false;
-		cfg->ready_fd = (int)v;
-		return true;
-	case OPT_MAX_FLOWS:
-		if (!uint_option("--max-flows", arg, 16, 1u << 24, &v, err))
-			return false;
-		cfg->max_flows = (uint32_t)v;
-		return true;
 	case OPT_NO_HOST_LOOPBACK:
 		cfg->disable_host_loopback = true;
-		return true;
-	case OPT_UDP_TIMEOUT:
-		if (!uint_option("--udp-timeout", arg, 1, 86400, &v, err))
-			return false;
-		cfg->udp_timeout_s = (uint32_t)v;
 		return true;
 	case OPT_DNS_UPSTREAM:
 		if (cfg->n_dns < 4 && parse_addr_port(arg, &cfg->dns[cfg->n_dns])) {
@@ -454,11 +469,6 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 		return false;
 	case OPT_API_SOCKET:
 		return path_option("--api-socket", arg, &cfg->api_socket, err);
-	case OPT_EXIT_FD:
-		if (!uint_option("--exit-fd", arg, 0, INT_MAX, &v, err))
-			return false;
-		cfg->exit_fd = (int)v;
-		return true;
 	case OPT_PID_FILE:
 		return path_option("--pid-file", arg, &cfg->pid_file, err);
 	case OPT_POLL: {
@@ -478,16 +488,6 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 		fprintf(err, "xdpslirp: --cpus '%s': expected a list such as 0,2-3 (CPUs 0-1023, at most 64)\n",
 			arg);
 		return false;
-	case OPT_SPIN_US:
-		if (!uint_option("--spin-us", arg, 0, 100000, &v, err))
-			return false;
-		cfg->spin_us = (uint32_t)v;
-		return true;
-	case OPT_TEST_TX_LOSS:
-		if (!uint_option("--test-tx-loss", arg, 0, 1000, &v, err))
-			return false;
-		cfg->test_tx_loss = (uint32_t)v;
-		return true;
 	case OPT_LOG_LEVEL:
 		cfg->log_level = log_parse_level(arg);
 		if (cfg->log_level >= 0)

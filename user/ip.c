@@ -14,6 +14,8 @@
 #include "ip.h"
 #include "ipv4.h"
 #include "ipv6.h"
+#include "tcp.h"
+#include "udp.h"
 
 /* Unfolded pseudo-header sum of a transport segment (RFC 768/793, RFC 8200 8.1). */
 uint32_t ip_pseudo_sum(const struct inany *src, const struct inany *dst, uint8_t proto,
@@ -74,6 +76,35 @@ void ip_send(struct gw_ctx *ctx, const struct inany *src, const struct inany *ds
 		ipv4_send(ctx, inany_v4(src), inany_v4(dst), proto, l4, len);
 	else
 		ipv6_send(ctx, src, dst, proto, l4, len);
+}
+
+/**
+ * ip_reassembled_done() - finish with a datagram reassembled from fragments
+ * @ctx: protocol context
+ * @whole: the datagram, in a reassembly slot that the next fragment reuses
+ * @v: what its protocol did with it
+ *
+ * A reply built in place (an echo reply) is sent from the slot, as a new
+ * frame (IPv4 fragmented as the link needs); held payload is written now.
+ */
+void ip_reassembled_done(struct gw_ctx *ctx, const struct frame *whole, enum verdict v)
+{
+	const uint8_t *l3 = whole->seg[0].data + ETH_HLEN;
+
+	if (v == VERDICT_HELD) {
+		udp_flush(ctx);
+		tcp_flush(ctx);
+	} else if (v == VERDICT_REPLY && (l3[0] >> 4) == 4) {
+		const struct iphdr *ip = (const struct iphdr *)l3;
+
+		ipv4_send(ctx, ip->saddr, ip->daddr, ip->protocol, l3 + ip->ihl * 4u,
+			  ntohs(ip->tot_len) - ip->ihl * 4u);
+	} else if (v == VERDICT_REPLY) {
+		const struct ipv6hdr *ip6 = (const struct ipv6hdr *)l3;
+
+		ipv6_send(ctx, (const struct inany *)&ip6->saddr, (const struct inany *)&ip6->daddr,
+			  ip6->nexthdr, l3 + sizeof(*ip6), ntohs(ip6->payload_len));
+	}
 }
 
 /* The quote of an ICMP error about the guest's datagram @p, in @f. */

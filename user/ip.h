@@ -44,5 +44,6 @@ uint32_t ip_fill_headers(const struct gw_ctx *ctx, struct frame *f, const struct
 void ip_send(struct gw_ctx *ctx, const struct inany *src, const struct inany *dst,
 	     uint8_t proto, const uint8_t *l4, uint32_t len);
 void ip_quote_of(struct ip_quote *q, const struct ippkt *p, const struct frame *f);
+void ip_reassembled_done(struct gw_ctx *ctx, const struct frame *whole, enum verdict v);
 
 #endif

@@ -99,19 +99,7 @@ static enum verdict ipv4_fragment(struct gw_ctx *ctx, struct frame *f, struct ip
 		return VERDICT_DONE;
 	wip = (struct iphdr *)(whole.seg[0].data + ETH_HLEN);
 	ipv4_pkt(&p, wip);
-	switch (ip_dispatch(ctx, &whole, &p, ipv4_deliver)) {
-	case VERDICT_REPLY:
-		ipv4_send(ctx, wip->saddr, wip->daddr, wip->protocol,
-			  whole.seg[0].data + ETH_HLEN + wip->ihl * 4u,
-			  ntohs(wip->tot_len) - wip->ihl * 4u);
-		break;
-	case VERDICT_HELD:		/* the reassembly slot is reused next */
-		udp_flush(ctx);
-		tcp_flush(ctx);
-		break;
-	case VERDICT_DONE:
-		break;
-	}
+	ip_reassembled_done(ctx, &whole, ip_dispatch(ctx, &whole, &p, ipv4_deliver));
 	return VERDICT_DONE;
 }
 

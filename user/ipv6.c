@@ -209,7 +209,6 @@ static enum verdict ipv6_fragment(struct gw_ctx *ctx, struct frame *f, struct ip
 	};
 	struct ip6_chain first;
 	struct frame whole;
-	struct ipv6hdr *w;
 
 	memcpy(d.src.b, &ip6->saddr, 16);
 	memcpy(d.dst.b, &ip6->daddr, 16);
@@ -219,19 +218,7 @@ static enum verdict ipv6_fragment(struct gw_ctx *ctx, struct frame *f, struct ip
 		return drop(ctx, DROP_IPV6_EXTHDR);
 	if (!frag_input(ctx, f, &d, &whole))
 		return VERDICT_DONE;
-	w = (struct ipv6hdr *)(whole.seg[0].data + ETH_HLEN);
-	switch (ipv6_datagram(ctx, &whole, true)) {
-	case VERDICT_REPLY:
-		ipv6_send(ctx, (struct inany *)&w->saddr, (struct inany *)&w->daddr, w->nexthdr,
-			  (uint8_t *)(w + 1), ntohs(w->payload_len));
-		break;
-	case VERDICT_HELD:		/* the reassembly slot is reused next */
-		udp_flush(ctx);
-		tcp_flush(ctx);
-		break;
-	case VERDICT_DONE:
-		break;
-	}
+	ip_reassembled_done(ctx, &whole, ipv6_datagram(ctx, &whole, true));
 	return VERDICT_DONE;
 }
 

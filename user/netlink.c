@@ -195,68 +195,51 @@ int nl_link_up(struct nl *nl, int ifindex)
 	return nl_request(nl, nlh, NULL, NULL);
 }
 
-int nl_addr_add_ipv4(struct nl *nl, int ifindex, uint32_t addr, unsigned prefix_len)
+/**
+ * nl_addr_add() - add an address to a link
+ * @nl: rtnetlink socket (of the link's namespace)
+ * @ifindex: the link
+ * @family: AF_INET or AF_INET6
+ * @addr: 4 or 16 bytes, network order
+ * @prefix_len: of the on-link network
+ *
+ * An IPv6 address is added without DAD (IFA_F_NODAD): usable at once.
+ *
+ * Return: 0 or negative errno.
+ */
+int nl_addr_add(struct nl *nl, int ifindex, int family, const void *addr, unsigned prefix_len)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	size_t len = family == AF_INET6 ? 16 : 4;
 
-	ifa->ifa_family = AF_INET;
+	ifa->ifa_family = (uint8_t)family;
 	ifa->ifa_prefixlen = (uint8_t)prefix_len;
 	ifa->ifa_index = (uint32_t)ifindex;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-	mnl_attr_put(nlh, IFA_LOCAL, 4, &addr);
-	mnl_attr_put(nlh, IFA_ADDRESS, 4, &addr);
+	mnl_attr_put(nlh, IFA_LOCAL, len, addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, len, addr);
+	if (family == AF_INET6) {
+		ifa->ifa_flags = IFA_F_NODAD;
+		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
+	}
 	return nl_request(nl, nlh, NULL, NULL);
 }
 
-/* Adds @addr/@prefix_len (16 bytes) to @ifindex with no DAD: usable at once. */
-int nl_addr_add_ipv6(struct nl *nl, int ifindex, const uint8_t *addr, unsigned prefix_len)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-
-	ifa->ifa_family = AF_INET6;
-	ifa->ifa_prefixlen = (uint8_t)prefix_len;
-	ifa->ifa_flags = IFA_F_NODAD;
-	ifa->ifa_index = (uint32_t)ifindex;
-	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-	mnl_attr_put(nlh, IFA_LOCAL, 16, addr);
-	mnl_attr_put(nlh, IFA_ADDRESS, 16, addr);
-	mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD);
-	return nl_request(nl, nlh, NULL, NULL);
-}
-
-/* Adds the default route via @gateway (16 bytes, link-local) on @ifindex. */
-int nl_route_add_default_ipv6(struct nl *nl, int ifindex, const uint8_t *gateway)
+/* Adds the default route of @family via @gateway (4 or 16 bytes) on @ifindex. */
+int nl_route_add_default(struct nl *nl, int ifindex, int family, const void *gateway)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
 	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 
-	rtm->rtm_family = AF_INET6;
+	rtm->rtm_family = (uint8_t)family;
 	rtm->rtm_table = RT_TABLE_MAIN;
 	rtm->rtm_protocol = RTPROT_BOOT;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put(nlh, RTA_GATEWAY, 16, gateway);
-	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
-	return nl_request(nl, nlh, NULL, NULL);
-}
-
-int nl_route_add_default_ipv4(struct nl *nl, int ifindex, uint32_t gateway)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-
-	rtm->rtm_family = AF_INET;
-	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = RTPROT_BOOT;
-	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
-	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put(nlh, RTA_GATEWAY, 4, &gateway);
+	mnl_attr_put(nlh, RTA_GATEWAY, family == AF_INET6 ? 16 : 4, gateway);
 	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)ifindex);
 	return nl_request(nl, nlh, NULL, NULL);
 }

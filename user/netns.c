@@ -56,26 +56,41 @@ int netns_open(const char *spec)
 	return fd;
 }
 
-/* Opens @nl inside the namespace @netns_fd; the caller's stays unchanged. */
-int netns_nl_open(struct nl *nl, int netns_fd)
+/* Moves the calling thread into @netns_fd; *self keeps its own for netns_leave(). */
+static int netns_enter(int netns_fd, int *self)
 {
-	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	int ret;
-
-	if (self < 0)
+	*self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (*self < 0)
 		return -errno;
 	if (setns(netns_fd, CLONE_NEWNET)) {
-		ret = -errno;
-		close(self);
+		int ret = -errno;
+
+		close(*self);
 		return ret;
 	}
-	ret = nl_open(nl);
+	return 0;
+}
+
+/* Back to the namespace netns_enter() left. */
+static void netns_leave(int self)
+{
 	if (setns(self, CLONE_NEWNET)) {
 		/* Stuck in the guest's namespace: nothing after this is safe. */
 		log_err("cannot return to our network namespace: %s", strerror(errno));
 		abort();
 	}
 	close(self);
+}
+
+/* Opens @nl inside the namespace @netns_fd; the caller's stays unchanged. */
+int netns_nl_open(struct nl *nl, int netns_fd)
+{
+	int self, ret = netns_enter(netns_fd, &self);
+
+	if (ret)
+		return ret;
+	ret = nl_open(nl);
+	netns_leave(self);
 	return ret;
 }
 
@@ -85,24 +100,15 @@ int netns_nl_open(struct nl *nl, int netns_fd)
  */
 int netns_sysctl_write(int netns_fd, const char *path, const char *val)
 {
-	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	int fd, ret = 0;
+	int self, fd, ret = netns_enter(netns_fd, &self);
 
-	if (self < 0)
-		return -errno;
-	if (setns(netns_fd, CLONE_NEWNET)) {
-		ret = -errno;
-		close(self);
+	if (ret)
 		return ret;
-	}
 	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (setns(self, CLONE_NEWNET)) {
-		log_err("cannot return to our network namespace: %s", strerror(errno));
-		abort();
-	}
-	close(self);
-	if (fd < 0)
-		return -errno;
+	ret = fd < 0 ? -errno : 0;
+	netns_leave(self);
+	if (ret)
+		return ret;
 	if (write(fd, val, strlen(val)) < 0)
 		ret = -errno;
 	close(fd);

@@ -55,14 +55,16 @@ static int configure_guest_ipv6(struct nl *nl, const struct config *cfg, int net
 		return 0;	/* no IPv6 in the guest's kernel */
 	config_host_addr6(cfg, CIDR6_HOST_GUEST, &a);
 	if (!ret)
-		ret = nl_addr_add_ipv6(nl, ifindex, a.b, 64);
+		ret = nl_addr_add(nl, ifindex, AF_INET6, a.b, 64);
 	if (!ret)
-		ret = nl_route_add_default_ipv6(nl, ifindex, router);
+		ret = nl_route_add_default(nl, ifindex, AF_INET6, router);
 	return ret;
 }
 
 static int configure_guest(struct guest_link *gl, const struct config *cfg, int netns_fd)
 {
+	uint32_t guest = config_host_addr(cfg, CIDR_HOST_GUEST);
+	uint32_t router = config_host_addr(cfg, CIDR_HOST_GATEWAY);
 	struct link_info lo, eth;
 	struct nl nl = { 0 };
 	int ret;
@@ -78,14 +80,11 @@ static int configure_guest(struct guest_link *gl, const struct config *cfg, int 
 	if (!ret)
 		ret = nl_link_get(&nl, cfg->guest_ifname, &eth);
 	if (!ret)
-		ret = nl_addr_add_ipv4(&nl, eth.ifindex,
-				       config_host_addr(cfg, CIDR_HOST_GUEST),
-				       cfg->prefix_len);
+		ret = nl_addr_add(&nl, eth.ifindex, AF_INET, &guest, cfg->prefix_len);
 	if (!ret)
 		ret = nl_link_up(&nl, eth.ifindex);
 	if (!ret)
-		ret = nl_route_add_default_ipv4(&nl, eth.ifindex,
-						config_host_addr(cfg, CIDR_HOST_GATEWAY));
+		ret = nl_route_add_default(&nl, eth.ifindex, AF_INET, &router);
 	if (!ret && !cfg->disable_ipv6)
 		ret = configure_guest_ipv6(&nl, cfg, netns_fd, eth.ifindex);
 	if (ret)

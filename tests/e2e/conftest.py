@@ -7,6 +7,7 @@ address outside them.
 """
 import itertools
 import os
+import shutil
 import re
 import select
 import signal
@@ -279,3 +280,30 @@ def run_command_mode(*args, timeout=60):
     """xdpslirp [args] as a whole process; returns CompletedProcess."""
     return subprocess.run([BINARY] + list(args), capture_output=True, text=True,
                           timeout=timeout)
+
+
+# A TCP server answering each client with the address it sees it from:
+# python3 -c CLIENT_ADDR_SERVER ADDR PORT
+CLIENT_ADDR_SERVER = """
+import socket, sys
+fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+s = socket.socket(fam)
+s.bind((sys.argv[1], int(sys.argv[2])))
+s.listen(8)
+print("ready", flush=True)
+while True:
+    c, peer = s.accept()
+    c.sendall(peer[0].encode())
+    c.close()
+"""
+
+
+def netns_etc(ns, name, text):
+    """/etc/netns/NS/NAME: ip netns exec binds it over /etc/NAME for what it
+    runs in NS.  A generator for a fixture: removed afterwards."""
+    d = f"/etc/netns/{ns}"
+    os.makedirs(d)
+    with open(f"{d}/{name}", "w") as f:
+        f.write(text)
+    yield
+    shutil.rmtree(d, ignore_errors=True)

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import BINARY, REMOTE, sh, wait_until
+from conftest import BINARY, CLIENT_ADDR_SERVER, REMOTE, sh, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEER = os.path.join(HERE, "tcp_peer.py")
@@ -62,25 +62,13 @@ def test_publish_udp_and_range(xdpslirp, topo):
     x.assert_frames_accounted()     # a forwarded UDP port's claim ends with it
 
 
-CLIENT_ADDR_SERVER = """
-import socket, sys
-s = socket.socket()
-s.bind(("10.0.2.100", 8082))
-s.listen(4)
-print("ready", flush=True)
-while True:
-    c, peer = s.accept()
-    c.sendall(peer[0].encode())
-    c.close()
-"""
-
-
 def test_guest_sees_client_address(xdpslirp, topo):
     """A loopback client appears as the gateway; a client elsewhere (the
     remote namespace, connecting to the host's 198.51.100.1) as itself."""
     x = start(xdpslirp, topo, "-p", "18082:8082")
     p = subprocess.Popen(["ip", "netns", "exec", topo.guest, "/usr/bin/python3", "-c",
-                          CLIENT_ADDR_SERVER], stdout=subprocess.PIPE, text=True)
+                          CLIENT_ADDR_SERVER, "10.0.2.100", "8082"], stdout=subprocess.PIPE,
+                         text=True)
     topo.servers.append(p)
     assert p.stdout.readline().strip() == "ready"
 

@@ -7,13 +7,12 @@ the test's own namespaces (2001:db8:51::/64, fd00::/64)."""
 import json
 import os
 import re
-import shutil
 import subprocess
 
 import pytest
 
-from conftest import (PEER, REMOTE6, in_netns, run_command_mode, sh, unique,
-                      wait_until)
+from conftest import (CLIENT_ADDR_SERVER, PEER, REMOTE6, in_netns, netns_etc,
+                      run_command_mode, sh, unique, wait_until)
 
 MiB = 1 << 20
 UDP_PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "udp_peer.py")
@@ -38,14 +37,10 @@ def bare_guest(topo, mtu=1500):
 
 @pytest.fixture
 def host_resolv(topo):
-    """/etc/netns/HOST/resolv.conf: what xdpslirp, run by ip netns exec in
-    the test's host namespace, reads as the host's resolver configuration."""
-    d = f"/etc/netns/{topo.host}"
-    os.makedirs(d)
-    with open(f"{d}/resolv.conf", "w") as f:
-        f.write("search corp.example.test lab.test\nnameserver 127.0.0.1\n")
-    yield
-    shutil.rmtree(d, ignore_errors=True)
+    """What xdpslirp, run in the test's host namespace, reads as the host's
+    resolver configuration."""
+    yield from netns_etc(topo.host, "resolv.conf",
+                         "search corp.example.test lab.test\nnameserver 127.0.0.1\n")
 
 
 def guest_py(topo, code, timeout=60):
@@ -315,20 +310,6 @@ def test_ping6_remote_and_unreachable(xdpslirp, topo):
 
 
 # --- forwarded ports and the API over IPv6 ---
-
-CLIENT_ADDR_SERVER = """
-import socket, sys
-fam = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
-s = socket.socket(fam)
-s.bind((sys.argv[1], int(sys.argv[2])))
-s.listen(8)
-print("ready", flush=True)
-while True:
-    c, peer = s.accept()
-    c.sendall(peer[0].encode())
-    c.close()
-"""
-
 
 def client_addr_servers(topo, port):
     """Servers on the guest's IPv4 and IPv6 addresses answering each client

@@ -4,11 +4,10 @@ host/guest/remote namespaces as the TCP tests; every resolver is the test's
 own, on loopback."""
 import os
 import re
-import shutil
 
 import pytest
 
-from conftest import REMOTE, in_netns, sh
+from conftest import REMOTE, in_netns, netns_etc, sh
 
 UDP_PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "udp_peer.py")
 
@@ -96,14 +95,9 @@ def test_ping_remote_and_unreachable(xdpslirp, topo, sockets):
 
 @pytest.fixture
 def guest_resolv(topo):
-    """/etc/netns/GUEST/resolv.conf: ip netns exec binds it over the
-    guest's /etc/resolv.conf, pointing the guest at the DNS address."""
-    d = f"/etc/netns/{topo.guest}"
-    os.makedirs(d)
-    with open(f"{d}/resolv.conf", "w") as f:
-        f.write("nameserver 10.0.2.3\noptions timeout:2 attempts:1\n")
-    yield
-    shutil.rmtree(d, ignore_errors=True)
+    """The guest's /etc/resolv.conf points at the DNS address."""
+    yield from netns_etc(topo.guest, "resolv.conf",
+                         "nameserver 10.0.2.3\noptions timeout:2 attempts:1\n")
 
 
 @pytest.mark.parametrize("proto", ["udp", "tcp"])
