@@ -17,27 +17,27 @@ ARCH_INC	:= /usr/include/$(shell gcc -dumpmachine)
 
 WARN		:= -Wall -Wextra -Werror
 CFLAGS		?= -O2 -g
-CPPFLAGS	:= -Iinclude -Iuser -I$(BUILD) -D_GNU_SOURCE
+# user/ is grouped by layer (see README, "Where things are"); headers are
+# included by name from every folder
+LAYERS		:= port net flow svc host ctl sys
+CPPFLAGS	:= -Iinclude -Iuser $(addprefix -Iuser/,$(LAYERS)) -I$(BUILD) -D_GNU_SOURCE
 XCFLAGS		:= -std=gnu11 $(WARN) $(CFLAGS)
 LDLIBS		:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lxdp -lbpf -lmnl -ljansson) -lpthread
 SAN		:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # The protocol code: unit tests and the fuzzer link it alone, with a stub
 # for host sockets (tests/unit/hostsock_stub.c) so they never touch the network.
-PROTO_SRCS	:= user/arp.c user/counters.c user/csum.c user/eth.c user/frame.c \
-		   user/icmp.c user/ipv4.c user/umem.c user/config.c user/log.c \
-		   user/flow.c user/tcp.c user/sock.c user/udp.c user/dns.c \
-		   user/dhcp.c user/l4.c user/hostaddr.c user/frag.c \
-		   user/ping.c user/fwd.c user/steer.c user/inany.c user/ip.c \
-		   user/ipv6.c user/icmp6.c user/ndp.c user/dhcp6.c
+PROTO_SRCS	:= user/counters.c user/log.c $(wildcard user/net/*.c user/flow/*.c user/svc/*.c) \
+		   user/port/frame.c user/port/umem.c user/ctl/config.c user/ctl/fwd.c \
+		   user/host/sock.c user/host/hostaddr.c
 TEST_SRCS	:= $(PROTO_SRCS) tests/unit/hostsock_stub.c tests/unit/hostsock_nodgram.c
-SYS_SRCS	:= user/hostsock.c user/control.c user/ctl.c user/engine.c user/netlink.c user/netns.c user/plumb.c \
-		   user/xdp.c user/xsk.c
+SYS_SRCS	:= user/host/hostsock.c user/ctl/control.c user/ctl/ctl.c user/engine.c \
+		   $(wildcard user/sys/*.c) user/port/xdp.c user/port/xsk.c
 MAIN_SRC	:= user/main.c
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 ASAN_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/%)
-HEADERS		:= $(wildcard user/*.h include/*.h)
+HEADERS		:= $(wildcard user/*.h user/*/*.h include/*.h)
 
 .PHONY: all deps check fuzz demo bench clean
 all: $(BUILD)/xdpslirp
@@ -54,6 +54,7 @@ $(BUILD)/xdpslirp.skel.h: $(BUILD)/xdpslirp.bpf.o
 
 # --- engine ---
 $(BUILD)/%.o: user/%.c $(HEADERS) $(BUILD)/xdpslirp.skel.h | $(BUILD)
+	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(XCFLAGS) -c $< -o $@
 
 $(BUILD)/xdpslirp: $(patsubst user/%.c,$(BUILD)/%.o,$(PROTO_SRCS) $(SYS_SRCS) $(MAIN_SRC))
@@ -73,23 +74,30 @@ $(BUILD)/fuzz_frame: tests/fuzz/fuzz_frame.c $(TEST_SRCS) $(HEADERS) | $(BUILD)
 	$(CLANG) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $< $(TEST_SRCS) -o $@
 
+# the same harness, its input framed as an IPv6 payload
+$(BUILD)/fuzz_ipv6: tests/fuzz/fuzz_frame.c $(TEST_SRCS) $(HEADERS) | $(BUILD)
+	$(CLANG) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -DFUZZ_IPV6 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $< $(TEST_SRCS) -o $@
+
 FUZZ_TCP_SRCS	:= tests/fuzz/hostsock_loop.c tests/unit/hostsock_nodgram.c $(PROTO_SRCS)
 $(BUILD)/fuzz_tcp: tests/fuzz/fuzz_tcp.c $(FUZZ_TCP_SRCS) $(HEADERS) | $(BUILD)
 	$(CLANG) $(CPPFLAGS) -Itests/unit -Itests/fuzz $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $< $(FUZZ_TCP_SRCS) -o $@
 
 FUZZ_SECONDS	?= 300
-fuzz: $(BUILD)/fuzz_frame $(BUILD)/fuzz_tcp
-	@mkdir -p $(BUILD)/corpus $(BUILD)/corpus-tcp
+fuzz: $(BUILD)/fuzz_frame $(BUILD)/fuzz_ipv6 $(BUILD)/fuzz_tcp
+	@mkdir -p $(BUILD)/corpus $(BUILD)/corpus-ipv6 $(BUILD)/corpus-tcp
 	$(BUILD)/fuzz_frame -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
 		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus tests/fuzz/seeds
+	$(BUILD)/fuzz_ipv6 -max_total_time=$(FUZZ_SECONDS) -max_len=66000 \
+		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-ipv6 tests/fuzz/seeds-ipv6
 	$(BUILD)/fuzz_tcp -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-tcp tests/fuzz/seeds-tcp
 
 # --- the suites, as make check runs them ---
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(ASAN_TESTS) $(BUILD)/fuzz_frame \
-		$(BUILD)/fuzz_tcp
+		$(BUILD)/fuzz_ipv6 $(BUILD)/fuzz_tcp
 	@scripts/check.sh
 
 demo: deps

@@ -3,8 +3,8 @@
 # line "N passed, N failed".  Exit status: 0 only if nothing failed.
 #
 #   unit tests (cmocka, TAP output), the same under ASan+UBSan, short fuzz
-#   runs of the frame-input and TCP paths, and the end-to-end tests (pytest,
-#   as root).
+#   runs of the frame-input (IPv4 and IPv6) and TCP paths, and the
+#   end-to-end tests (pytest, as root).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
@@ -59,6 +59,7 @@ fuzz_smoke() {
 	fi
 }
 fuzz_smoke fuzz_frame tests/fuzz/seeds -max_len=70000
+fuzz_smoke fuzz_ipv6 tests/fuzz/seeds-ipv6 -max_len=66000
 fuzz_smoke fuzz_tcp tests/fuzz/seeds-tcp
 
 # pytest on $3...; XDPSLIRP_TEST_QUEUES=$2; log in $BUILD/$1.log
@@ -84,9 +85,10 @@ if [ "$(id -u)" -ne 0 ]; then
 	count 0 1
 else
 	# every suite with two queues (flows hashed to two workers), then
-	# the TCP and UDP suites again with four
+	# the TCP and UDP suites again with four, both families
 	e2e_suite e2e 2 tests/e2e
 	e2e_suite e2e-4q 4 tests/e2e/test_tcp.py tests/e2e/test_udp.py
+	e2e_suite e2e6-4q 4 tests/e2e/test_ipv6.py -k "tcp6 or udp6"
 fi
 
 echo "$passed passed, $failed failed" | tee "$BUILD/check-summary"

@@ -73,7 +73,7 @@ struct fwd_cmd {
 	enum { FWD_ADD, FWD_REMOVE, FWD_ACCEPTED, FLOW_LIST } op;
 	int fd;
 	struct fwd_rule rule;
-	union sockaddr_inany client;	/* FWD_ACCEPTED */
+	struct flow_key key;		/* FWD_ACCEPTED: the client's flow */
 	struct flow_list *list;
 };
 
@@ -230,31 +230,30 @@ static int worker_command(struct worker *w, const struct fwd_cmd *c)
 /* A client accepted for this worker: connect to the guest, then drop the
  * claim worker_accepted() took for the flow on its way here.
  */
-static void worker_inbound(struct worker *w, int fd, const union sockaddr_inany *client,
-			   const struct fwd_rule *r)
+static void worker_inbound(struct worker *w, int fd, const struct flow_key *k)
 {
-	struct flow_key k;
-
-	tcp_inbound(&w->ctx, fd, client, r);
-	tcp_inbound_key(w->ctx.gw, client, r, &k);
-	steer_unclaim(&w->e->steer, &k);
+	tcp_inbound(&w->ctx, fd, k);
+	steer_unclaim(&w->e->steer, k);
 }
 
-/* A client of a forwarded TCP port: its flow's owner connects to the guest. */
+/*
+ * A client of a forwarded TCP port: its flow's owner connects to the guest.
+ * The flow's key is made once, here: the guest's address it reaches may be
+ * learnt anew meanwhile (struct guest_seen).
+ */
 static void worker_accepted(struct worker *w, int fd, const union sockaddr_inany *client,
 			    const struct fwd_rule *r)
 {
-	struct fwd_cmd c = { .op = FWD_ACCEPTED, .fd = fd, .rule = *r, .client = *client };
-	struct flow_key k;
+	struct fwd_cmd c = { .op = FWD_ACCEPTED, .fd = fd };
 	unsigned owner;
 
-	tcp_inbound_key(w->ctx.gw, client, r, &k);
-	owner = steer_claim(&w->e->steer, &k, steer_owner(&w->e->steer, &k));
+	tcp_inbound_key(w->ctx.gw, client, r, &c.key);
+	owner = steer_claim(&w->e->steer, &c.key, steer_owner(&w->e->steer, &c.key));
 	if (owner == w->ctx.worker) {
-		worker_inbound(w, fd, client, r);
+		worker_inbound(w, fd, &c.key);
 	} else if (worker_command(&w->e->workers[owner], &c)) {
 		close(fd);	/* its command pipe is full: the client sees a reset */
-		steer_unclaim(&w->e->steer, &k);
+		steer_unclaim(&w->e->steer, &c.key);
 	}
 }
 
@@ -291,10 +290,11 @@ static unsigned fwd_udp_keys(const struct gateway *gw, const struct fwd_rule *r,
 	bool any = fwd_addr_is_any(&r->host_addr), on6 = !inany_is_v4(&r->host_addr);
 	unsigned n = 0;
 
+	/* the plan's addresses (NULL): what is claimed is released the same */
 	if (!on6 || any)
-		hostaddr_fwd_target(gw, r, &v4, &k[n++].guest);
+		hostaddr_fwd_target(gw, r, &v4, NULL, &k[n++].guest);
 	if (on6 && (!n || !inany_equal(&k[0].guest, &k[n].guest)))
-		hostaddr_fwd_target(gw, r, &v6, &k[n++].guest);
+		hostaddr_fwd_target(gw, r, &v6, NULL, &k[n++].guest);
 	if (n == 2 && inany_equal(&k[0].guest, &k[1].guest))
 		n = 1;
 	for (unsigned i = 0; i < n; i++) {
@@ -389,7 +389,7 @@ static void worker_commands(struct worker *w)
 		else if (c.op == FWD_REMOVE)
 			worker_fwd_remove(w, c.rule.id);
 		else if (c.op == FWD_ACCEPTED)
-			worker_inbound(w, c.fd, &c.client, &c.rule);
+			worker_inbound(w, c.fd, &c.key);
 		else
 			worker_list_flows(w, c.list);
 	}

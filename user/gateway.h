@@ -40,6 +40,8 @@ struct gateway {
 				 * [interval / 3, interval) (RFC 4861 6.2.1) */
 	uint16_t dnssl_len;	/* the host's search list, RFC 1035 names */
 	uint8_t dnssl[256];
+	struct guest_seen *seen; /* the guest's own IPv6 address (mutable, see
+				 * struct guest_seen); NULL: not learnt */
 	bool no_host_loopback;	/* the gateway address does not reach the host */
 	bool no_dhcp;
 	uint32_t udp_timeout_s;	/* idle time before a UDP mapping expires */
@@ -52,6 +54,21 @@ struct gateway {
 
 struct frag_table;
 struct steer;
+
+/*
+ * struct guest_seen - the guest's own global IPv6 address, as its Neighbor
+ * Solicitations show it (its DAD probes name the address it takes, SLAAC
+ * picking its own interface identifier; its address resolution comes from
+ * it).  Forwarded ports reach the guest there.  Shared by the workers, so a
+ * sequence lock: written only when the address changes (any worker may see
+ * that first, so writers take turns through @busy), read when a forwarded
+ * port opens a flow.  Not on the per-frame path.
+ */
+struct guest_seen {
+	uint32_t seq;		/* odd while written */
+	uint32_t busy;		/* a writer is at work */
+	uint64_t addr[2];	/* all zero: nothing seen yet */
+};
 
 /* epoll data: the worker's raw ICMP socket, and flows' host sockets (their
  * index, above the worker's own descriptors)
@@ -119,8 +136,6 @@ struct gw_ctx {
 	uint32_t flush_list[TCP_FLUSH_BATCH];
 	uint8_t guest_mac[ETH_ALEN];	/* learnt from the guest's frames, or
 					 * broadcast until then (arp.c asks) */
-	struct inany guest6_seen;	/* the guest's IPv6 addresses, as its */
-	struct inany guest_ll6_seen;	/* frames show them (SLAAC picks its own) */
 	unsigned worker;		/* the calling worker's index */
 	const struct steer *steer;	/* flow ownership (steer.c) */
 	uint64_t handoff_wake;		/* workers handed frames since the last

@@ -394,7 +394,8 @@ static int run(struct config *cfg)
 	struct guest_link gl = { 0 };
 	struct child child = { 0 };
 	struct engine engine = { 0 };
-	struct gateway gw = { 0 };
+	struct guest_seen seen = { 0 };	/* what the workers learn of the guest */
+	struct gateway gw = { .seen = &seen };
 	struct control ctl = { .listen_fd = -1 };
 	struct main_loop loop = { .epfd = -1, .exit_fd = -1 };
 	int sfd, netns_fd = -1, multibuffer, status = 1;

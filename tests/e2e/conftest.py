@@ -225,6 +225,7 @@ class Topology:
     out", and it leads nowhere else."""
 
     def __init__(self, netns):
+        self._netns = netns
         self.host, self.guest, self.remote = netns(), netns(), netns()
         a, b = unique("xta"), unique("xtb")
         sh("ip", "-n", self.host, "link", "add", a, "type", "veth", "peer", "name", b,
@@ -240,6 +241,10 @@ class Topology:
         sh("ip", "netns", "exec", self.host, "sysctl", "-qw",
            "net.ipv4.ping_group_range=0 2147483647")
         self.servers = []
+
+    def extra_netns(self):
+        """One more namespace, removed with the others."""
+        return self._netns()
 
     def server(self, where, addr, port, peer=None, mode="serve"):
         """A server (tcp_peer.py serve, or @peer @mode) in namespace @where;

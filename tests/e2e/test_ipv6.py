@@ -130,9 +130,10 @@ def test_router_lifetime_zero_without_host_route(xdpslirp, topo):
 
 def test_slaac_bare_interface(xdpslirp, topo):
     """The guest's kernel alone (accept_ra): a SLAAC address in fd00::/64, a
-    default route via fe80::2 from the RA, and working connectivity."""
+    default route via fe80::2 from the RA, and working connectivity both
+    ways: a forwarded port reaches the address the guest picked itself."""
     h, g = bare_guest(topo)
-    x = xdpslirp("--ifname", h, netns=topo.host)
+    x = xdpslirp("--ifname", h, "-p", "[::1]:18195:8195", netns=topo.host)
 
     def configured():
         a = in_netns(topo.guest, "ip", "-6", "addr", "show", "dev", g, "scope", "global").stdout
@@ -142,6 +143,13 @@ def test_slaac_bare_interface(xdpslirp, topo):
     topo.server(topo.host, "::1", 5601)
     r = topo.peer("client", "fd00::2", 5601, "both", 4 * MiB, 7)
     assert r.returncode == 0 and "ok" in r.stdout, r.stdout + r.stderr + x.stderr()
+    mine = re.search(r"inet6 (fd00::[0-9a-f:]+)/64", configured()).group(1)
+    assert mine != "fd00::100"
+    topo.server(topo.guest, mine, 8195)
+    r = subprocess.run(["ip", "netns", "exec", topo.host, "/usr/bin/python3", PEER, "client",
+                        "::1", "18195", "both", str(4 * MiB), "8"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr + x.stderr()
     assert x.stop() == 0
 
 
@@ -296,7 +304,12 @@ def test_dns6_to_own_resolver(xdpslirp, topo, proto, upstream):
     assert x.stop() == 0
 
 
-def test_ping6_remote_and_unreachable(xdpslirp, topo):
+@pytest.mark.parametrize("sockets", ["ping", "raw"])
+def test_ping6_remote_and_unreachable(xdpslirp, topo, sockets):
+    """Through ICMPv6 ping sockets, and without them (Linux's default
+    ping_group_range): then a raw ICMPv6 socket carries the echoes."""
+    if sockets == "raw":
+        sh("ip", "netns", "exec", topo.host, "sysctl", "-qw", "net.ipv4.ping_group_range=1 0")
     x = start(xdpslirp, topo)
     r = topo.guest_run("ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", REMOTE6)
     assert r.returncode == 0 and "3 received" in r.stdout, r.stdout + r.stderr + x.stderr()
@@ -305,7 +318,108 @@ def test_ping6_remote_and_unreachable(xdpslirp, topo):
     assert r.returncode != 0 and "bytes from" not in r.stdout, r.stdout
     # hop limit 1 ends at the gateway
     r = topo.guest_run("ping", "-6", "-c", "1", "-t", "1", "-W", "2", REMOTE6)
-    assert "Time exceeded" in r.stdout, r.stdout + r.stderr
+    assert "Time exceeded" in r.stdout and "From fd00::2" in r.stdout, r.stdout + r.stderr
+    assert ("raw ICMPv6 socket" in x.stderr()) == (sockets == "raw"), x.stderr()
+    assert x.stop() == 0
+
+
+def test_packet_too_big_from_the_path_reaches_the_guest(xdpslirp, topo):
+    """The remote namespace routes on to a "far" one over a link of MTU
+    1280: a 1400-byte datagram from the guest gets Packet Too Big there,
+    which the host socket hears (IPV6_RECVERR) and the guest's stack gets
+    quoting its own datagram: its path MTU to the far host drops to 1280."""
+    far = topo.extra_netns()
+    a, b = unique("xtc"), unique("xtd")
+    sh("ip", "-n", topo.remote, "link", "add", a, "mtu", "1280", "type", "veth", "peer",
+       "name", b, "mtu", "1280", "netns", far)
+    sh("ip", "-n", topo.remote, "addr", "add", "2001:db8:52::1/64", "dev", a, "nodad")
+    sh("ip", "-n", far, "addr", "add", "2001:db8:52::2/64", "dev", b, "nodad")
+    sh("ip", "-n", topo.remote, "link", "set", a, "up")
+    sh("ip", "-n", far, "link", "set", b, "up")
+    sh("ip", "-n", far, "-6", "route", "add", "default", "via", "2001:db8:52::1")
+    sh("ip", "netns", "exec", topo.remote, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+    x = start(xdpslirp, topo, "--mtu", "1500")
+    r = guest_py(topo, """
+import socket, time
+IPV6_MTU_DISCOVER, IPV6_MTU, IPV6_PMTUDISC_DO = 23, 24, 2     # <linux/in6.h>
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_DO)
+s.connect(("2001:db8:52::2", 9))
+before = s.getsockopt(socket.IPPROTO_IPV6, IPV6_MTU)
+for _ in range(50):
+    try:
+        s.send(bytes(1400))
+    except OSError:
+        pass            # EMSGSIZE once the path MTU is known
+    time.sleep(0.05)
+    if s.getsockopt(socket.IPPROTO_IPV6, IPV6_MTU) < before:
+        break
+print(before, s.getsockopt(socket.IPPROTO_IPV6, IPV6_MTU))
+""")
+    assert r.stdout.split() == ["1500", "1280"], r.stdout + r.stderr + x.stderr()
+    assert x.stop() == 0
+
+
+REPLY_CHECK = r"""
+import socket, struct, subprocess, sys
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+cap = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86dd))
+cap.bind(("eth0", 0))
+cap.setsockopt(socket.SOL_SOCKET, 33, 64 << 20)     # SO_RCVBUFFORCE
+for cmd in (["ping", "-6", "-c", "2", "-i", "0.2", "fd00::2"],
+            ["ping", "-6", "-c", "1", "-t", "1", "-W", "2", sys.argv[1]],
+            ["ndisc6", "-1", "-r", "2", "fd00::2", "eth0"],
+            ["rdisc6", "-1", "-r", "2", "eth0"],
+            [sys.executable, sys.argv[2], "query", "fd00::3", "53", "x.test", "udp"],
+            [sys.executable, sys.argv[2], "refused", sys.argv[1], "5698"],
+            [sys.executable, "-c", "import socket\ntry: socket.create_connection(('fd00::2', 1), 3)\nexcept OSError: pass"],
+            [sys.executable, "-c", "import socket; s = socket.create_connection(('fd00::2', 5697)); "
+             "s.sendall(b'down 200000 1\\n'); [s.recv(1 << 16) for _ in range(40)]"]):
+    subprocess.run(cmd, capture_output=True, timeout=20)
+cap.setblocking(False)
+kinds, bad, n = set(), 0, 0
+while True:
+    try:
+        f, a = cap.recvfrom(1 << 17)
+    except BlockingIOError:
+        break
+    if a[2] == socket.PACKET_OUTGOING:
+        continue
+    ip = f[14:]
+    plen, nh = struct.unpack("!H", ip[4:6])[0], ip[6]
+    l4 = ip[40:40 + plen]
+    n += 1
+    if len(ip) != 40 + plen or ip[0] >> 4 != 6:
+        bad += 1
+        continue
+    pseudo = ip[8:40] + struct.pack("!IxxxB", plen, nh)
+    ok = csum(pseudo + l4) == 0
+    if nh == 6 and not ok:      # a TCP segment may carry the pseudo-header sum only
+        ok = struct.unpack("!H", l4[16:18])[0] == ~csum(pseudo) & 0xffff
+    bad += not ok
+    kinds.add(("icmp6", l4[0]) if nh == 58 else ("tcp" if nh == 6 else "udp" if nh == 17 else nh))
+print("frames", n, "bad", bad, "kinds", sorted(map(str, kinds)))
+"""
+
+
+def test_every_kind_of_reply_has_valid_bytes_and_checksums(xdpslirp, topo):
+    """Echo reply, Time Exceeded, NA, RA, a relayed port unreachable, a RST,
+    DNS over UDP and TCP data, as the guest's raw socket sees them."""
+    topo.server(topo.host, "::1", 5697)
+    topo.server(topo.host, "127.0.0.1", 5399, peer=UDP_PEER, mode="dns")
+    x = start(xdpslirp, topo, "--dns-upstream", "127.0.0.1:5399")
+    r = topo.guest_run("/usr/bin/python3", "-c", REPLY_CHECK, REMOTE6, UDP_PEER, timeout=120)
+    m = re.search(r"frames (\d+) bad (\d+) kinds (.*)", r.stdout)
+    assert m and int(m.group(2)) == 0, r.stdout + r.stderr + x.stderr()
+    for kind in ("('icmp6', 129)", "('icmp6', 3)", "('icmp6', 136)", "('icmp6', 134)",
+                 "('icmp6', 1)", "'tcp'", "'udp'"):
+        assert kind in m.group(3), kind + " not seen: " + r.stdout
     assert x.stop() == 0
 
 
@@ -397,7 +511,8 @@ def test_api_v6_forwards_and_flows(xdpslirp, topo, tmp_path):
     assert seen_from(topo.host, "127.0.0.1", 18185) == "fd00::2"   # IPv4 client, as the gateway
     for bad, why in ((dict(add["arguments"], host_addr="::zz"), "host_addr"),
                      (dict(add["arguments"], guest_addr="2001:db8::1"), "guest_addr"),
-                     (dict(add["arguments"], host_port=18184), "already")):
+                     (dict(add["arguments"], host_port=18184), "already"),
+                     (dict(add6["arguments"], proto="udp"), "family")):
         r = api(topo, path, {"execute": "add_hostfwd", "arguments": bad})
         assert why in r["error"]["desc"], r
     # list_flows shows both families
@@ -414,4 +529,15 @@ def test_api_v6_forwards_and_flows(xdpslirp, topo, tmp_path):
         p.stdin.write("\n")
         p.stdin.close()
         p.wait(60)
+    assert x.stop() == 0
+
+
+def test_forward_to_host_v6(xdpslirp, topo):
+    """--forward-to-host with an IPv6 host address, reached from either of
+    the gateway's addresses even with the host's loopback cut off."""
+    topo.server(topo.host, "::1", 5630)
+    x = start(xdpslirp, topo, "--disable-host-loopback", "--forward-to-host", "tcp:2222:[::1]:5630")
+    for gw in ("fd00::2", "10.0.2.2"):
+        r = topo.peer("client", gw, 2222, "both", 4 * MiB, 32)
+        assert r.returncode == 0 and r.stdout.startswith("ok"), gw + r.stdout + r.stderr
     assert x.stop() == 0

@@ -4,6 +4,14 @@
  *
  * Input: byte 0 chooses how the frame is cut into pieces (as AF_XDP
  * multi-buffer would cut it, but at any size), the rest is the frame.
+ * Built with -DFUZZ_IPV6 (fuzz_ipv6), the rest is what follows an IPv6
+ * header instead: byte 1 its next header, byte 2 its hop limit, byte 3 picks
+ * the source (the guest's global or link-local address, ::) and byte 4 the
+ * destination (the gateway's addresses, a remote host, the multicast groups
+ * of NDP and DHCPv6); the harness writes Ethernet and IPv6 headers with a
+ * true payload length, and completes the checksum of an ICMPv6 payload
+ * unless byte 3 has its top bit set, so that inputs reach extension
+ * headers, fragments, NDP, ICMPv6, DHCPv6 and the transports.
  * Checked beyond "no crash" (ASan/UBSan do that): a dropped frame counts
  * exactly one reason; a reply is no longer than the request, its pieces add
  * up, and every checksum in it verifies (IPv4 and IPv6 alike).
@@ -102,6 +110,63 @@ static void fz_discard(void *port, const struct frame *f)
 	(void)f;
 }
 
+#ifdef FUZZ_IPV6
+#define IN_SKIP	4	/* header bytes of the input after byte 0 */
+
+static const uint8_t addrs[][16] = {
+	{ 0xfd, [14] = 1 },				/* fd00::100, the guest */
+	{ 0xfe, 0x80, [8] = 2, [15] = 0x64 },		/* its link-local address */
+	{ 0 },						/* :: */
+	{ 0xfd, [15] = 2 }, { 0xfd, [15] = 3 },		/* fd00::2, fd00::3 */
+	{ 0xfe, 0x80, [15] = 2 },			/* fe80::2 */
+	{ 0x20, 0x01, 0x0d, 0xb8, [15] = 9 },		/* a remote host */
+	{ 0xff, 0x02, [11] = 1, 0xff, 0, 0, 2 },	/* solicited-node of ::2 */
+	{ 0xff, 0x02, [15] = 2 },			/* all routers */
+	{ 0xff, 0x02, [13] = 1, [15] = 2 },		/* DHCPv6 servers */
+};
+
+/* Ethernet and IPv6 headers before the payload @p, from the input's bytes. */
+static size_t frame_from_input(const uint8_t *in, size_t n)
+{
+	size_t len = 54 + n - IN_SKIP;
+
+	memcpy(buf, GW_MAC, 6);
+	memcpy(buf + 6, GUEST_MAC, 6);
+	buf[12] = 0x86;
+	buf[13] = 0xdd;
+	memset(buf + 14, 0, 8);
+	buf[14] = 0x60;
+	buf[18] = (uint8_t)((n - IN_SKIP) >> 8);
+	buf[19] = (uint8_t)(n - IN_SKIP);
+	buf[20] = in[0];
+	buf[21] = in[1];
+	memcpy(buf + 22, addrs[in[2] % 3], 16);
+	memcpy(buf + 38, addrs[in[3] % (sizeof(addrs) / 16)], 16);
+	memcpy(buf + 54, in + IN_SKIP, n - IN_SKIP);
+	if (in[0] == IPPROTO_ICMPV6 && n - IN_SKIP >= 4 && !(in[2] & 0x80)) {
+		struct inany src, dst;
+		uint16_t c;
+
+		memcpy(src.b, buf + 22, 16);
+		memcpy(dst.b, buf + 38, 16);
+		buf[56] = buf[57] = 0;
+		c = csum_fold(csum_partial(buf + 54, n - IN_SKIP,
+					   ip_pseudo_sum(&src, &dst, IPPROTO_ICMPV6,
+							 (uint32_t)(n - IN_SKIP))));
+		memcpy(buf + 56, &c, 2);
+	}
+	return len;
+}
+#else
+#define IN_SKIP	0
+
+static size_t frame_from_input(const uint8_t *in, size_t n)
+{
+	memcpy(buf, in, n);
+	return n;
+}
+#endif
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct flow_table flows;
@@ -112,7 +177,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct frame f;
 	uint64_t drops = 0;
 
-	if (size < 1 || size - 1 > sizeof(raw) - 2)
+	size_t len;
+
+	if (size < 1 + IN_SKIP || size - 1 > sizeof(raw) - 2 - 54 || size - 1 - IN_SKIP > 65535)
 		return 0;
 	test_gateway(&gw);
 	if (!flows.max) {
@@ -124,12 +191,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.out.alloc = fz_alloc;
 	ctx.out.send = fz_send;
 	ctx.out.discard = fz_discard;
-	memcpy(buf, data + 1, size - 1);
-	cut(&f, size - 1, 1 + (size_t)data[0] * 17);
+	len = frame_from_input(data + 1, size - 1);
+	cut(&f, len, 1 + (size_t)data[0] * 17);
 
 	switch (eth_input(&ctx, &f)) {
 	case VERDICT_REPLY:
-		check(f.len <= size - 1);	/* no longer than the request */
+		check(f.len <= len);	/* no longer than the request */
 		check_frame(&f);
 		return 0;
 	case VERDICT_HELD:

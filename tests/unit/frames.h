@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * frames.h - test helpers: a gateway fixture, frame builders, and a naive
- * reference checksum that shares no code with user/csum.c.
+ * reference checksum that shares no code with user/net/csum.c.
  */
 #ifndef XDPSLIRP_TEST_FRAMES_H
 #define XDPSLIRP_TEST_FRAMES_H

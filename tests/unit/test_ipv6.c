@@ -16,6 +16,7 @@
 #include "dhcp6.h"
 #include "eth.h"
 #include "frames.h"
+#include "ipv6.h"
 #include "ndp.h"
 
 #define MAX_SENT 4
@@ -35,19 +36,23 @@ struct fixture {
 
 static struct fixture *cur;
 
+/* Frames sent are kept, the first MAX_SENT of them; the rest only counted. */
 static bool cap_alloc(void *port, struct frame *f, uint32_t len)
 {
+	unsigned slot = cur->nsent < MAX_SENT ? cur->nsent : MAX_SENT - 1;
+
 	(void)port;
-	if (cur->nsent == MAX_SENT || len > 4096)
+	if (len > 4096)
 		return false;
-	frame_over(f, cur->sent[cur->nsent] + 2, len);
+	frame_over(f, cur->sent[slot] + 2, len);
 	return true;
 }
 
 static void cap_send(void *port, const struct frame *f)
 {
 	(void)port;
-	cur->sent_len[cur->nsent++] = f->len;
+	cur->sent_len[cur->nsent < MAX_SENT ? cur->nsent : MAX_SENT - 1] = f->len;
+	cur->nsent++;
 }
 
 static int setup(void **state)
@@ -305,6 +310,34 @@ static const uint8_t *ra_for(struct fixture *fx, const uint8_t *src, const uint8
 
 	assert_int_equal(run(fx, len), VERDICT_DONE);
 	return sent6(fx, LL6, want_dst, 255, 58, plen);
+}
+
+static void guest_address_learnt_from_solicitations(void **state)
+{
+	struct fixture *fx = *state;
+	static const uint8_t slaac[16] = { 0xfd, [8] = 0x12, 0x34, [15] = 0x56 };
+	struct guest_seen seen = { 0 };
+	struct inany a;
+	uint8_t m[32];
+
+	assert_false(ipv6_guest_seen_load(&seen, &a));
+	fx->gw.seen = &seen;
+	/* a DAD probe names the address the guest takes */
+	run(fx, build_simple(fx->buf, UNSPEC, SNM_GW, 255, 58, m, ns(m, slaac, false)));
+	assert_true(ipv6_guest_seen_load(&seen, &a));
+	assert_memory_equal(a.b, slaac, 16);
+	/* resolving us from its static address; a link-local source is not one */
+	run(fx, build_simple(fx->buf, GUEST6, SNM_GW, 255, 58, m, ns(m, GW6, true)));
+	assert_true(ipv6_guest_seen_load(&seen, &a));
+	assert_memory_equal(a.b, GUEST6, 16);
+	run(fx, build_simple(fx->buf, GUEST_LL, SNM_GW, 255, 58, m, ns(m, GW6, true)));
+	assert_memory_equal(a.b, GUEST6, 16);
+	/* our own addresses, and anything outside the prefix, never */
+	run(fx, build_simple(fx->buf, UNSPEC, SNM_GW, 255, 58, m, ns(m, GW6, false)));
+	run(fx, build_simple(fx->buf, UNSPEC, SNM_GW, 255, 58, m, ns(m, REMOTE6, false)));
+	assert_true(ipv6_guest_seen_load(&seen, &a));
+	assert_memory_equal(a.b, GUEST6, 16);
+	fx->gw.seen = NULL;
 }
 
 static void rs_gets_the_advertised_values(void **state)
@@ -569,6 +602,34 @@ static void too_big_for_the_link(void **state)
 	assert_true(40 + plen <= 1280);			/* RFC 4443 2.4 (c) */
 }
 
+static void errors_are_rate_limited(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t udp[16] = { 0x30, 0x39, 0, 53, 0, 16 };
+	unsigned sent = 0;
+
+	fx->ctx.now = 5000000000ull;
+	for (int i = 0; i < 150; i++) {
+		run(fx, build_simple(fx->buf, GUEST6, REMOTE6, 1, 17, udp, sizeof(udp)));
+		sent += fx->nsent;
+	}
+	assert_int_equal(sent, 100);		/* a burst, then nothing */
+	fx->ctx.now += 10000000;		/* 10 ms: 10 more */
+	for (int i = 0; i < 50; i++) {
+		run(fx, build_simple(fx->buf, GUEST6, REMOTE6, 1, 17, udp, sizeof(udp)));
+		sent += fx->nsent;
+	}
+	assert_int_equal(sent, 110);
+	/* never about an ICMPv6 error */
+	fx->ctx.now += 1000000000;
+	{
+		uint8_t err[16] = { 1, 4 };	/* port unreachable, to a remote host */
+
+		run(fx, build_simple(fx->buf, GUEST6, REMOTE6, 1, 58, err, sizeof(err)));
+		assert_int_equal(fx->nsent, 0);
+	}
+}
+
 /* DHCPv6: a message of @type with @opts (already encoded) to ff02::1:2. */
 static uint32_t dhcp6(struct fixture *fx, uint8_t type, const uint8_t *opts, uint32_t olen)
 {
@@ -723,6 +784,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(ns_for_each_gateway_address, setup, teardown),
 		cmocka_unit_test_setup_teardown(dad_probe_for_gateway_is_defended, setup, teardown),
 		cmocka_unit_test_setup_teardown(ns_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(guest_address_learnt_from_solicitations, setup, teardown),
 		cmocka_unit_test_setup_teardown(rs_gets_the_advertised_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(rs_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(unsolicited_ras, setup, teardown),
@@ -732,6 +794,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(echo_to_gateway_answered_in_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(hop_limit_one_ends_at_the_gateway, setup, teardown),
 		cmocka_unit_test_setup_teardown(too_big_for_the_link, setup, teardown),
+		cmocka_unit_test_setup_teardown(errors_are_rate_limited, setup, teardown),
 		cmocka_unit_test_setup_teardown(dhcpv6_stateful, setup, teardown),
 		cmocka_unit_test_setup_teardown(dhcpv6_confirm_and_stateless, setup, teardown),
 		cmocka_unit_test_setup_teardown(dhcpv6_rules, setup, teardown),

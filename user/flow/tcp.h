@@ -15,7 +15,6 @@ void tcp_flush(struct gw_ctx *ctx);
 void tcp_abort(struct gw_ctx *ctx, struct flow *fl);
 void tcp_inbound_key(const struct gateway *gw, const union sockaddr_inany *client,
 		     const struct fwd_rule *r, struct flow_key *k);
-void tcp_inbound(struct gw_ctx *ctx, int sock, const union sockaddr_inany *client,
-		 const struct fwd_rule *r);
+void tcp_inbound(struct gw_ctx *ctx, int sock, const struct flow_key *k);
 
 #endif

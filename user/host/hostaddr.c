@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 
 #include "hostaddr.h"
+#include "ipv6.h"
 
 static const struct inany loopback6 = { { [15] = 1 } };
 
@@ -38,11 +39,15 @@ static void gw_addr_of(const struct gateway *gw, bool dns, bool v6, struct inany
  * @gw: gateway identity
  * @r: the rule
  * @client: the client (an IPv4-mapped address is IPv4)
+ * @seen: the guest's own IPv6 address as learnt, or NULL for the plan's
  * @a: filled in: the rule's guest address if it names one, else the
- *     guest's address of the client's family (IPv4 when IPv6 is off)
+ *     guest's address of the client's family (IPv4 when IPv6 is off): for
+ *     IPv6 the one the guest was seen to take (SLAAC picks its own), else
+ *     fd00::100
  */
 void hostaddr_fwd_target(const struct gateway *gw, const struct fwd_rule *r,
-			 const union sockaddr_inany *client, struct inany *a)
+			 const union sockaddr_inany *client, const struct guest_seen *seen,
+			 struct inany *a)
 {
 	struct inany from;
 	uint16_t port;
@@ -50,10 +55,10 @@ void hostaddr_fwd_target(const struct gateway *gw, const struct fwd_rule *r,
 	inany_from_sockaddr(&from, &port, client);
 	if (!fwd_addr_unset(&r->guest_addr))
 		*a = r->guest_addr;
-	else if (!inany_is_v4(&from) && gw->ipv6)
-		*a = gw->guest6;
-	else
+	else if (inany_is_v4(&from) || !gw->ipv6)
 		inany_from_v4(a, gw->guest_addr);
+	else if (!ipv6_guest_seen_load(seen, a))
+		*a = gw->guest6;
 }
 
 /**

@@ -166,6 +166,12 @@ static json_t *cmd_add_hostfwd(struct control *c, json_t *args)
 		return bad_request("\"host_addr\" must be an IPv4 or IPv6 address");
 	if (!arg_addr(args, "guest_addr", &r.guest_addr) || !guest_addr_ok(c->gw, &r.guest_addr))
 		return bad_request("\"guest_addr\" must be an address in the guest's IPv4 network or IPv6 prefix");
+	/* a client of the other family appears as the gateway (its address
+	 * cannot be carried): TCP answers it on its own socket, UDP could not */
+	if (r.proto == IPPROTO_UDP && !fwd_addr_unset(&r.guest_addr) &&
+	    (inany_is_v4(&r.guest_addr) != inany_is_v4(&r.host_addr) ||
+	     (!inany_is_v4(&r.host_addr) && fwd_addr_is_any(&r.host_addr))))
+		return bad_request("for udp, \"guest_addr\" must be of the family of \"host_addr\" (\"::\" takes clients of both)");
 	if (!arg_port(args, "host_port", &r.host_port) ||
 	    !arg_port(args, "guest_port", &r.guest_port))
 		return bad_request("\"host_port\" and \"guest_port\" must be integers from 1 to 65535");
@@ -187,7 +193,7 @@ static json_t *rule_json(const struct gateway *gw, const struct fwd_rule *r)
 							 AF_INET6 };
 	struct inany guest;
 
-	hostaddr_fwd_target(gw, r, &client, &guest);
+	hostaddr_fwd_target(gw, r, &client, gw->seen, &guest);
 	inany_ntop(&r->host_addr, h, sizeof(h));
 	inany_ntop(&guest, g, sizeof(g));
 	return json_pack("{s:i,s:s,s:s,s:i,s:s,s:i}", "id", (int)r->id,

@@ -13,7 +13,8 @@ void hostaddr_source(const struct gateway *gw, uint8_t proto, const struct inany
 
 void hostaddr_gateway(const struct gateway *gw, bool v6, struct inany *a);
 void hostaddr_fwd_target(const struct gateway *gw, const struct fwd_rule *r,
-			 const union sockaddr_inany *client, struct inany *a);
+			 const union sockaddr_inany *client, const struct guest_seen *seen,
+			 struct inany *a);
 void hostaddr_fwd_source(const struct gateway *gw, uint8_t proto,
 			 const union sockaddr_inany *client, const struct inany *guest,
 			 struct inany *addr, uint16_t *port);

@@ -5,11 +5,11 @@
  * Theory of operation: eth_input() is called by a worker for each frame it
  * receives.  It checks the Ethernet header and hands the frame to the
  * protocol named by the EtherType: arp_input(), ipv4_input() or
- * ipv6_input().  The source
- * address of the guest's frames is where the engine's own frames go.  Those answer
- * in place (the request's buffers become the reply, see enum verdict) or
- * drop the frame with a counted reason.  Nothing here keeps state: the path
- * of a frame is a chain of calls that ends in a verdict.
+ * ipv6_input().  The source address of the guest's frames is where the
+ * engine's own frames go.  Those answer in place (the request's buffers
+ * become the reply, see enum verdict) or drop the frame with a counted
+ * reason.  Nothing here keeps state: the path of a frame is a chain of
+ * calls that ends in a verdict.
  */
 #include <string.h>
 #include <arpa/inet.h>

@@ -28,6 +28,9 @@
  * addresses by SLAAC (or stateful DHCPv6 if the guest asks), other
  * configuration from stateless DHCPv6 too.
  *
+ * Solicitations also tell the guest's own address (struct guest_seen): the
+ * target of its DAD probe, or the source it resolves us from.
+ *
  * Every message is validated as RFC 4861 6.1 and 7.1 ask: hop limit 255,
  * code 0, length, options of non-zero length within the message, no
  * source link-layer option from the unspecified address, no multicast
@@ -227,6 +230,8 @@ enum verdict ndp_input(struct gw_ctx *ctx, struct frame *f, const struct ippkt *
 	memcpy(target.b, m + 8, 16);
 	if (inany_is_v6_multicast(&target) || (from_dad && !inany_is_v6_multicast(&p->dst)))
 		return drop(ctx, DROP_NDP_MALFORMED);
+	/* the guest's address: the one it probes, or the one it asks from */
+	ipv6_guest_seen_store(ctx->gw, from_dad ? &target : &p->src);
 	if (!gw_is_local(ctx->gw, &target))
 		return drop(ctx, DROP_NDP_IGNORED);	/* the guest's own, or nobody's */
 	if (from_dad)		/* someone wants our address: defend it */

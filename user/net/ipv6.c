@@ -5,8 +5,7 @@
  *
  * Theory of operation: ipv6_input() checks the fixed header (version, a
  * payload length within the frame, no multicast source), trims Ethernet
- * padding, learns the guest's addresses (SLAAC picks its own interface
- * identifier), and walks the extension headers with the RFC 8200 rules:
+ * padding, and walks the extension headers with the RFC 8200 rules:
  * Hop-by-Hop only right after the fixed header, Routing with no segments
  * left and never type 0 (RFC 5095), Destination Options, AH by its own
  * length rule (RFC 4302), Fragment.  ESP and unknown headers end the walk
@@ -58,6 +57,45 @@ struct ip6_chain {
 bool ipv6_in_prefix(const struct gateway *gw, const struct inany *a)
 {
 	return !memcmp(a->b, gw->gw6.b, 8);
+}
+
+/* Records @a as the guest's address (struct guest_seen), if it is a new one. */
+void ipv6_guest_seen_store(const struct gateway *gw, const struct inany *a)
+{
+	struct guest_seen *s = gw->seen;
+	uint64_t w[2];
+
+	if (!s || !ipv6_in_prefix(gw, a) || gw_is_local(gw, a) || !inany_is_unicast(a))
+		return;
+	memcpy(w, a->b, 16);
+	if ((__atomic_load_n(&s->addr[0], __ATOMIC_RELAXED) == w[0] &&
+	     __atomic_load_n(&s->addr[1], __ATOMIC_RELAXED) == w[1]) ||
+	    __atomic_exchange_n(&s->busy, 1, __ATOMIC_ACQUIRE))
+		return;		/* known, or another worker is writing it */
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	__atomic_store_n(&s->addr[0], w[0], __ATOMIC_RELAXED);
+	__atomic_store_n(&s->addr[1], w[1], __ATOMIC_RELAXED);
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
+}
+
+/* The guest's address as last seen; false if none was. */
+bool ipv6_guest_seen_load(const struct guest_seen *s, struct inany *a)
+{
+	uint64_t w[2];
+	uint32_t seq;
+
+	if (!s)
+		return false;
+	do {
+		seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+		w[0] = __atomic_load_n(&s->addr[0], __ATOMIC_RELAXED);
+		w[1] = __atomic_load_n(&s->addr[1], __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while ((seq & 1) || seq != __atomic_load_n(&s->seq, __ATOMIC_RELAXED));
+	memcpy(a->b, w, 16);
+	return w[0] || w[1];
 }
 
 /* True for the extension headers the walk passes (RFC 8200 4, RFC 4302). */
@@ -241,17 +279,6 @@ static enum verdict ipv6_datagram(struct gw_ctx *ctx, struct frame *f, bool reas
 	return ip_dispatch(ctx, f, &p, ipv6_deliver);
 }
 
-/* Keeps the guest's addresses as its frames show them. */
-static void ipv6_learn(struct gw_ctx *ctx, const struct ipv6hdr *ip6)
-{
-	const struct inany *src = (const struct inany *)&ip6->saddr;
-
-	if (inany_is_v6_linklocal(src))
-		ctx->guest_ll6_seen = *src;
-	else if (ipv6_in_prefix(ctx->gw, src) && !gw_is_local(ctx->gw, src))
-		ctx->guest6_seen = *src;
-}
-
 /**
  * ipv6_input() - validate an IPv6 datagram from the guest and dispatch it
  * @ctx: protocol context
@@ -277,7 +304,6 @@ enum verdict ipv6_input(struct gw_ctx *ctx, struct frame *f)
 	    inany_is_v4((struct inany *)&ip6->saddr) || inany_is_v4((struct inany *)&ip6->daddr))
 		return drop(ctx, DROP_IPV6_MALFORMED);
 	frame_trim(f, ETH_HLEN + sizeof(*ip6) + plen);
-	ipv6_learn(ctx, ip6);
 	return ipv6_datagram(ctx, f, false);
 }
 

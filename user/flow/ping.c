@@ -168,11 +168,13 @@ static void raw_error(struct gw_ctx *ctx, const struct inany *reporter, const ui
 	q = (struct ip_quote){ .src = fl->key.guest, .dst = fl->key.remote, .proto = ef->proto,
 			       .l4len = have, .l4 = sent, .have = have };
 	hostaddr_source(ctx->gw, ef->proto, reporter, 0, v6, &from, &unused);
-	memcpy(&info, icmp + 4, 4);
+	memcpy(&info, icmp + 4, 4);	/* the MTU of "too big", else nothing */
 	info = ntohl(info);
+	if (!v6)
+		info &= 0xffff;		/* next-hop MTU: the low half (RFC 1191) */
 	if (v6 ? icmp[0] != ICMPV6_PKT_TOOBIG : icmp[1] != ICMP_FRAG_NEEDED)
 		info = 0;
-	icmp_send_error(ctx, &from, icmp[0], icmp[1], info & (v6 ? ~0u : 0xffffu), &q);
+	icmp_send_error(ctx, &from, icmp[0], icmp[1], info, &q);
 }
 
 /* An echo reply for raw-mode flow @fl: to the guest with its identifier. */

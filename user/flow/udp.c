@@ -264,7 +264,7 @@ void udp_inbound(struct gw_ctx *ctx, int fd, const struct fwd_rule *r)
 		struct flow_key k = { .proto = IPPROTO_UDP, .guest_port = htons(r->guest_port) };
 		struct flow *fl;
 
-		hostaddr_fwd_target(ctx->gw, r, &sa[i], &k.guest);
+		hostaddr_fwd_target(ctx->gw, r, &sa[i], ctx->gw->seen, &k.guest);
 		hostaddr_fwd_source(ctx->gw, IPPROTO_UDP, &sa[i], &k.guest, &k.remote,
 				    &k.remote_port);
 		fl = flow_lookup(ctx->flows, &k);

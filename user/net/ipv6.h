@@ -19,5 +19,7 @@ void ipv6_send(struct gw_ctx *ctx, const struct inany *src, const struct inany *
 void ipv6_send_hops(struct gw_ctx *ctx, const struct inany *src, const struct inany *dst,
 		    uint8_t proto, const uint8_t *l4, uint32_t len, uint8_t hops);
 bool ipv6_in_prefix(const struct gateway *gw, const struct inany *a);
+void ipv6_guest_seen_store(const struct gateway *gw, const struct inany *a);
+bool ipv6_guest_seen_load(const struct guest_seen *s, struct inany *a);
 
 #endif
