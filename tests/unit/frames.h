@@ -75,6 +75,21 @@ static inline void test_ctx(struct gw_ctx *ctx, const struct gateway *gw,
 	ctx->frags = frags;
 }
 
+/* A protocol test's gateway, worker context and flow table: made, and freed. */
+static inline void test_env_init(struct gateway *gw, struct counters *cnt, struct gw_ctx *ctx,
+				 struct flow_table *flows)
+{
+	test_gateway(gw);
+	test_ctx(ctx, gw, cnt, flows, frag_table_new());
+	flow_table_init(flows, 16);
+}
+
+static inline void test_env_fini(struct gw_ctx *ctx, struct flow_table *flows)
+{
+	flow_table_fini(flows);
+	frag_table_free(ctx->frags);
+}
+
 /* Naive RFC 1071: big-endian 16-bit words, folded, complemented. */
 static inline uint16_t ref_csum(const uint8_t *p, size_t len)
 {

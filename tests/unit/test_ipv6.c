@@ -60,15 +60,13 @@ static int setup(void **state)
 	struct fixture *fx = calloc(1, sizeof(*fx));
 
 	fx->buf = fx->raw_buf + 2;
-	test_gateway(&fx->gw);
+	test_env_init(&fx->gw, &fx->cnt, &fx->ctx, &fx->flows);
 	fx->gw.n_dns = 1;
 	fx->gw.dns[0].in4 = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(53),
 						  .sin_addr = { htonl(0x7f000001) } };
-	test_ctx(&fx->ctx, &fx->gw, &fx->cnt, &fx->flows, frag_table_new());
 	fx->ctx.out.alloc = cap_alloc;
 	fx->ctx.out.send = cap_send;
 	memcpy(fx->ctx.guest_mac, GUEST_MAC, 6);
-	flow_table_init(&fx->flows, 16);
 	cur = fx;
 	*state = fx;
 	return 0;
@@ -78,8 +76,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 
-	flow_table_fini(&fx->flows);
-	frag_table_free(fx->ctx.frags);
+	test_env_fini(&fx->ctx, &fx->flows);
 	free(fx);
 	return 0;
 }

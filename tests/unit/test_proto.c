@@ -31,9 +31,7 @@ static int setup(void **state)
 
 	fx->buf = fx->raw_buf + 2;
 	fx->want = fx->raw_want + 2;
-	test_gateway(&fx->gw);
-	test_ctx(&fx->ctx, &fx->gw, &fx->cnt, &fx->flows, frag_table_new());
-	flow_table_init(&fx->flows, 16);
+	test_env_init(&fx->gw, &fx->cnt, &fx->ctx, &fx->flows);
 	*state = fx;
 	return 0;
 }
@@ -42,8 +40,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 
-	flow_table_fini(&fx->flows);
-	frag_table_free(fx->ctx.frags);
+	test_env_fini(&fx->ctx, &fx->flows);
 	free(fx);
 	return 0;
 }
