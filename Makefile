@@ -31,7 +31,7 @@ PROTO_SRCS	:= user/counters.c user/log.c $(wildcard user/net/*.c user/flow/*.c u
 		   user/port/frame.c user/port/umem.c user/ctl/config.c user/ctl/fwd.c \
 		   user/host/sock.c user/host/hostaddr.c
 TEST_SRCS	:= $(PROTO_SRCS) tests/unit/hostsock_stub.c tests/unit/hostsock_nodgram.c
-SYS_SRCS	:= user/host/hostsock.c user/ctl/control.c user/ctl/ctl.c user/engine.c \
+SYS_SRCS	:= user/host/hostsock.c user/ctl/control.c user/ctl/ctl.c user/engine.c user/engine_cmd.c \
 		   $(wildcard user/sys/*.c) user/port/xdp.c user/port/xsk.c
 MAIN_SRC	:= user/main.c
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
@@ -61,13 +61,25 @@ $(BUILD)/xdpslirp: $(patsubst user/%.c,$(BUILD)/%.o,$(PROTO_SRCS) $(SYS_SRCS) $(
 	$(CC) $(XCFLAGS) $^ -o $@ $(LDLIBS)
 
 # --- unit tests (cmocka), plain and sanitized ---
-$(BUILD)/tests/%: tests/unit/%.c $(TEST_SRCS) $(HEADERS) tests/unit/frames.h | $(BUILD)
-	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $< $(TEST_SRCS) -o $@ -lcmocka
+# The code under test is compiled once per flavour and linked into each test.
+TEST_OBJS	:= $(TEST_SRCS:%.c=$(BUILD)/unit-objs/%.o)
+ASAN_OBJS	:= $(TEST_SRCS:%.c=$(BUILD)/asan-objs/%.o)
 
-$(BUILD)/asan/%: tests/unit/%.c $(TEST_SRCS) $(HEADERS) tests/unit/frames.h | $(BUILD)
+$(BUILD)/unit-objs/%.o: %.c $(HEADERS) | $(BUILD)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $(SAN) $< $(TEST_SRCS) -o $@ -lcmocka
+	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -c $< -o $@
+
+$(BUILD)/asan-objs/%.o: %.c $(HEADERS) | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $(SAN) -c $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_OBJS) $(HEADERS) tests/unit/frames.h | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $< $(TEST_OBJS) -o $@ -lcmocka
+
+$(BUILD)/asan/%: tests/unit/%.c $(ASAN_OBJS) $(HEADERS) tests/unit/frames.h | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $(SAN) $< $(ASAN_OBJS) -o $@ -lcmocka
 
 # --- fuzzing (libFuzzer, clang) ---
 $(BUILD)/fuzz_frame: tests/fuzz/fuzz_frame.c $(TEST_SRCS) $(HEADERS) | $(BUILD)

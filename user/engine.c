@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine.h"
+#include "engine_int.h"
 #include "eth.h"
 #include "log.h"
 #include "ndp.h"
@@ -46,60 +46,12 @@
 #include "udp.h"
 #include "xsk.h"
 
-#define RX_BURST	64
-#define EPOLL_BATCH	64
 #define RX_BURSTS	16	/* at most, per round */
 #define HANDOFF_BURSTS	16	/* RX_BURST frames each, per ring and round */
 
 /* epoll data of a worker's own descriptors (see also gateway.h) */
 enum { EV_XSK, EV_STOP, EV_ICMP_RAW = EPOLL_ICMP_RAW, EV_CMD, EV_HANDOFF,
        EV_ICMP6_RAW = EPOLL_ICMP6_RAW };
-
-/*
- * The main thread opens the sockets of forwarded ports (so that a taken
- * port is an error it can report) and hands each over through a worker's
- * command pipe, which keeps every forwarding structure the worker's own,
- * without a lock.  A UDP port goes to the worker owning its guest port's
- * flows (steer.c); TCP listeners to worker 0, which passes each accepted
- * connection on to the owner of its flow the same way (FWD_ACCEPTED).
- */
-struct flow_list {
-	struct flow_info *out;
-	unsigned cap, n;
-	int done_fd;		/* eventfd the worker writes when done */
-};
-
-struct fwd_cmd {
-	enum { FWD_ADD, FWD_REMOVE, FWD_ACCEPTED, FLOW_LIST } op;
-	int fd;
-	struct fwd_rule rule;
-	struct flow_key key;		/* FWD_ACCEPTED: the client's flow */
-	struct flow_list *list;
-};
-
-struct fwd_listener {
-	int fd;			/* -1: slot free */
-	struct fwd_rule rule;
-};
-
-struct worker {
-	struct engine *e;
-	struct xsk_port port;
-	struct counters cnt;
-	struct flow_table flows;
-	struct gw_ctx ctx;
-	pthread_t thread;
-	bool running;
-	int stop_fd;
-	struct frame burst[RX_BURST];
-	struct frame *held[RX_BURST];	/* frames udp_flush() still reads */
-	enum poll_mode poll;
-	uint64_t spin_ns;		/* adaptive: spin this long after work */
-	int cmd_fd;			/* command pipe from the main thread */
-	int cmd_wr;			/* ...its write end */
-	struct fwd_listener *fwd;	/* FWD_MAX slots */
-	struct epoll_event events[EPOLL_BATCH];
-};
 
 static uint64_t now_ns(void)
 {
@@ -220,179 +172,6 @@ static int timer_wait_ms(uint64_t next, uint64_t now)
 	if (next <= now)
 		return 0;
 	return (int)((next - now) / 1000000) + 1;
-}
-
-static int worker_command(struct worker *w, const struct fwd_cmd *c)
-{
-	return write(w->cmd_wr, c, sizeof(*c)) == sizeof(*c) ? 0 : -errno;
-}
-
-/* A client accepted for this worker: connect to the guest, then drop the
- * claim worker_accepted() took for the flow on its way here.
- */
-static void worker_inbound(struct worker *w, int fd, const struct flow_key *k)
-{
-	tcp_inbound(&w->ctx, fd, k);
-	steer_unclaim(&w->e->steer, k);
-}
-
-/*
- * A client of a forwarded TCP port: its flow's owner connects to the guest.
- * The flow's key is made once, here: the guest's address it reaches may be
- * learnt anew meanwhile (struct guest_seen).
- */
-static void worker_accepted(struct worker *w, int fd, const union sockaddr_inany *client,
-			    const struct fwd_rule *r)
-{
-	struct fwd_cmd c = { .op = FWD_ACCEPTED, .fd = fd };
-	unsigned owner;
-
-	tcp_inbound_key(w->ctx.gw, client, r, &c.key);
-	owner = steer_claim(&w->e->steer, &c.key, steer_owner(&w->e->steer, &c.key));
-	if (owner == w->ctx.worker) {
-		worker_inbound(w, fd, &c.key);
-	} else if (worker_command(&w->e->workers[owner], &c)) {
-		close(fd);	/* its command pipe is full: the client sees a reset */
-		steer_unclaim(&w->e->steer, &c.key);
-	}
-}
-
-/* Accepts the clients of a forwarded port, or reads its datagrams. */
-static void worker_fwd_event(struct worker *w, struct fwd_listener *l)
-{
-	if (l->rule.proto == IPPROTO_UDP) {
-		udp_inbound(&w->ctx, l->fd, &l->rule);
-		return;
-	}
-	for (int i = 0; i < 64; i++) {
-		union sockaddr_inany client;
-		socklen_t len = sizeof(client);
-		int fd = accept4(l->fd, &client.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd < 0)
-			break;
-		worker_accepted(w, fd, &client, &l->rule);
-	}
-}
-
-/*
- * The keys of a forwarded UDP port's slots (steer.c): the guest's address
- * and port, which its clients' flows share; two for a dual-stack port whose
- * clients of each family reach the guest's address of their own.  The
- * worker serving the port holds the slots while it does.
- */
-static unsigned fwd_udp_keys(const struct gateway *gw, const struct fwd_rule *r,
-			     struct flow_key k[2])
-{
-	union sockaddr_inany v4 = { .in4 = { .sin_family = AF_INET } };
-	union sockaddr_inany v6 = { .in6 = { .sin6_family = AF_INET6,
-					     .sin6_addr = IN6ADDR_LOOPBACK_INIT } };
-	bool any = fwd_addr_is_any(&r->host_addr), on6 = !inany_is_v4(&r->host_addr);
-	unsigned n = 0;
-
-	/* the plan's addresses (NULL): what is claimed is released the same */
-	if (!on6 || any)
-		hostaddr_fwd_target(gw, r, &v4, NULL, &k[n++].guest);
-	if (on6 && (!n || !inany_equal(&k[0].guest, &k[n].guest)))
-		hostaddr_fwd_target(gw, r, &v6, NULL, &k[n++].guest);
-	if (n == 2 && inany_equal(&k[0].guest, &k[1].guest))
-		n = 1;
-	for (unsigned i = 0; i < n; i++) {
-		k[i].proto = IPPROTO_UDP;
-		k[i].guest_port = htons(r->guest_port);
-	}
-	return n;
-}
-
-/* The worker no longer serves forwarded port @r: a UDP port's slots are released. */
-static void worker_fwd_release(struct worker *w, const struct fwd_rule *r)
-{
-	struct flow_key k[2] = { 0 };
-	unsigned n = r->proto == IPPROTO_UDP ? fwd_udp_keys(w->ctx.gw, r, k) : 0;
-
-	for (unsigned i = 0; i < n; i++)
-		steer_unclaim(&w->e->steer, &k[i]);
-}
-
-/* Stops serving a forwarded port this worker listens on. */
-static void worker_fwd_close(struct worker *w, struct fwd_listener *l)
-{
-	epoll_ctl(w->ctx.epfd, EPOLL_CTL_DEL, l->fd, NULL);
-	close(l->fd);
-	l->fd = -1;
-	worker_fwd_release(w, &l->rule);
-}
-
-/* Stops serving a forwarded port; its UDP clients' flows go with it. */
-static void worker_fwd_remove(struct worker *w, uint32_t id)
-{
-	for (unsigned i = 0; i < FWD_MAX; i++) {
-		struct fwd_listener *l = &w->fwd[i];
-
-		if (l->fd < 0 || l->rule.id != id)
-			continue;
-		for (uint32_t f = w->flows.active; f != FLOW_NONE;) {
-			struct flow *fl = &w->flows.flows[f];
-
-			f = fl->next;
-			if ((fl->flags & FLOW_INBOUND) && fl->sock == l->fd)
-				udp_close(&w->ctx, fl);
-		}
-		worker_fwd_close(w, l);
-	}
-}
-
-static void worker_fwd_add(struct worker *w, const struct fwd_cmd *c)
-{
-	for (unsigned i = 0; i < FWD_MAX; i++) {
-		struct fwd_listener *l = &w->fwd[i];
-		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EPOLL_FWD_BASE + i };
-
-		if (l->fd >= 0)
-			continue;
-		if (epoll_ctl(w->ctx.epfd, EPOLL_CTL_ADD, c->fd, &ev))
-			break;
-		l->fd = c->fd;
-		l->rule = c->rule;
-		return;
-	}
-	log_err("forward %u: no room (at most %d forwarded ports)", c->rule.id, FWD_MAX);
-	close(c->fd);
-	worker_fwd_release(w, &c->rule);
-}
-
-/* Copies the worker's flows out for the control API. */
-static void worker_list_flows(struct worker *w, struct flow_list *l)
-{
-	for (uint32_t i = w->flows.active; i != FLOW_NONE && l->n < l->cap;
-	     i = w->flows.flows[i].next) {
-		const struct flow *fl = &w->flows.flows[i];
-
-		l->out[l->n++] = (struct flow_info){
-			.guest_addr = fl->key.guest,
-			.remote_addr = fl->key.remote,
-			.guest_port = fl->key.guest_port, .remote_port = fl->key.remote_port,
-			.proto = fl->key.proto, .state = fl->state, .queue = (uint8_t)w->port.queue,
-		};
-	}
-	eventfd_write(l->done_fd, 1);
-}
-
-/* Commands from the main thread: forwarded ports, flow listings. */
-static void worker_commands(struct worker *w)
-{
-	struct fwd_cmd c;
-
-	while (read(w->cmd_fd, &c, sizeof(c)) == sizeof(c)) {
-		if (c.op == FWD_ADD)
-			worker_fwd_add(w, &c);
-		else if (c.op == FWD_REMOVE)
-			worker_fwd_remove(w, c.rule.id);
-		else if (c.op == FWD_ACCEPTED)
-			worker_inbound(w, c.fd, &c.key);
-		else
-			worker_list_flows(w, c.list);
-	}
 }
 
 /*
@@ -527,24 +306,6 @@ static int worker_epoll(struct worker *w)
 	return 0;
 }
 
-/* Every worker's command pipe and forwarding slots. */
-static int engine_commands_init(struct engine *e)
-{
-	for (unsigned q = 0; q < e->nworkers; q++) {
-		struct worker *w = &e->workers[q];
-		int p[2];
-
-		w->fwd = calloc(FWD_MAX, sizeof(*w->fwd));
-		if (!w->fwd || pipe2(p, O_CLOEXEC | O_NONBLOCK))
-			return -ENOMEM;
-		for (unsigned i = 0; i < FWD_MAX; i++)
-			w->fwd[i].fd = -1;
-		w->cmd_fd = p[0];
-		w->cmd_wr = p[1];
-	}
-	return 0;
-}
-
 /* Counters and flow counts of worker @q; safe while it runs. */
 void engine_worker_stats(const struct engine *e, unsigned q, struct engine_stats *st)
 {
@@ -563,82 +324,6 @@ void engine_worker_stats(const struct engine *e, unsigned q, struct engine_stats
 	st->flows = __atomic_load_n(&w->flows.count, __ATOMIC_RELAXED);
 	st->half_open = __atomic_load_n(&w->flows.npending, __ATOMIC_RELAXED);
 	st->datagram = __atomic_load_n(&w->flows.ndgram, __ATOMIC_RELAXED);
-}
-
-/**
- * engine_list_flows() - ask every worker for its flows
- * @e: the running engine
- * @out: where to put them
- * @cap: room in @out
- *
- * Each worker copies its own flows between two bursts; this waits for it
- * (at most a second each: a worker that does not answer is skipped).
- *
- * Return: the number of flows in @out.
- */
-unsigned engine_list_flows(struct engine *e, struct flow_info *out, unsigned cap)
-{
-	struct flow_list l = { .out = out, .cap = cap };
-
-	l.done_fd = eventfd(0, EFD_CLOEXEC);
-	if (l.done_fd < 0)
-		return 0;
-	for (unsigned q = 0; q < e->nworkers; q++) {
-		struct fwd_cmd c = { .op = FLOW_LIST, .list = &l };
-		struct pollfd pfd = { .fd = l.done_fd, .events = POLLIN };
-		eventfd_t done;
-
-		if (worker_command(&e->workers[q], &c) || poll(&pfd, 1, 1000) != 1 ||
-		    eventfd_read(l.done_fd, &done)) {
-			log_warn("queue %u did not list its flows", q);
-			break;	/* it may still write into @l later: stop here */
-		}
-	}
-	close(l.done_fd);
-	return l.n;
-}
-
-/**
- * engine_forward_add() - serve a forwarded port
- * @e: the engine (started or starting)
- * @r: the rule, with its id
- * @fd: its socket (hostsock_listen()); the engine owns it from now on
- *
- * Return: 0, or negative errno (the socket is closed).
- */
-int engine_forward_add(struct engine *e, const struct fwd_rule *r, int fd)
-{
-	struct fwd_cmd c = { .op = FWD_ADD, .fd = fd, .rule = *r };
-	struct flow_key k[2] = { 0 };
-	const struct gateway *gw = e->workers[0].ctx.gw;
-	unsigned owner = 0, n = r->proto == IPPROTO_UDP ? fwd_udp_keys(gw, r, k) : 0;
-	int ret;
-
-	/* its clients' flows live with it (a second family's, if another
-	 * worker already owns that slot, with that worker) */
-	for (unsigned i = 0; i < n; i++) {
-		unsigned o = steer_claim(&e->steer, &k[i], i ? owner : steer_owner(&e->steer, &k[i]));
-
-		if (!i)
-			owner = o;
-	}
-	ret = worker_command(&e->workers[owner], &c);
-	if (ret) {
-		close(fd);
-		worker_fwd_release(&e->workers[owner], r);
-	}
-	return ret;
-}
-
-/* Stops serving the forwarded port of rule @id. */
-int engine_forward_remove(struct engine *e, uint32_t id)
-{
-	struct fwd_cmd c = { .op = FWD_REMOVE, .rule.id = id };
-	int ret = 0;
-
-	for (unsigned q = 0; q < e->nworkers; q++)
-		ret = worker_command(&e->workers[q], &c) ?: ret;
-	return ret;
 }
 
 static int engine_open_ports(struct engine *e, const struct engine_params *p)
@@ -825,10 +510,7 @@ int engine_stop(struct engine *e)
 		flow_table_fini(&e->workers[q].flows);
 		free(e->workers[q].ctx.scratch);
 		frag_table_free(e->workers[q].ctx.frags);
-		for (unsigned i = 0; e->workers[q].fwd && i < FWD_MAX; i++)
-			if (e->workers[q].fwd[i].fd >= 0)
-				worker_fwd_close(&e->workers[q], &e->workers[q].fwd[i]);
-		free(e->workers[q].fwd);
+		worker_commands_fini(&e->workers[q]);
 		if (e->workers[q].ctx.epfd >= 0)
 			close(e->workers[q].ctx.epfd);
 		if (e->workers[q].ctx.icmp_raw >= 0)

@@ -177,17 +177,27 @@ struct racer {
 	bool moved;		/* an owner changed while held */
 };
 
+/* Racers that have won the slot at least once, one bit each. */
+static unsigned racers_won;
+
+/*
+ * 200,000 rounds, and on until both racers have won once (at most 100
+ * times as many): a racer preempted while it holds the slot would otherwise
+ * let the other run all its rounds against a held slot, on a loaded machine.
+ */
 static void *race_for_one_slot(void *arg)
 {
 	struct racer *r = arg;
 	struct flow_key k = key(IPPROTO_TCP, 4242, 0x7f000001, 80);
 
-	for (int i = 0; i < 200000; i++) {
+	for (int i = 0; i < 200000 || (__atomic_load_n(&racers_won, __ATOMIC_RELAXED) != 3 &&
+				       i < 20000000); i++) {
 		unsigned o = steer_claim(r->s, &k, r->me);
 
 		if (steer_claim(r->s, &k, r->me) != o)
 			r->moved = true;
-		r->owned += o == r->me;
+		if (o == r->me && !r->owned++)
+			__atomic_fetch_or(&racers_won, 1u << r->me, __ATOMIC_RELAXED);
 		steer_unclaim(r->s, &k);
 		steer_unclaim(r->s, &k);
 	}
@@ -204,6 +214,7 @@ static void racing_claims_keep_the_owner(void **state)
 	struct steer s = { 0 };
 
 	(void)state;
+	racers_won = 0;
 	assert_int_equal(steer_init(&s, 2), 0);
 	for (unsigned i = 0; i < 2; i++) {
 		r[i] = (struct racer){ .s = &s, .me = i };
