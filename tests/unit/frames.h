@@ -119,6 +119,14 @@ static inline void frame_over(struct frame *f, uint8_t *buf, uint32_t len)
 	f->seg[0].len = len;
 }
 
+/* Writes the Ethernet header of a frame from the guest to the gateway. */
+static inline void put_eth_from_guest(uint8_t *buf, uint16_t ethertype)
+{
+	memcpy(buf, GW_MAC, 6);
+	memcpy(buf + 6, GUEST_MAC, 6);
+	put16(buf + 12, ethertype);
+}
+
 /*
  * Writes the Ethernet and IPv4 headers (20 bytes, DF, TTL 17: replies must
  * rewrite it) of a datagram from the guest (10.0.2.100) to @dst with @l4len
@@ -129,9 +137,7 @@ static inline uint8_t *build_ipv4(uint8_t *buf, uint32_t dst, uint8_t proto,
 {
 	uint8_t *ip = buf + 14;
 
-	memcpy(buf, GW_MAC, 6);
-	memcpy(buf + 6, GUEST_MAC, 6);
-	put16(buf + 12, 0x0800);
+	put_eth_from_guest(buf, 0x0800);
 	memset(ip, 0, 20);
 	ip[0] = 0x45;
 	put16(ip + 2, (uint16_t)(20 + l4len));

@@ -119,9 +119,7 @@ static uint32_t build6(uint8_t *buf, const uint8_t *src, const uint8_t *dst, uin
 {
 	uint8_t *ip = buf + 14;
 
-	memcpy(buf, GW_MAC, 6);
-	memcpy(buf + 6, GUEST_MAC, 6);
-	put16(buf + 12, 0x86dd);
+	put_eth_from_guest(buf, 0x86dd);
 	memset(ip, 0, 40);
 	ip[0] = 0x60;
 	put16(ip + 4, (uint16_t)(extlen + l4len));

@@ -111,6 +111,31 @@ int dns_upstreams_from_resolv_conf(struct gateway *gw, const char *path)
 	return added;
 }
 
+/* Writes @name as labels at @out (at most @room bytes); returns the length or 0. */
+static size_t dns_name_encode(const char *name, uint8_t *out, size_t room)
+{
+	size_t n = 0, len = strlen(name);
+
+	if (len && name[len - 1] == '.')
+		len--;		/* a trailing dot names the root already */
+	if (!len || len + 2 > room || len > 253)
+		return 0;
+	while (len) {
+		const char *dot = memchr(name, '.', len);
+		size_t l = dot ? (size_t)(dot - name) : len;
+
+		if (!l || l > 63)
+			return 0;
+		out[n++] = (uint8_t)l;
+		memcpy(out + n, name, l);
+		n += l;
+		name += l + (dot ? 1 : 0);
+		len -= l + (dot ? 1 : 0);
+	}
+	out[n++] = 0;
+	return n;
+}
+
 /**
  * dns_search_from_resolv_conf() - the search list of @path in DNS wire form
  * @out: where the names go, each as RFC 1035 labels (for RA DNSSL, RFC 8106,
@@ -141,30 +166,5 @@ size_t dns_search_from_resolv_conf(uint8_t *out, size_t room, const char *path)
 			n += dns_name_encode(name, out + n, room - n);
 	}
 	fclose(f);
-	return n;
-}
-
-/* Writes @name as labels at @out (at most @room bytes); returns the length or 0. */
-size_t dns_name_encode(const char *name, uint8_t *out, size_t room)
-{
-	size_t n = 0, len = strlen(name);
-
-	if (len && name[len - 1] == '.')
-		len--;		/* a trailing dot names the root already */
-	if (!len || len + 2 > room || len > 253)
-		return 0;
-	while (len) {
-		const char *dot = memchr(name, '.', len);
-		size_t l = dot ? (size_t)(dot - name) : len;
-
-		if (!l || l > 63)
-			return 0;
-		out[n++] = (uint8_t)l;
-		memcpy(out + n, name, l);
-		n += l;
-		name += l + (dot ? 1 : 0);
-		len -= l + (dot ? 1 : 0);
-	}
-	out[n++] = 0;
 	return n;
 }

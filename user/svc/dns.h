@@ -11,6 +11,5 @@ void dns_servfail(struct gw_ctx *ctx, const struct flow *fl, const struct inany 
 		  uint32_t len);
 int dns_upstreams_from_resolv_conf(struct gateway *gw, const char *path);
 size_t dns_search_from_resolv_conf(uint8_t *out, size_t room, const char *path);
-size_t dns_name_encode(const char *name, uint8_t *out, size_t room);
 
 #endif
