@@ -7,6 +7,7 @@
 #   make fuzz       run each fuzzer for FUZZ_SECONDS (default 300)
 #   make bench      xdpslirp vs pasta, slirp4netns and kernel routing (iperf3)
 #   make deps       install build and test dependencies (Debian, as root)
+#   make install    install xdpslirp and its slirp4netns name (PREFIX=/usr/local)
 
 BUILD		:= build
 CC		?= gcc
@@ -28,19 +29,19 @@ SAN		:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-p
 # The protocol code: unit tests and the fuzzer link it alone, with a stub
 # for host sockets (tests/unit/hostsock_stub.c) so they never touch the network.
 PROTO_SRCS	:= user/counters.c user/log.c $(wildcard user/net/*.c user/flow/*.c user/svc/*.c) \
-		   user/port/frame.c user/port/umem.c user/ctl/config.c user/ctl/fwd.c \
+		   user/port/frame.c user/port/umem.c user/port/port.c user/port/vnet.c user/ctl/config.c user/ctl/slirp4netns.c user/ctl/fwd.c \
 		   user/host/sock.c user/host/hostaddr.c
 TEST_SRCS	:= $(PROTO_SRCS) tests/unit/hostsock_stub.c tests/unit/hostsock_nodgram.c
 SYS_SRCS	:= user/host/hostsock.c user/ctl/control.c user/ctl/ctl.c user/engine.c user/engine_cmd.c \
-		   $(wildcard user/sys/*.c) user/port/xdp.c user/port/xsk.c
+		   $(wildcard user/sys/*.c) user/port/xdp.c user/port/xsk.c user/port/tap.c
 MAIN_SRC	:= user/main.c
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 ASAN_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/%)
 HEADERS		:= $(wildcard user/*.h user/*/*.h include/*.h)
 
-.PHONY: all deps check fuzz demo bench clean
-all: $(BUILD)/xdpslirp
+.PHONY: all deps check fuzz demo bench install clean
+all: $(BUILD)/xdpslirp $(BUILD)/slirp4netns
 
 deps:
 	@scripts/install-deps.sh
@@ -59,6 +60,15 @@ $(BUILD)/%.o: user/%.c $(HEADERS) $(BUILD)/xdpslirp.skel.h | $(BUILD)
 
 $(BUILD)/xdpslirp: $(patsubst user/%.c,$(BUILD)/%.o,$(PROTO_SRCS) $(SYS_SRCS) $(MAIN_SRC))
 	$(CC) $(XCFLAGS) $^ -o $@ $(LDLIBS)
+
+# invoked under this name, the binary is a drop-in slirp4netns (user/ctl/slirp4netns.c)
+$(BUILD)/slirp4netns: $(BUILD)/xdpslirp
+	ln -sf xdpslirp $@
+
+PREFIX		?= /usr/local
+install: $(BUILD)/xdpslirp
+	install -D -m 0755 $(BUILD)/xdpslirp $(DESTDIR)$(PREFIX)/bin/xdpslirp
+	ln -sf xdpslirp $(DESTDIR)$(PREFIX)/bin/slirp4netns
 
 # --- unit tests (cmocka), plain and sanitized ---
 # The code under test is compiled once per flavour and linked into each test.

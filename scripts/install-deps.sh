@@ -7,13 +7,24 @@ set -eu
 
 PACKAGES="make gcc pkg-config clang llvm libclang-rt-14-dev
 libbpf-dev libxdp-dev bpftool libmnl-dev libjansson-dev linux-libc-dev
-libcmocka-dev python3-pytest iproute2 iputils-ping procps nftables curl busybox
-ndisc6 isc-dhcp-client python3-scapy"
+libcmocka-dev python3-pytest iproute2 iputils-ping procps nftables curl
+ndisc6 isc-dhcp-client python3-scapy
+podman crun conmon uidmap rootlesskit containernetworking-plugins busybox-static
+qemu-system-x86 linux-image-amd64"
 
 # make bench also needs the peers it measures against
 if [ "${1:-}" = "--bench" ]; then
 	PACKAGES="iperf3 passt slirp4netns util-linux sockperf wrk nginx-light gnuplot-nox"
 fi
+
+# The tap backend and rootless users open /dev/net/tun; Debian's udev makes
+# it 0666, a machine without udev leaves it 0600 (root only).
+ensure_tun() {
+	[ -c /dev/net/tun ] || return 0
+	[ "$(id -u)" -eq 0 ] || return 0
+	chmod 0666 /dev/net/tun
+}
+ensure_tun
 
 missing=""
 for p in $PACKAGES; do

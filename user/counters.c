@@ -6,6 +6,8 @@
 
 static const char *const drop_names[DROP_MAX] = {
 	[DROP_FRAME_CHAIN]	= "frame_chain",
+	[DROP_VNET_HDR]		= "vnet_hdr",
+	[DROP_STREAM_LENGTH]	= "stream_length",
 	[DROP_ETH_SHORT]	= "eth_short",
 	[DROP_ETH_DEST]		= "eth_dest",
 	[DROP_ETH_TYPE]		= "eth_type",
@@ -44,6 +46,7 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_DHCP6_MALFORMED]	= "dhcp6_malformed",
 	[DROP_DHCP6_IGNORED]	= "dhcp6_ignored",
 	[DROP_TX_TOO_BIG]	= "tx_too_big",
+	[DROP_TX_WRITE]		= "tx_write",
 	[DROP_TX_RING_FULL]	= "tx_ring_full",
 	[DROP_TX_NO_FRAMES]	= "tx_no_frames",
 	[DROP_TX_TEST_LOSS]	= "tx_test_loss",

@@ -8,6 +8,9 @@
 /* Why a frame from the guest was dropped.  Names are in counters.c. */
 enum drop_reason {
 	DROP_FRAME_CHAIN,	/* multi-buffer chain broken or too long */
+	DROP_VNET_HDR,		/* virtio-net header that lies: flags, checksum
+				 * offsets, segmentation we did not offer */
+	DROP_STREAM_LENGTH,	/* stream socket: a frame length out of range */
 	DROP_ETH_SHORT,		/* shorter than an Ethernet header */
 	DROP_ETH_DEST,		/* unicast to a MAC address that is not ours */
 	DROP_ETH_TYPE,		/* EtherType we do not serve (yet) */
@@ -49,6 +52,7 @@ enum drop_reason {
 	DROP_DHCP6_IGNORED,	/* not for us, or a type servers ignore */
 	DROP_TX_TOO_BIG,	/* IPv6 datagram to the guest above the MTU */
 	DROP_TX_RING_FULL,	/* reply lost: no room in the TX ring */
+	DROP_TX_WRITE,		/* the tap or stream socket refused the frame */
 	DROP_TX_NO_FRAMES,	/* frame to the guest not built: no free chunk */
 	DROP_TX_TEST_LOSS,	/* dropped on purpose: --test-tx-loss */
 	DROP_HANDOFF_FULL,	/* owning worker's hand-off ring full */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * engine.c - workers: one thread per queue, each with its own AF_XDP port.
+ * engine.c - workers: one thread per queue, each with its own port.
  *
  * Theory of operation: a worker takes bursts of frames from its port, runs
  * each through eth_input() and either transmits the reply built in place,
@@ -66,12 +66,12 @@ static void worker_transmit_copy(struct worker *w, const struct frame *f)
 {
 	struct frame out;
 
-	if (!xsk_port_alloc(&w->port, &out, f->len)) {
+	if (!port_alloc(w->port, &out, f->len)) {
 		counter_add(&w->cnt.drop[DROP_TX_NO_FRAMES], 1);
 		return;
 	}
 	frame_copy_in(&out, 0, f->seg[0].data, f->len);
-	xsk_port_transmit(&w->port, &out);
+	port_transmit(w->port, &out);
 }
 
 /*
@@ -110,27 +110,27 @@ static unsigned worker_take_handoffs(struct worker *w)
 /* Serves one burst of received frames; returns how many came. */
 static unsigned worker_rx_burst(struct worker *w)
 {
-	unsigned n = xsk_port_receive(&w->port, w->burst, RX_BURST), nheld = 0;
+	unsigned n = port_receive(w->port, w->burst, RX_BURST), nheld = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct frame *f = &w->burst[i];
 
 		switch (eth_input(&w->ctx, f)) {
 		case VERDICT_REPLY:
-			xsk_port_transmit(&w->port, f);
+			port_transmit(w->port, f);
 			break;
 		case VERDICT_HELD:
 			w->held[nheld++] = f;
 			break;
 		case VERDICT_DONE:
-			xsk_port_release(&w->port, f);
+			port_release(w->port, f);
 			break;
 		}
 	}
 	udp_flush(&w->ctx);
 	tcp_flush(&w->ctx);
 	for (unsigned i = 0; i < nheld; i++)
-		xsk_port_release(&w->port, w->held[i]);
+		port_release(w->port, w->held[i]);
 	return n;
 }
 
@@ -151,7 +151,7 @@ static unsigned worker_poll_once(struct worker *w, unsigned *own)
 	for (int b = 0; b < RX_BURSTS && got == RX_BURST; b++) {
 		got = worker_rx_burst(w);
 		n += got;
-		xsk_port_refill(&w->port);
+		port_flush(w->port);
 	}
 	*own = n - (unsigned)(w->cnt.handed_off - handed);
 	if (w->e->steer.nworkers > 1) {
@@ -264,7 +264,7 @@ static void *worker_run(void *arg)
 			spin_until = start + w->spin_ns;
 		n = worker_epoll_wait(w, worker_wait_ms(w, rx, spin_until, next_timer), &asleep);
 		if (n < 0 && errno != EINTR) {
-			log_err("queue %u: epoll_wait: %s", w->port.queue, strerror(errno));
+			log_err("queue %u: epoll_wait: %s", w->ctx.worker, strerror(errno));
 			break;
 		}
 		w->ctx.now = now_ns();
@@ -272,8 +272,7 @@ static void *worker_run(void *arg)
 			break;
 		if (!next_timer || next_timer <= w->ctx.now)
 			next_timer = worker_timers(&w->ctx);
-		xsk_port_flush(&w->port);
-		xsk_port_refill(&w->port);
+		port_flush(w->port);
 		/* a round with frames served or events is work; an empty one
 		 * that did not sleep is spinning (the time asleep counts as
 		 * neither) */
@@ -284,7 +283,7 @@ static void *worker_run(void *arg)
 			counter_add(&w->cnt.spin_ns, now_ns() - start);
 	}
 	l4_close_all(&w->ctx);
-	xsk_port_flush(&w->port);
+	port_flush(w->port);
 	return NULL;
 }
 
@@ -298,7 +297,7 @@ static int worker_epoll(struct worker *w)
 
 	w->ctx.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->ctx.epfd < 0 ||
-	    epoll_ctl(w->ctx.epfd, EPOLL_CTL_ADD, xsk_port_fd(&w->port), &xsk) ||
+	    epoll_ctl(w->ctx.epfd, EPOLL_CTL_ADD, w->port->fd, &xsk) ||
 	    epoll_ctl(w->ctx.epfd, EPOLL_CTL_ADD, w->stop_fd, &stop) ||
 	    (w->cmd_fd >= 0 && epoll_ctl(w->ctx.epfd, EPOLL_CTL_ADD, w->cmd_fd, &cmd)) ||
 	    (wake >= 0 && epoll_ctl(w->ctx.epfd, EPOLL_CTL_ADD, wake, &handoff)))
@@ -324,6 +323,25 @@ void engine_worker_stats(const struct engine *e, unsigned q, struct engine_stats
 	st->flows = __atomic_load_n(&w->flows.count, __ATOMIC_RELAXED);
 	st->half_open = __atomic_load_n(&w->flows.npending, __ATOMIC_RELAXED);
 	st->datagram = __atomic_load_n(&w->flows.ndgram, __ATOMIC_RELAXED);
+}
+
+/* Opens worker @w's port, of the engine's backend. */
+static int worker_port_open(struct worker *w, const struct engine_params *p)
+{
+	unsigned q = w->ctx.worker;
+	int ret;
+
+	switch (p->backend) {
+	case BACKEND_TAP:
+		ret = tap_port_open(&w->pm.tap, p->tap_fds[q], q, p->tap_offload, &w->cnt);
+		break;
+	default:
+		ret = xsk_port_open(&w->pm.xsk, p->ifname, p->ifindex, q, p->multibuffer,
+				    p->tx_csum, &w->cnt);
+		break;
+	}
+	w->port = &w->pm.base;	/* its close() undoes even a partial open */
+	return ret;
 }
 
 static int engine_open_ports(struct engine *e, const struct engine_params *p)
@@ -357,16 +375,15 @@ static int engine_open_ports(struct engine *e, const struct engine_params *p)
 		ret = w->ctx.scratch && w->ctx.frags ? flow_table_init(&w->flows, p->max_flows) :
 						       -ENOMEM;
 		if (!ret)
-			ret = xsk_port_open(&w->port, p->ifname, p->ifindex, q, p->multibuffer,
-					    p->tx_csum, &w->cnt);
+			ret = worker_port_open(w, p);
 		if (!ret)
 			ret = worker_epoll(w);
-		if (!ret)
-			ret = xdp_prog_add_socket(&e->prog, q, xsk_port_fd(&w->port));
-		xsk_port_frame_out(&w->port, &w->ctx.out);
-		xsk_port_set_test_loss(&w->port, p->test_tx_loss);
+		if (!ret && p->backend == BACKEND_XDP)
+			ret = xdp_prog_add_socket(&e->prog, q, w->port->fd);
 		if (ret)
 			return ret;
+		port_frame_out(w->port, &w->ctx.out);
+		port_set_test_loss(w->port, p->test_tx_loss);
 	}
 	return 0;
 }
@@ -381,7 +398,7 @@ static int worker_pin(struct worker *w, unsigned cpu)
 	CPU_SET(cpu, &set);
 	ret = pthread_setaffinity_np(w->thread, sizeof(set), &set);
 	if (ret)
-		log_err("queue %u: cannot run on CPU %u: %s", w->port.queue, cpu, strerror(ret));
+		log_err("queue %u: cannot run on CPU %u: %s", w->ctx.worker, cpu, strerror(ret));
 	return -ret;
 }
 
@@ -410,10 +427,11 @@ int engine_start(struct engine *e, const struct engine_params *p)
 	if (ret)
 		return ret;
 
-	ret = xdp_prog_load(&e->prog);
+	if (p->backend == BACKEND_XDP)
+		ret = xdp_prog_load(&e->prog);
 	if (!ret)
 		ret = engine_open_ports(e, p);
-	if (!ret)
+	if (!ret && p->backend == BACKEND_XDP)
 		ret = xdp_prog_attach(&e->prog, p->ifindex, p->ifname, p->xdp_generic);
 	for (unsigned q = 0; !ret && q < e->nworkers; q++) {
 		ret = -pthread_create(&e->workers[q].thread, NULL, worker_run,
@@ -440,31 +458,24 @@ void engine_print_counters(const struct engine *e, FILE *out)
 			__atomic_load_n(&e->workers[q].flows.count, __ATOMIC_RELAXED),
 			__atomic_load_n(&e->workers[q].flows.npending, __ATOMIC_RELAXED));
 	}
-	xdp_prog_counters(&e->prog, xdp);
-	fprintf(out, "xdpslirp: xdp: redirected %llu, no socket %llu\n",
-		(unsigned long long)xdp[XDP_CNT_REDIRECTED],
-		(unsigned long long)xdp[XDP_CNT_NO_SOCKET]);
+	if (e->prog.skel) {
+		xdp_prog_counters(&e->prog, xdp);
+		fprintf(out, "xdpslirp: xdp: redirected %llu, no socket %llu\n",
+			(unsigned long long)xdp[XDP_CNT_REDIRECTED],
+			(unsigned long long)xdp[XDP_CNT_NO_SOCKET]);
+	}
 	fflush(out);
 }
 
-/* After the workers stopped: did every chunk come back to its owner, and
+/* After the workers stopped: did every frame come back to the port, and
  * every flow (and its host socket) end?
  */
 static int audit_worker(struct worker *w)
 {
-	struct xsk_port *port = &w->port;
-	struct xsk_port_stats st;
+	int ret = w->port->ops->audit(w->port);
 
-	xsk_port_stats(port, &st);
-	fprintf(stderr, "xdpslirp: queue %u: frames: %u free, %u fill, %u tx, %u leaked, %llu ownership violations; %u flows left; kernel: rx_dropped %llu, rx_ring_full %llu, fill_empty %llu, tx_invalid %llu\n",
-		port->queue, st.chunks[CHUNK_FREE], st.chunks[CHUNK_FILL],
-		st.chunks[CHUNK_TX], st.chunks[CHUNK_USER],
-		(unsigned long long)st.violations, w->flows.count,
-		(unsigned long long)st.kernel_rx_dropped,
-		(unsigned long long)st.kernel_rx_ring_full,
-		(unsigned long long)st.kernel_fill_empty,
-		(unsigned long long)st.kernel_tx_invalid);
-	return st.chunks[CHUNK_USER] || st.violations || w->flows.count ? -EFAULT : 0;
+	fprintf(stderr, "xdpslirp: queue %u: %u flows left\n", w->ctx.worker, w->flows.count);
+	return ret || w->flows.count ? -EFAULT : 0;
 }
 
 /* After every flow and forwarded port ended: is every slot of the flow
@@ -502,11 +513,13 @@ int engine_stop(struct engine *e)
 	if (e->workers)
 		engine_print_counters(e, stderr);
 	for (unsigned q = 0; q < e->nworkers; q++) {
-		struct xsk_port *port = &e->workers[q].port;
+		struct port *port = e->workers[q].port;
 
-		if (port->open && audit_worker(&e->workers[q]))
-			ret = -EFAULT;
-		xsk_port_close(port);
+		if (port) {
+			if (audit_worker(&e->workers[q]))
+				ret = -EFAULT;
+			port->ops->close(port);
+		}
 		flow_table_fini(&e->workers[q].flows);
 		free(e->workers[q].ctx.scratch);
 		frag_table_free(e->workers[q].ctx.frags);

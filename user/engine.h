@@ -19,7 +19,16 @@ enum poll_mode {
 	POLL_BLOCKING,	/* never spin */
 };
 
+/* What carries the guest's frames (--backend). */
+enum backend {
+	BACKEND_XDP,	/* AF_XDP on the host end of a veth, or a VM's tap */
+	BACKEND_TAP,	/* a tap whose queues the engine holds */
+};
+
 struct engine_params {
+	enum backend backend;
+	const int *tap_fds;	/* BACKEND_TAP: one per queue, owned from now */
+	bool tap_offload;	/* ...with checksum and TSO offloads */
 	const char *ifname;	/* host end of the guest's link */
 	int ifindex;
 	unsigned queues;

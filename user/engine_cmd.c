@@ -189,7 +189,7 @@ static void worker_list_flows(struct worker *w, struct flow_list *l)
 			.guest_addr = fl->key.guest,
 			.remote_addr = fl->key.remote,
 			.guest_port = fl->key.guest_port, .remote_port = fl->key.remote_port,
-			.proto = fl->key.proto, .state = fl->state, .queue = (uint8_t)w->port.queue,
+			.proto = fl->key.proto, .state = fl->state, .queue = (uint8_t)w->ctx.worker,
 		};
 	}
 	eventfd_write(l->done_fd, 1);

@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "gateway.h"
+#include "tap.h"
 #include "xsk.h"
 
 #define RX_BURST	64
@@ -43,9 +44,17 @@ struct fwd_listener {
 	struct fwd_rule rule;
 };
 
+/* The worker's port, of the engine's backend (port.h). */
+union port_mem {
+	struct port base;
+	struct xsk_port xsk;
+	struct tap_port tap;
+};
+
 struct worker {
 	struct engine *e;
-	struct xsk_port port;
+	union port_mem pm;
+	struct port *port;		/* &pm.base once open */
 	struct counters cnt;
 	struct flow_table flows;
 	struct gw_ctx ctx;

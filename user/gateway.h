@@ -26,6 +26,8 @@ struct gateway {
 	uint32_t gw_addr;	/* the gateway: stands for the host (hostaddr.c) */
 	uint32_t dns_addr;	/* the DNS forwarder */
 	uint32_t guest_addr;	/* what the guest is given */
+	uint32_t dhcp_addr;	/* what DHCP leases: the guest address, or
+				 * as slirp4netns, network + 15 */
 	uint32_t netmask;
 	uint32_t mtu;		/* IP MTU of the link */
 	bool ipv6;		/* IPv6 served (not --disable-ipv6) */
@@ -43,6 +45,8 @@ struct gateway {
 	struct guest_seen *seen; /* the guest's own IPv6 address (mutable, see
 				 * struct guest_seen); NULL: not learnt */
 	bool no_host_loopback;	/* the gateway address does not reach the host */
+	struct inany outbound4;	/* host sockets bind to these (all zero: */
+	struct inany outbound6;	/* the kernel chooses) */
 	bool no_dhcp;
 	uint32_t udp_timeout_s;	/* idle time before a UDP mapping expires */
 	uint32_t tcp_sndbuf;	/* SO_SNDBUF of every host TCP socket */

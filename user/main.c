@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 #include "log.h"
 #include "netns.h"
 #include "plumb.h"
+#include "slirp4netns.h"
 #include "xsk.h"
 
 /* Largest MTU whose frames fit one UMEM chunk, and the veth's cap for
@@ -132,10 +134,13 @@ static void gateway_init(struct gateway *gw, const struct config *cfg,
 	gw->gw_addr = config_host_addr(cfg, CIDR_HOST_GATEWAY);
 	gw->dns_addr = config_host_addr(cfg, CIDR_HOST_DNS);
 	gw->guest_addr = config_host_addr(cfg, CIDR_HOST_GUEST);
+	gw->dhcp_addr = cfg->slirp4netns ? config_host_addr(cfg, CIDR_HOST_DHCP_S4N) : gw->guest_addr;
 	gw->netmask = config_netmask(cfg);
 	gw->mtu = host->mtu;
 	gateway_init_ipv6(gw, cfg);
 	gw->no_host_loopback = cfg->disable_host_loopback;
+	gw->outbound4 = cfg->outbound4;
+	gw->outbound6 = cfg->outbound6;
 	gw->no_dhcp = cfg->no_dhcp;
 	gw->udp_timeout_s = cfg->udp_timeout_s;
 	gw->tcp_sndbuf = hostsock_tcp_sndbuf();
@@ -153,16 +158,18 @@ static void gateway_init(struct gateway *gw, const struct config *cfg,
 }
 
 static void log_ready(const struct guest_link *gl, const struct gateway *gw,
-		      const struct config *cfg)
+		      const struct config *cfg, int backend)
 {
 	char a[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
 
 	inet_ntop(AF_INET, &gw->gw_addr, a, sizeof(a));
 	inet_ntop(AF_INET, &gw->dns_addr, d, sizeof(d));
 	inet_ntop(AF_INET, &gw->guest_addr, g, sizeof(g));
-	log_info("serving %s: gateway %s, DNS %s, guest %s/%u, MTU %u, %u queue%s",
-		 gl->host_ifname, a, d, g, cfg->prefix_len, gw->mtu, cfg->queues,
-		 cfg->queues > 1 ? "s" : "");
+	log_info("serving %s%s over %s: gateway %s, DNS %s, guest %s/%u, MTU %u, %u queue%s",
+		 backend == BACKEND_TAP ? "tap " : "", gl->host_ifname,
+		 backend == BACKEND_TAP ? (gl->tap_offload ? "a tap fd (offloads on)" :
+					   "a tap fd (no offloads)") : "AF_XDP",
+		 a, d, g, cfg->prefix_len, gw->mtu, cfg->queues, cfg->queues > 1 ? "s" : "");
 	if (gw->ipv6) {
 		char a6[INET6_ADDRSTRLEN], d6[INET6_ADDRSTRLEN], g6[INET6_ADDRSTRLEN];
 
@@ -190,7 +197,7 @@ static int exit_status(int wstatus)
 }
 
 /* epoll tags of the main loop's own descriptors (control.h has the API's) */
-enum { TAG_SIGNAL = 1, TAG_EXIT_FD, TAG_LINK };
+enum { TAG_SIGNAL = 1, TAG_EXIT_FD, TAG_LINK, TAG_TAP };
 
 /* What the main thread watches once the engine runs. */
 struct main_loop {
@@ -198,6 +205,8 @@ struct main_loop {
 	int sfd;		/* signalfd */
 	pid_t child;		/* COMMAND, or 0 */
 	int ifindex;		/* the link's host end: gone means stop */
+	int tap_fd;		/* or the tap's first queue: an error means
+				 * the tap, with its namespace, is gone */
 	struct nl link_mon;
 	int exit_fd;		/* --exit-fd, or -1 */
 	struct engine *e;
@@ -290,8 +299,10 @@ static int serve(struct main_loop *m)
 				kill(m->child, SIGTERM);
 				epoll_ctl(m->epfd, EPOLL_CTL_DEL, m->exit_fd, NULL);
 			} else if (tag == TAG_LINK) {
-				if (nl_link_deleted(&m->link_mon, m->ifindex))
+				if (m->ifindex && nl_link_deleted(&m->link_mon, m->ifindex))
 					return on_link_gone(m);
+			} else if (tag == TAG_TAP) {
+				return on_link_gone(m);
 			} else {
 				control_event(m->ctl, tag);
 			}
@@ -321,6 +332,13 @@ static int main_loop_init(struct main_loop *m, const struct config *cfg)
 		return -EBADF;
 	}
 	m->exit_fd = cfg->exit_fd;
+	if (m->tap_fd >= 0) {	/* EPOLLERR and EPOLLHUP only */
+		struct epoll_event ev = { .events = 0, .data.u64 = TAG_TAP };
+
+		if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->tap_fd, &ev))
+			log_warn("cannot watch the tap: %s", strerror(errno));
+		return 0;
+	}
 	ret = nl_open_link_monitor(&m->link_mon);
 	if (ret || watch(m->epfd, nl_fd(&m->link_mon), TAG_LINK))
 		log_warn("cannot watch the guest's link: %s", strerror(ret ? -ret : errno));
@@ -373,20 +391,101 @@ static int block_signals(void)
 	return signalfd(-1, &mask, SFD_CLOEXEC);
 }
 
-/* Where the guest's namespace comes from, by mode; -1 for --ifname. */
-static int guest_netns(const struct config *cfg, struct child *child)
+/*
+ * The user namespace to enter before the guest's network namespace:
+ * --userns-path, or that of --netns PID (an unprivileged caller may only
+ * enter a network namespace of its own user namespaces).  None for a path.
+ */
+static int guest_userns(const struct config *cfg, struct ns_target *ns)
+{
+	size_t digits = strspn(cfg->netns, "0123456789");
+	const char *path = cfg->userns;
+	char proc[64];
+
+	if (!path && digits && !cfg->netns[digits]) {
+		snprintf(proc, sizeof(proc), "/proc/%s/ns/user", cfg->netns);
+		path = proc;
+	}
+	if (!path)
+		return 0;
+	ns->userns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns->userns_fd >= 0)
+		return 0;
+	log_err("%s %s: %s", cfg->userns ? "--userns-path" : "user namespace", path,
+		strerror(errno));
+	return -errno;
+}
+
+/*
+ * Where the guest's namespaces come from, by mode (none for --ifname): a
+ * rootless COMMAND gets a user namespace of its own too.
+ */
+static int guest_namespaces(const struct config *cfg, struct child *child,
+			    struct ns_target *ns)
 {
 	int ret;
 
+	ns->userns_fd = ns->netns_fd = -1;
 	switch (cfg->mode) {
 	case MODE_NETNS:
-		return netns_open(cfg->netns);
+		ns->netns_fd = netns_open(cfg->netns);
+		return ns->netns_fd < 0 ? ns->netns_fd : guest_userns(cfg, ns);
 	case MODE_COMMAND:
-		ret = child_spawn(child, cfg->command);
-		return ret ? ret : child->netns_fd;
+		ret = child_spawn(child, cfg->command, geteuid() != 0);
+		if (ret)
+			return ret;
+		ns->netns_fd = child->netns_fd;
+		ns->userns_fd = child->userns_fd;
+		return 0;
 	default:
-		return -1;
+		return 0;
 	}
+}
+
+static void ns_close(struct ns_target *ns)
+{
+	if (ns->netns_fd >= 0)
+		close(ns->netns_fd);
+	if (ns->userns_fd >= 0)
+		close(ns->userns_fd);
+	ns->netns_fd = ns->userns_fd = -1;
+}
+
+/*
+ * The backend: as slirp4netns, a tap that exists already is served as it
+ * is (RootlessKit made it); else as --backend says.
+ */
+static int choose_backend(const struct config *cfg, const struct ns_target *ns, int afxdp)
+{
+	if (cfg->slirp4netns) {
+		int exists = plumb_tap_exists(cfg, ns);
+
+		if (exists < 0)
+			return exists;
+		if (exists) {
+			log_info("%s exists in the namespace: serving it as a tap", cfg->guest_ifname);
+			return BACKEND_TAP;
+		}
+	}
+	return plumb_choose_backend(cfg, afxdp);
+}
+
+/* Makes the guest's link exist, for the backend; 0 or negative errno (logged). */
+static int guest_link_setup(struct guest_link *gl, struct config *cfg,
+			    const struct ns_target *ns, int backend, int multibuffer,
+			    uint32_t mtu)
+{
+	int ret;
+
+	if (backend == BACKEND_TAP) {
+		ret = plumb_setup_tap(gl, cfg, ns, mtu);
+		cfg->queues = gl->ntap;
+		return ret;
+	}
+	ret = plumb_setup(gl, cfg, ns->netns_fd, mtu);
+	if (!ret && cfg->mode == MODE_IFNAME)
+		ret = check_existing_link(cfg, &gl->host, multibuffer);
+	return ret;
 }
 
 static int run(struct config *cfg)
@@ -398,7 +497,8 @@ static int run(struct config *cfg)
 	struct gateway gw = { .seen = &seen };
 	struct control ctl = { .listen_fd = -1 };
 	struct main_loop loop = { .epfd = -1, .exit_fd = -1 };
-	int sfd, netns_fd = -1, multibuffer, status = 1;
+	struct ns_target ns = { -1, -1 };
+	int sfd, afxdp, backend, status = 1;
 	uint32_t mtu;
 
 	raise_fd_limit();
@@ -407,28 +507,28 @@ static int run(struct config *cfg)
 		log_err("cannot set up signal handling: %s", strerror(-sfd));
 		return 1;
 	}
-	multibuffer = xsk_probe_multibuffer();
-	if (multibuffer < 0) {
-		log_err("AF_XDP sockets are not available: %s (needs Linux with CONFIG_XDP_SOCKETS, and root)",
-			strerror(-multibuffer));
-		return 1;
+	if (guest_namespaces(cfg, &child, &ns))
+		goto out;
+	afxdp = xsk_probe_multibuffer();
+	backend = choose_backend(cfg, &ns, afxdp);
+	if (backend < 0)
+		goto out;
+	if (choose_mtu(cfg, backend == BACKEND_TAP || afxdp > 0, &mtu)) {
+		status = 2;
+		goto out;
 	}
-	if (choose_mtu(cfg, multibuffer, &mtu))
-		return 2;
-	if (cfg->mode != MODE_IFNAME && !cfg->queues)
-		cfg->queues = default_queues();
-
-	netns_fd = guest_netns(cfg, &child);
-	if (netns_fd < -1 || (cfg->mode != MODE_IFNAME && netns_fd < 0))
-		goto out;
-	if (plumb_setup(&gl, cfg, netns_fd, mtu))
-		goto out;
-	if (cfg->mode == MODE_IFNAME && check_existing_link(cfg, &gl.host, multibuffer))
+	if (!cfg->queues)
+		cfg->queues = cfg->mode != MODE_IFNAME ? default_queues() :
+			      backend == BACKEND_TAP ? 1 : 0;
+	if (guest_link_setup(&gl, cfg, &ns, backend, afxdp > 0, mtu))
 		goto out;
 	gateway_init(&gw, cfg, &gl.host);
 
 	{
 		struct engine_params ep = {
+			.backend = (enum backend)backend,
+			.tap_fds = gl.tap_fds,
+			.tap_offload = gl.tap_offload,
 			.ifname = gl.host_ifname,
 			.ifindex = gl.host.ifindex,
 			.queues = cfg->queues,
@@ -438,11 +538,11 @@ static int run(struct config *cfg)
 			.spin_us = cfg->spin_us,
 			.ncpus = cfg->ncpus,
 			.cpus = cfg->cpus,
-			.multibuffer = multibuffer,
+			.multibuffer = afxdp > 0,
 			.xdp_generic = cfg->xdp_generic,
 			.tx_csum = !cfg->no_csum_offload,
 			.gw = &gw,
-			.guest_mac = gl.created ? gl.guest_mac : NULL,
+			.guest_mac = gl.created || gl.ntap ? gl.guest_mac : NULL,
 		};
 
 		if (engine_start(&engine, &ep)) {
@@ -451,11 +551,11 @@ static int run(struct config *cfg)
 		}
 	}
 	/* the namespace may now end without us: we watch the link instead */
-	close(netns_fd);
-	netns_fd = -1;
+	ns_close(&ns);
 	loop.sfd = sfd;
 	loop.child = child.pid;
-	loop.ifindex = gl.host.ifindex;
+	loop.ifindex = gl.ntap ? 0 : gl.host.ifindex;
+	loop.tap_fd = gl.ntap ? gl.tap_fds[0] : -1;
 	loop.e = &engine;
 	loop.ctl = &ctl;
 	if (main_loop_init(&loop, cfg) ||
@@ -464,7 +564,7 @@ static int run(struct config *cfg)
 		status = 1;
 		goto stop;
 	}
-	log_ready(&gl, &gw, cfg);
+	log_ready(&gl, &gw, cfg, engine.workers ? backend : 0);
 	write_pid_file(cfg->pid_file);
 	signal_ready(cfg->ready_fd);
 	if (child.pid && child_release(&child))
@@ -482,8 +582,7 @@ stop:
 	}
 out:
 	plumb_teardown(&gl);
-	if (netns_fd >= 0)
-		close(netns_fd);
+	ns_close(&ns);
 	nl_close(&loop.link_mon);
 	if (loop.epfd > 0)
 		close(loop.epfd);
@@ -494,11 +593,15 @@ out:
 int main(int argc, char **argv)
 {
 	static struct config cfg;	/* large (forward rules): not on the stack */
+	struct s4n_opts s4n;
 	int ret;
 
 	if (argc > 1 && !strcmp(argv[1], "ctl"))
 		return ctl_main(argc - 1, argv + 1);
-	ret = config_parse(&cfg, argc, argv, stderr);
+	if (!strcmp(basename(argv[0]), "slirp4netns"))
+		ret = s4n_parse(&cfg, &s4n, argc, argv, stderr);
+	else
+		ret = config_parse(&cfg, argc, argv, stderr);
 
 	if (ret == CONFIG_EXIT_OK)
 		return 0;

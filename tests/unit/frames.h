@@ -25,6 +25,7 @@ static inline void test_gateway(struct gateway *gw)
 	gw->gw_addr = htonl(0x0a000202);
 	gw->dns_addr = htonl(0x0a000203);
 	gw->guest_addr = htonl(0x0a000264);
+	gw->dhcp_addr = gw->guest_addr;
 	gw->netmask = htonl(0xffffff00);
 	gw->mtu = 65520;
 	gw->udp_timeout_s = 60;

@@ -8,13 +8,13 @@
 
 #include "hostsock.h"
 
-int hostsock_udp_open(int family)
+int hostsock_udp_open(const struct gateway *gw, int family)
 {
 	(void)family;
 	return -EACCES;
 }
 
-int hostsock_ping_open(int family)
+int hostsock_ping_open(const struct gateway *gw, int family)
 {
 	(void)family;
 	return -EACCES;

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/random.h>
+#include <linux/if_ether.h>
 
 #include "config.h"
 #include "log.h"
@@ -83,6 +84,15 @@ static const char usage[] =
 "                        does it, where it has it)\n"
 "  --test-tx-loss PERMILLE  drop that share of frames sent to the guest\n"
 "                        (testing loss recovery only; default 0)\n"
+"  --backend KIND        what carries the guest's frames: xdp (AF_XDP on a\n"
+"                        veth, or on a VM's tap with --ifname), tap (a tap\n"
+"                        the engine holds: no privileges needed) or auto\n"
+"                        (default: xdp if the BPF program loads, else tap)\n"
+"  --userns-path PATH    user namespace to enter before the guest's network\n"
+"                        namespace (one of another process of ours)\n"
+"  --macaddress MAC      the guest interface's MAC address (created links)\n"
+"  --outbound-addr A.B.C.D, --outbound-addr6 ADDR  host sockets leave from\n"
+"                        that address of the host\n"
 "  --xdp-mode MODE       native (default) or generic (slow, for testing)\n"
 "  --ready-fd FD         write \"1\" to FD once the guest has connectivity\n"
 "  --log-level LEVEL     error, warn, info (default) or debug\n"
@@ -97,7 +107,7 @@ enum {
 	OPT_NO_HOST_LOOPBACK, OPT_TEST_TX_LOSS, OPT_UDP_TIMEOUT, OPT_DNS_UPSTREAM,
 	OPT_DISABLE_DNS, OPT_NO_DHCP, OPT_FORWARD_TO_HOST, OPT_API_SOCKET, OPT_EXIT_FD,
 	OPT_PID_FILE, OPT_POLL, OPT_SPIN_US, OPT_CPUS, OPT_NO_CSUM_OFFLOAD, OPT_CIDR6,
-	OPT_DISABLE_IPV6, OPT_RA_INTERVAL,
+	OPT_DISABLE_IPV6, OPT_RA_INTERVAL, OPT_BACKEND, OPT_USERNS_PATH, OPT_MACADDRESS, OPT_OUTBOUND, OPT_OUTBOUND6,
 };
 
 static const struct option options[] = {
@@ -129,6 +139,11 @@ static const struct option options[] = {
 	{ "poll",	  required_argument, NULL, OPT_POLL },
 	{ "spin-us",	  required_argument, NULL, OPT_SPIN_US },
 	{ "cpus",	  required_argument, NULL, OPT_CPUS },
+	{ "backend",	  required_argument, NULL, OPT_BACKEND },
+	{ "userns-path",  required_argument, NULL, OPT_USERNS_PATH },
+	{ "macaddress",	  required_argument, NULL, OPT_MACADDRESS },
+	{ "outbound-addr", required_argument, NULL, OPT_OUTBOUND },
+	{ "outbound-addr6", required_argument, NULL, OPT_OUTBOUND6 },
 	{ "help",	  no_argument,	     NULL, 'h' },
 	{ "version",	  no_argument,	     NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -323,7 +338,7 @@ static bool parse_cpus(struct config *cfg, const char *s)
 	return cfg->ncpus > 0;
 }
 
-static void config_defaults(struct config *cfg)
+void config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	strcpy(cfg->guest_ifname, "eth0");
@@ -337,6 +352,59 @@ static void config_defaults(struct config *cfg)
 	cfg->max_flows = 131072;
 	cfg->udp_timeout_s = 60;
 	cfg->spin_us = 50;
+	cfg->configure = true;
+}
+
+/* --backend xdp|tap|auto */
+bool config_backend(struct config *cfg, const char *arg, FILE *err)
+{
+	static const char *const names[] = {
+		[CFG_BACKEND_AUTO] = "auto", [CFG_BACKEND_XDP] = "xdp", [CFG_BACKEND_TAP] = "tap",
+	};
+
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(arg, names[i])) {
+			cfg->backend = i;
+			return true;
+		}
+	fprintf(err, "xdpslirp: --backend '%s': expected xdp, tap or auto\n", arg);
+	return false;
+}
+
+/* --outbound-addr A.B.C.D, --outbound-addr6 ADDR: where host sockets bind. */
+static bool config_outbound(struct config *cfg, bool v6, const char *arg, FILE *err)
+{
+	struct inany *a = v6 ? &cfg->outbound6 : &cfg->outbound4;
+	uint32_t v4;
+
+	if (!v6 && inet_pton(AF_INET, arg, &v4) == 1) {
+		inany_from_v4(a, v4);
+		return true;
+	}
+	if (v6 && inet_pton(AF_INET6, arg, a->b) == 1 && !inany_is_v4(a) && !inany_is_zero(a))
+		return true;
+	memset(a, 0, sizeof(*a));
+	fprintf(err, "xdpslirp: --outbound-addr%s '%s': expected an %s address of this host\n",
+		v6 ? "6" : "", arg, v6 ? "IPv6" : "IPv4");
+	return false;
+}
+
+/* --macaddress: the guest interface's MAC, unicast. */
+bool config_mac(struct config *cfg, const char *arg, FILE *err)
+{
+	unsigned b[ETH_ALEN];
+	char end;
+
+	if (sscanf(arg, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &end) != ETH_ALEN || (b[0] & 1)) {
+		fprintf(err, "xdpslirp: --macaddress '%s': expected a unicast MAC such as 02:00:00:00:00:01\n",
+			arg);
+		return false;
+	}
+	for (int i = 0; i < ETH_ALEN; i++)
+		cfg->mac[i] = (uint8_t)b[i];
+	cfg->have_mac = true;
+	return true;
 }
 
 /*
@@ -469,6 +537,15 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 		return false;
 	case OPT_API_SOCKET:
 		return path_option("--api-socket", arg, &cfg->api_socket, err);
+	case OPT_USERNS_PATH:
+		return path_option("--userns-path", arg, &cfg->userns, err);
+	case OPT_BACKEND:
+		return config_backend(cfg, arg, err);
+	case OPT_MACADDRESS:
+		return config_mac(cfg, arg, err);
+	case OPT_OUTBOUND:
+	case OPT_OUTBOUND6:
+		return config_outbound(cfg, opt == OPT_OUTBOUND6, arg, err);
 	case OPT_PID_FILE:
 		return path_option("--pid-file", arg, &cfg->pid_file, err);
 	case OPT_POLL: {
@@ -497,6 +574,28 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 	default:
 		return false;
 	}
+}
+
+/**
+ * config_option() - apply one native option, by its long name
+ * @cfg: configuration, defaults already set (config_defaults())
+ * @name: long option name without "--", e.g. "cidr"
+ * @arg: its value, or NULL for a flag
+ * @err: where to print what is wrong with the value
+ *
+ * For front ends with their own command line (slirp4netns.c): the same
+ * checks and messages as xdpslirp's own options.
+ *
+ * Return: true if applied.
+ */
+bool config_option(struct config *cfg, const char *name, const char *arg, FILE *err)
+{
+	int modes = 0;
+
+	for (const struct option *o = options; o->name; o++)
+		if (!strcmp(o->name, name))
+			return apply_option(cfg, o->val, arg, err, &modes);
+	return false;
 }
 
 /**

@@ -18,6 +18,7 @@
 #define CIDR_HOST_GATEWAY	2
 #define CIDR_HOST_DNS		3
 #define CIDR_HOST_GUEST		100
+#define CIDR_HOST_DHCP_S4N	15	/* slirp4netns's first DHCP lease */
 #define CIDR6_HOST_GUEST	0x100	/* fd00::100 */
 
 /* How the guest's link comes to exist. */
@@ -27,8 +28,20 @@ enum run_mode {
 	MODE_COMMAND,	/* -- COMMAND: new namespace, run COMMAND in it */
 };
 
+/* --backend (the engine's enum backend, plus auto) */
+enum { CFG_BACKEND_AUTO, CFG_BACKEND_XDP, CFG_BACKEND_TAP };
+
 struct config {
 	enum run_mode mode;
+	int backend;			/* CFG_BACKEND_* */
+	bool configure;			/* give the guest's interface its
+					 * addresses (slirp4netns: only -c) */
+	const char *userns;		/* --userns-path */
+	bool have_mac;			/* --macaddress */
+	bool slirp4netns;		/* invoked as slirp4netns (slirp4netns.c) */
+	struct inany outbound4;		/* --outbound-addr, all zero: none */
+	struct inany outbound6;		/* --outbound-addr6 */
+	uint8_t mac[6];
 	char ifname[IF_NAMESIZE];	/* --ifname */
 	const char *netns;		/* --netns PID|PATH */
 	char guest_ifname[IF_NAMESIZE];
@@ -68,7 +81,11 @@ struct config {
 /* config_parse() results besides 0 */
 #define CONFIG_EXIT_OK	1	/* --help or --version was printed */
 
+void config_defaults(struct config *cfg);
 int config_parse(struct config *cfg, int argc, char **argv, FILE *err);
+bool config_option(struct config *cfg, const char *name, const char *arg, FILE *err);
+bool config_backend(struct config *cfg, const char *arg, FILE *err);
+bool config_mac(struct config *cfg, const char *arg, FILE *err);
 uint32_t config_host_addr(const struct config *cfg, uint32_t host);
 uint32_t config_netmask(const struct config *cfg);
 void config_host_addr6(const struct config *cfg, uint32_t host, struct inany *a);

@@ -66,7 +66,9 @@
 #include "steer.h"
 
 #define HANDOFF_RING_BYTES	(4u << 20)
-#define REC_HDR			6u	/* so that data sits 2 bytes past 4 */
+/* a record: 32-bit length, 16-bit frame flags, the frame (so that its
+ * data sits 2 bytes past 4) */
+#define REC_HDR			6u
 #define REC_WRAP		UINT32_MAX
 #define SLOT_HOLD		(1u << STEER_HOLD_SHIFT)
 #define SLOT_OWNER_MASK		(SLOT_HOLD - 1)
@@ -415,6 +417,7 @@ bool handoff_push(struct handoff_ring *r, const struct frame *f)
 		pos = 0;
 	}
 	memcpy(r->buf + pos, &f->len, sizeof(uint32_t));
+	memcpy(r->buf + pos + 4, &(uint16_t){ (uint16_t)f->flags }, sizeof(uint16_t));
 	frame_copy_out(f, 0, r->buf + pos + REC_HDR, f->len);
 	__atomic_store_n(&r->head, head + skip + need, __ATOMIC_RELEASE);
 	return true;
@@ -437,14 +440,16 @@ unsigned handoff_take(struct handoff_ring *r, struct frame *frames, unsigned max
 
 	while (at != head && n < max) {
 		uint32_t pos = at & (r->size - 1), len;
+		uint16_t flags;
 
 		memcpy(&len, r->buf + pos, sizeof(len));
+		memcpy(&flags, r->buf + pos + 4, sizeof(flags));
 		if (len == REC_WRAP) {
 			at += r->size - pos;
 			continue;
 		}
 		frames[n++] = (struct frame){
-			.len = len, .nseg = 1,
+			.len = len, .nseg = 1, .flags = flags,
 			.seg[0] = { .data = r->buf + pos + REC_HDR, .len = len },
 		};
 		at += rec_bytes(len);

@@ -144,20 +144,41 @@ static void tcp_fill_headers(struct gw_ctx *ctx, struct flow *fl, struct frame *
 	((uint8_t *)th)[13] = flags;
 	th->window = htons(window);
 	pseudo = ip_pseudo_sum(&fl->key.remote, &fl->key.guest, IPPROTO_TCP, l4len);
-	if (ctx->out.send_csum)	/* completed by tcp_send_frame()'s port */
+	if (ctx->out.send_offload)	/* completed by tcp_send_frame()'s port */
 		th->check = (uint16_t)~csum_fold(pseudo);
 	else
 		th->check = csum_fold(csum_add(frame_csum(f, l4off, l4len), pseudo));
 }
 
-/* Queues a segment tcp_fill_headers() wrote, asking for its checksum. */
-static void tcp_send_frame(struct gw_ctx *ctx, const struct flow *fl, const struct frame *f)
+/*
+ * Queues a segment tcp_fill_headers() wrote, asking for its checksum, and
+ * with @gso_size non-zero for its cutting into segments of that size.
+ */
+static void tcp_send_frame(struct gw_ctx *ctx, const struct flow *fl, const struct frame *f,
+			   uint32_t gso_size)
 {
-	if (ctx->out.send_csum)
-		ctx->out.send_csum(ctx->out.port, f, (uint16_t)(tcp_hdrs(fl) - TCP_HDR_LEN),
-				   (uint16_t)offsetof(struct tcphdr, check));
+	struct tx_offload o = {
+		.csum_start = (uint16_t)(tcp_hdrs(fl) - TCP_HDR_LEN),
+		.csum_offset = (uint16_t)offsetof(struct tcphdr, check),
+		.gso_size = (uint16_t)gso_size,
+	};
+
+	if (ctx->out.send_offload)
+		ctx->out.send_offload(ctx->out.port, f, &o);
 	else
 		ctx->out.send(ctx->out.port, f);
+}
+
+/*
+ * Payload bytes per frame toward the guest: its MSS, or as many whole
+ * MSS-sized segments as one super-frame of the port holds (the port or the
+ * guest's kernel cuts it).
+ */
+static uint32_t tcp_frame_payload(const struct gw_ctx *ctx, const struct flow *fl, uint32_t mss)
+{
+	uint32_t room = ctx->out.gso_max > tcp_hdrs(fl) ? ctx->out.gso_max - tcp_hdrs(fl) : 0;
+
+	return room > mss ? room / mss * mss : mss;
 }
 
 /* Sends a segment without payload (SYN-ACK carries MSS and window scale). */
@@ -188,7 +209,7 @@ void tcp_send_ctl(struct gw_ctx *ctx, struct flow *fl, uint8_t flags,
 	}
 	tcp_fill_headers(ctx, fl, &f, flags, seq, optlen,
 			 (flags & F_RST) ? 0 : tcp_window(ctx, fl));
-	tcp_send_frame(ctx, fl, &f);
+	tcp_send_frame(ctx, fl, &f, 0);
 	fl->flags &= (uint16_t)~FLOW_ACK_LATER;	/* this one carries the ACK */
 }
 
@@ -277,6 +298,7 @@ static int peek_segments(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
 void tcp_send_data(struct gw_ctx *ctx, struct flow *fl, bool probe)
 {
 	uint32_t mss = fl->guest_mss ? fl->guest_mss : DEFAULT_MSS;
+	uint32_t seg = tcp_frame_payload(ctx, fl, mss);
 
 	if (fl->state != FLOW_ESTABLISHED)
 		return;
@@ -294,9 +316,9 @@ void tcp_send_data(struct gw_ctx *ctx, struct flow *fl, bool probe)
 			return;
 		}
 		want = wnd - in_flight;
-		if (want > PEEK_FRAMES * mss)
-			want = PEEK_FRAMES * mss;
-		n = peek_segments(ctx, fl, f, mss, want);
+		if (want > PEEK_FRAMES * seg)
+			want = PEEK_FRAMES * seg;
+		n = peek_segments(ctx, fl, f, seg, want);
 		if (n == -EAGAIN)
 			return;
 		if (n == 0) {
@@ -314,9 +336,11 @@ void tcp_send_data(struct gw_ctx *ctx, struct flow *fl, bool probe)
 		}
 		window = tcp_window(ctx, fl);
 		for (int i = 0; i < n; i++) {
+			uint32_t len = f[i].len - tcp_hdrs(fl);
+
 			tcp_fill_headers(ctx, fl, &f[i], F_ACK | F_PSH, fl->snd_nxt, 0, window);
-			fl->snd_nxt += f[i].len - tcp_hdrs(fl);
-			tcp_send_frame(ctx, fl, &f[i]);
+			fl->snd_nxt += len;
+			tcp_send_frame(ctx, fl, &f[i], len > mss ? mss : 0);
 			fl->flags &= (uint16_t)~FLOW_ACK_LATER;	/* data carries the ACK */
 		}
 		arm_rto(ctx, fl);
@@ -359,7 +383,7 @@ void tcp_retransmit_first(struct gw_ctx *ctx, struct flow *fl)
 		return;			/* only our FIN is out: the timer resends it */
 	if (peek_segments(ctx, fl, &f, mss, len < mss ? len : mss) == 1) {
 		tcp_fill_headers(ctx, fl, &f, F_ACK | F_PSH, fl->snd_una, 0, tcp_window(ctx, fl));
-		tcp_send_frame(ctx, fl, &f);
+		tcp_send_frame(ctx, fl, &f, 0);
 		counter_add(&ctx->cnt->tcp_fast_retransmits, 1);
 	}
 	tcp_peek_from_una(fl, len);

@@ -123,7 +123,8 @@ static void udp_evict_oldest(struct gw_ctx *ctx)
  * Return: the flow, or NULL (@ctx->cnt says why).
  */
 struct flow *dgram_mapping(struct gw_ctx *ctx, const struct flow_key *k,
-			   int (*open_socket)(int family), int family)
+			   int (*open_socket)(const struct gateway *gw, int family),
+			   int family)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct flow_table *t = ctx->flows;
@@ -142,7 +143,7 @@ struct flow *dgram_mapping(struct gw_ctx *ctx, const struct flow_key *k,
 		fl->flags |= FLOW_SOCK6;
 	if (!open_socket)
 		return fl;
-	fl->sock = open_socket(family);
+	fl->sock = open_socket(ctx->gw, family);
 	ev.data.u64 = EPOLL_FLOW_BASE + flow_index(t, fl);
 	if (fl->sock < 0 || epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, fl->sock, &ev)) {
 		udp_close(ctx, fl);

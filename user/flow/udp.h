@@ -23,7 +23,8 @@ void udp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events);
 void udp_timer(struct gw_ctx *ctx, struct flow *fl);
 void udp_close(struct gw_ctx *ctx, struct flow *fl);
 struct flow *dgram_mapping(struct gw_ctx *ctx, const struct flow_key *k,
-			   int (*open_socket)(int family), int family);
+			   int (*open_socket)(const struct gateway *gw, int family),
+			   int family);
 void dgram_used(struct gw_ctx *ctx, struct flow *fl);
 
 struct sock_extended_err;

@@ -14,6 +14,8 @@
 #include "hostaddr.h"
 #include "hostsock.h"
 
+static int bind_outbound(const struct gateway *gw, int fd, int family);
+
 /**
  * hostsock_tcp_connect() - start a non-blocking connect() for a guest's SYN
  * @gw: gateway identity (for the gateway-to-loopback mapping)
@@ -41,7 +43,8 @@ int hostsock_tcp_connect(const struct gateway *gw, const struct inany *dst, uint
 	fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (hostsock_tcp_prepare(fd) || (connect(fd, &sa.sa, len) && errno != EINPROGRESS)) {
+	if (hostsock_tcp_prepare(fd) || bind_outbound(gw, fd, family) ||
+	    (connect(fd, &sa.sa, len) && errno != EINPROGRESS)) {
 		int ret = -errno;
 
 		close(fd);
@@ -102,20 +105,51 @@ static int dgram_open(int family, int proto)
 	return fd;
 }
 
+/*
+ * Binds @fd to the outbound address of its family, if one was given
+ * (--outbound-addr, --outbound-addr6), port 0: the host's sockets then
+ * leave from that address.  0 or negative errno.
+ */
+static int bind_outbound(const struct gateway *gw, int fd, int family)
+{
+	const struct inany *a = family == AF_INET ? &gw->outbound4 : &gw->outbound6;
+	union sockaddr_inany sa;
+	socklen_t len;
+
+	if (inany_is_zero(a))
+		return 0;
+	len = inany_to_sockaddr(&sa, a, 0, family);
+	return bind(fd, &sa.sa, len) ? -errno : 0;
+}
+
+/* Closes @fd if @ret is an error; returns @fd or @ret. */
+static int fd_or_error(int fd, int ret)
+{
+	if (fd >= 0 && ret < 0) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
 /* A UDP socket for one guest address and port: any destination, bound to
  * an ephemeral port of the host when it first sends.
  */
-int hostsock_udp_open(int family)
+int hostsock_udp_open(const struct gateway *gw, int family)
 {
-	return dgram_open(family, IPPROTO_UDP);
+	int fd = dgram_open(family, IPPROTO_UDP);
+
+	return fd < 0 ? fd : fd_or_error(fd, bind_outbound(gw, fd, family));
 }
 
 /* An ICMP or ICMPv6 echo ("ping") socket; -EACCES outside
  * net.ipv4.ping_group_range (which rules both families).
  */
-int hostsock_ping_open(int family)
+int hostsock_ping_open(const struct gateway *gw, int family)
 {
-	return dgram_open(family, family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+	int fd = dgram_open(family, family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+
+	return fd < 0 ? fd : fd_or_error(fd, bind_outbound(gw, fd, family));
 }
 
 /* A raw ICMP or ICMPv6 socket: sends echo requests, sees every message. */

@@ -39,8 +39,8 @@
 int hostsock_tcp_connect(const struct gateway *gw, const struct inany *dst, uint16_t port);
 int hostsock_tcp_prepare(int fd);
 uint32_t hostsock_tcp_sndbuf(void);
-int hostsock_udp_open(int family);
-int hostsock_ping_open(int family);
+int hostsock_udp_open(const struct gateway *gw, int family);
+int hostsock_ping_open(const struct gateway *gw, int family);
 int hostsock_icmp_raw_open(int family);
 int hostsock_listen(const struct fwd_rule *r);
 bool hostsock_default_route6(void);

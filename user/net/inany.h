@@ -51,6 +51,14 @@ static inline bool inany_equal(const struct inany *a, const struct inany *b)
 	return !memcmp(a->b, b->b, 16);
 }
 
+/* All sixteen bytes zero: "no address" (not even 0.0.0.0, which is mapped). */
+static inline bool inany_is_zero(const struct inany *a)
+{
+	static const struct inany zero;
+
+	return inany_equal(a, &zero);
+}
+
 static inline bool inany_is_v6_multicast(const struct inany *a)
 {
 	return a->b[0] == 0xff;

@@ -195,7 +195,7 @@ static enum verdict ipv6_deliver(struct gw_ctx *ctx, struct frame *f, const stru
 /*
  * The network layer's own errors, before a datagram reaches its upper
  * layer: a frame the link could not have carried (Packet Too Big; a
- * reassembled datagram may be larger), one whose hop limit ends at the
+ * reassembled datagram or a tap's super-frame may be larger), one whose hop limit ends at the
  * gateway (Time Exceeded; not for the gateway's own addresses, nor for
  * link-scoped traffic such as NDP).  True if handled.
  */
@@ -204,7 +204,8 @@ static bool ipv6_hop_errors(struct gw_ctx *ctx, const struct ippkt *p, const str
 {
 	struct ip_quote q;
 
-	if (!reassembled && p->l4off - ETH_HLEN + p->l4len > ctx->gw->mtu) {
+	if (!reassembled && !(f->flags & FRAME_GSO) &&
+	    p->l4off - ETH_HLEN + p->l4len > ctx->gw->mtu) {
 		ip_quote_of(&q, p, f);
 		icmp_send_error(ctx, NULL, ICMPV6_PKT_TOOBIG, 0, ctx->gw->mtu, &q);
 		return true;

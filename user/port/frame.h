@@ -13,7 +13,7 @@
  * seg[0].data sits 2 bytes past a 4-byte boundary (the backend's job), so
  * the IPv4 header and what follows it are naturally aligned.
  *
- * The frame I/O backend (AF_XDP now, a tap fd later) owns the memory.  The
+ * The port (port.h: AF_XDP, a tap fd, a stream socket) owns the memory.  The
  * protocol code may rewrite bytes and shrink lengths, then hand the frame
  * back as a reply (see enum verdict), never keep a pointer into it.
  */
@@ -24,10 +24,30 @@ struct frame_seg {
 	uint32_t len;
 };
 
+/* What the port knows of a received frame (struct frame's @flags). */
+#define FRAME_CSUM_PARTIAL	0x1	/* the guest left its transport checksum
+					 * to offload: not to be verified */
+#define FRAME_GSO		0x2	/* a segmentation-offload super-frame:
+					 * may be longer than the link's MTU */
+
 struct frame {
 	uint32_t len;		/* sum of seg[].len */
 	uint32_t nseg;
+	uint32_t flags;		/* FRAME_*, received frames only */
 	struct frame_seg seg[FRAME_MAX_SEGS];
+};
+
+/*
+ * struct tx_offload - what a port finishes on a frame it sends: the
+ * transport checksum at @csum_start + @csum_offset holds only the
+ * pseudo-header sum (not complemented); with @gso_size non-zero the frame
+ * is a TCP super-frame whose payload the port (or the guest's kernel)
+ * cuts into segments of @gso_size bytes.
+ */
+struct tx_offload {
+	uint16_t csum_start;
+	uint16_t csum_offset;
+	uint16_t gso_size;
 };
 
 /* What the protocol code did with a frame it was given. */
@@ -52,13 +72,13 @@ struct frame_out {
 	/* Gives back a frame that will not be sent. */
 	void (*discard)(void *port, const struct frame *f);
 	/*
-	 * Where the port offloads checksums (else NULL): like send(), but the
-	 * transport checksum at @csum_start + @csum_offset holds only the
-	 * pseudo-header sum (not complemented) and is completed on the way
-	 * (or never needed: the guest takes the frame as CHECKSUM_PARTIAL).
+	 * Where the port offloads checksums (else NULL): like send(), with
+	 * the checksum completed on the way (or never needed: the guest takes
+	 * the frame as CHECKSUM_PARTIAL), and segmentation if @gso_max says.
 	 */
-	void (*send_csum)(void *port, const struct frame *f, uint16_t csum_start,
-			  uint16_t csum_offset);
+	void (*send_offload)(void *port, const struct frame *f, const struct tx_offload *o);
+	/* Longest super-frame send_offload() takes (0: no segmentation). */
+	uint32_t gso_max;
 };
 
 void frame_trim(struct frame *f, uint32_t len);

@@ -46,6 +46,19 @@ int xdp_prog_load(struct xdp_prog *x)
 	return 0;
 }
 
+/* Can the program be loaded here (privileges, kernel)?  0 or negative errno. */
+int xdp_prog_probe(void)
+{
+	struct xdpslirp_bpf *skel;
+	int ret;
+
+	libbpf_set_print(libbpf_log);
+	skel = xdpslirp_bpf__open_and_load();
+	ret = skel ? 0 : (errno ? -errno : -EINVAL);
+	xdpslirp_bpf__destroy(skel);
+	return ret;
+}
+
 /* Points the XSKMAP slot of @queue at the AF_XDP socket @xsk_fd. */
 int xdp_prog_add_socket(struct xdp_prog *x, uint32_t queue, int xsk_fd)
 {

@@ -15,6 +15,7 @@ struct xdp_prog {
 	int link_fd;
 };
 
+int xdp_prog_probe(void);
 int xdp_prog_load(struct xdp_prog *x);
 int xdp_prog_add_socket(struct xdp_prog *x, uint32_t queue, int xsk_fd);
 int xdp_prog_attach(struct xdp_prog *x, int ifindex, const char *ifname,

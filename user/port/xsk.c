@@ -39,6 +39,7 @@
 #include "compat.h"
 #include "log.h"
 #include "xsk.h"
+#include <stdio.h>
 
 #define CHUNK_SIZE	4096u
 #define NUM_CHUNKS	8192u
@@ -90,6 +91,11 @@ int xsk_probe_multibuffer(void)
 	return ret == ENODEV;
 }
 
+static struct xsk_port *xsk(struct port *p)
+{
+	return (struct xsk_port *)p;
+}
+
 static uint64_t chunk_addr(const struct xsk_port *p, const uint8_t *data)
 {
 	return (uint64_t)(data - p->area);
@@ -102,7 +108,7 @@ static uint64_t chunk_addr(const struct xsk_port *p, const uint8_t *data)
  * download with an ACK can hold a whole RX ring of them; without the reserve
  * the fill ring would then take the chunks the segments need.
  */
-void xsk_port_refill(struct xsk_port *p)
+static void xsk_port_refill(struct xsk_port *p)
 {
 	uint32_t want = xsk_prod_nb_free(&p->fill, RING_SIZE);
 	uint32_t idx, n = 0;
@@ -151,7 +157,7 @@ static int umem_register(struct xsk_port *p, bool tx_csum)
 		mr.tx_metadata_len = TX_META_LEN;
 		len = sizeof(mr);
 	}
-	if (setsockopt(p->fd, SOL_XDP, XDP_UMEM_REG, &mr, len))
+	if (setsockopt(p->base.fd, SOL_XDP, XDP_UMEM_REG, &mr, len))
 		return -errno;
 	p->tx_csum = tx_csum;
 	return 0;
@@ -189,7 +195,7 @@ static int ring_map(struct xsk_port *p, int which, uint64_t pgoff,
 
 	p->ring_len[which] = off->desc + RING_SIZE * entry;
 	m = mmap(NULL, p->ring_len[which], PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-		 p->fd, (off_t)pgoff);
+		 p->base.fd, (off_t)pgoff);
 	if (m == MAP_FAILED)
 		return -errno;
 	p->ring_map[which] = m;
@@ -211,11 +217,13 @@ static int rings_create(struct xsk_port *p)
 	socklen_t len = sizeof(off);
 	int size = RING_SIZE, ret;
 
-	if (setsockopt(p->fd, SOL_XDP, XDP_UMEM_FILL_RING, &size, sizeof(size)) ||
-	    setsockopt(p->fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &size, sizeof(size)) ||
-	    setsockopt(p->fd, SOL_XDP, XDP_RX_RING, &size, sizeof(size)) ||
-	    setsockopt(p->fd, SOL_XDP, XDP_TX_RING, &size, sizeof(size)) ||
-	    getsockopt(p->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &len))
+	int fd = p->base.fd;
+
+	if (setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &size, sizeof(size)) ||
+	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &size, sizeof(size)) ||
+	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &size, sizeof(size)) ||
+	    setsockopt(fd, SOL_XDP, XDP_TX_RING, &size, sizeof(size)) ||
+	    getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &len))
 		return -errno;
 	ret = ring_map(p, XSK_RING_FILL, XDP_UMEM_PGOFF_FILL_RING, &off.fr, sizeof(uint64_t),
 		       true, (struct xsk_ring_cons *)&p->fill);
@@ -243,18 +251,20 @@ static int bind_socket(struct xsk_port *p, int ifindex, bool multibuffer)
 		.sxdp_family = AF_XDP,
 		.sxdp_flags = XDP_COPY | XDP_USE_NEED_WAKEUP | (multibuffer ? XDP_USE_SG : 0),
 		.sxdp_ifindex = (uint32_t)ifindex,
-		.sxdp_queue_id = p->queue,
+		.sxdp_queue_id = p->base.queue,
 	};
 	int ret = 0;
 
 	for (int tries = 0; tries < BUSY_RETRIES; tries++) {
-		ret = bind(p->fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) ? -errno : 0;
+		ret = bind(p->base.fd, (struct sockaddr *)&sxdp, sizeof(sxdp)) ? -errno : 0;
 		if (ret != -EBUSY)
 			break;
 		nanosleep(&pause, NULL);
 	}
 	return ret;
 }
+
+static const struct port_ops xsk_ops;
 
 /**
  * xsk_port_open() - create the socket and UMEM serving one queue
@@ -266,17 +276,16 @@ static int bind_socket(struct xsk_port *p, int ifindex, bool multibuffer)
  * @tx_csum: ask for TX metadata (checksum offload) if the kernel has it
  * @cnt: the worker's counters
  *
- * Return: 0, or negative errno (logged).  On error call xsk_port_close().
+ * Return: 0, or negative errno (logged).  On error call the port's close().
  */
 int xsk_port_open(struct xsk_port *p, const char *ifname, int ifindex, uint32_t queue,
 		  bool multibuffer, bool tx_csum, struct counters *cnt)
 {
 	int ret;
 
-	p->queue = queue;
-	p->cnt = cnt;
-	p->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
-	if (p->fd < 0) {
+	p->base = (struct port){ .ops = &xsk_ops, .kind = "AF_XDP", .queue = queue, .cnt = cnt };
+	p->base.fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (p->base.fd < 0) {
 		log_err("queue %u: cannot create an AF_XDP socket: %s", queue, strerror(errno));
 		return -errno;
 	}
@@ -299,31 +308,31 @@ int xsk_port_open(struct xsk_port *p, const char *ifname, int ifindex, uint32_t 
 				ifname, strerror(-ret));
 		return ret;
 	}
+	p->base.tx_offload = p->tx_csum;
 	xsk_port_refill(p);
 	return 0;
 }
 
-void xsk_port_close(struct xsk_port *p)
+static void xsk_port_close(struct port *port)
 {
+	struct xsk_port *p = xsk(port);
+
 	for (int i = 0; i < XSK_RINGS; i++)
 		if (p->ring_map[i])
 			munmap(p->ring_map[i], p->ring_len[i]);
 	if (p->open)
-		close(p->fd);
+		close(p->base.fd);
 	if (p->area)
 		munmap(p->area, p->area_size);
 	pool_fini(&p->pool);
 	memset(p, 0, sizeof(*p));
 }
 
-int xsk_port_fd(const struct xsk_port *p)
+/* Gives a received or allocated frame's chunks back to the pool. */
+static void xsk_port_release(struct port *port, const struct frame *f)
 {
-	return p->fd;
-}
+	struct xsk_port *p = xsk(port);
 
-/* Gives a received frame's chunks back to the pool. */
-void xsk_port_release(struct xsk_port *p, const struct frame *f)
-{
 	for (uint32_t i = 0; i < f->nseg; i++)
 		pool_release(&p->pool, chunk_addr(p, f->seg[i].data), CHUNK_USER);
 }
@@ -349,6 +358,7 @@ static bool collect_chain(struct xsk_port *p, uint32_t idx, uint32_t n,
 	bool whole = n <= FRAME_MAX_SEGS;
 
 	f->len = 0;
+	f->flags = 0;
 	f->nseg = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&p->rx, idx + i);
@@ -366,23 +376,25 @@ static bool collect_chain(struct xsk_port *p, uint32_t idx, uint32_t n,
 		f->len += d->len;
 	}
 	if (!whole)
-		xsk_port_release(p, f);
+		xsk_port_release(&p->base, f);
 	return whole;
 }
 
+
 /**
  * xsk_port_receive() - take received frames from the RX ring
- * @p: the port
+ * @port: the port
  * @frames: where to store them
  * @max: room in @frames
  *
- * Each returned frame must go back through xsk_port_release() or
- * xsk_port_transmit().  Broken chains are dropped and counted here.
+ * Each returned frame must go back through the port's release() or
+ * transmit().  Broken chains are dropped and counted here.
  *
  * Return: number of frames stored.
  */
-unsigned xsk_port_receive(struct xsk_port *p, struct frame *frames, unsigned max)
+static unsigned xsk_port_receive(struct port *port, struct frame *frames, unsigned max)
 {
+	struct xsk_port *p = xsk(port);
 	uint32_t idx, avail, used = 0;
 	unsigned nframes = 0;
 
@@ -394,11 +406,11 @@ unsigned xsk_port_receive(struct xsk_port *p, struct frame *frames, unsigned max
 		if (!n)
 			break;
 		if (collect_chain(p, idx + used, n, f)) {
-			counter_add(&p->cnt->rx_frames, 1);
-			counter_add(&p->cnt->rx_bytes, f->len);
+			counter_add(&port->cnt->rx_frames, 1);
+			counter_add(&port->cnt->rx_bytes, f->len);
 			nframes++;
 		} else {
-			counter_add(&p->cnt->drop[DROP_FRAME_CHAIN], 1);
+			counter_add(&port->cnt->drop[DROP_FRAME_CHAIN], 1);
 		}
 		used += n;
 	}
@@ -408,44 +420,34 @@ unsigned xsk_port_receive(struct xsk_port *p, struct frame *frames, unsigned max
 	return nframes;
 }
 
-/* Loss injection for tests: drops @per_mille of all frames sent. */
-void xsk_port_set_test_loss(struct xsk_port *p, uint32_t per_mille)
-{
-	p->test_loss = per_mille;
-	p->loss_rng = 0x9e3779b97f4a7c15ULL ^ p->queue;
-}
-
-static bool test_loss_hit(struct xsk_port *p)
-{
-	uint64_t x = p->loss_rng;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	p->loss_rng = x;
-	return x % 1000 < p->test_loss;
-}
-
 /* Asks the kernel to complete the checksum of the frame starting at @data. */
-static void tx_csum_request(uint8_t *data, uint16_t csum_start, uint16_t csum_offset)
+static void tx_csum_request(uint8_t *data, const struct tx_offload *o)
 {
 	struct xsk_tx_metadata_v2 meta = {
 		.flags = XDP_TXMD_FLAGS_CHECKSUM,
-		.csum_start = csum_start, .csum_offset = csum_offset,
+		.csum_start = o->csum_start, .csum_offset = o->csum_offset,
 	};
 
 	memcpy(data - TX_META_LEN, &meta, sizeof(meta));	/* may be unaligned */
 }
 
-/*
- * Queues @f; with @csum_offset non-zero, its first descriptor asks the
- * kernel to complete the transport checksum: the field at @csum_start +
- * @csum_offset (from the frame's start) holds the pseudo-header sum.  Only
- * for ports with @p->tx_csum.
+static void xsk_port_flush(struct port *port);
+
+/**
+ * xsk_port_transmit() - queue a frame for the guest
+ * @port: the port whose chunks hold the frame (received or allocated)
+ * @f: the frame; pieces of length 0 are released, not sent
+ * @o: with @o, the first descriptor asks the kernel to complete the
+ *     transport checksum (TX metadata: only for ports with tx_csum; no
+ *     segmentation, gso_max is 0)
+ *
+ * The frame is gone after the call either way: queued, or dropped and
+ * counted when the TX ring is full.  The port's flush() sends.
  */
-static void xsk_port_queue(struct xsk_port *p, const struct frame *f, uint16_t csum_start,
-			   uint16_t csum_offset)
+static void xsk_port_transmit(struct port *port, const struct frame *f,
+			      const struct tx_offload *o)
 {
+	struct xsk_port *p = xsk(port);
 	uint32_t idx, nsend = 0, last = 0, k = 0;
 
 	for (uint32_t i = 0; i < f->nseg; i++)
@@ -453,14 +455,14 @@ static void xsk_port_queue(struct xsk_port *p, const struct frame *f, uint16_t c
 			nsend++;
 			last = i;
 		}
-	if (p->test_loss && test_loss_hit(p)) {
-		xsk_port_release(p, f);
-		counter_add(&p->cnt->drop[DROP_TX_TEST_LOSS], 1);
+	if (port_test_loss_hit(port)) {
+		xsk_port_release(port, f);
+		counter_add(&port->cnt->drop[DROP_TX_TEST_LOSS], 1);
 		return;
 	}
 	if (!nsend || xsk_ring_prod__reserve(&p->tx, nsend, &idx) != nsend) {
-		xsk_port_release(p, f);
-		counter_add(&p->cnt->drop[DROP_TX_RING_FULL], 1);
+		xsk_port_release(port, f);
+		counter_add(&port->cnt->drop[DROP_TX_RING_FULL], 1);
 		return;
 	}
 	for (uint32_t i = 0; i < f->nseg; i++) {
@@ -476,35 +478,22 @@ static void xsk_port_queue(struct xsk_port *p, const struct frame *f, uint16_t c
 		d->addr = addr;
 		d->len = f->seg[i].len;
 		d->options = i == last ? 0 : XDP_PKT_CONTD;
-		if (!k++ && csum_offset) {
-			tx_csum_request(f->seg[i].data, csum_start, csum_offset);
+		if (!k++ && o) {
+			tx_csum_request(f->seg[i].data, o);
 			d->options |= XDP_TX_METADATA;
 		}
 	}
 	xsk_ring_prod__submit(&p->tx, nsend);
 	p->tx_unkicked += nsend;
-	counter_add(&p->cnt->tx_frames, 1);
-	counter_add(&p->cnt->tx_bytes, f->len);
+	counter_add(&port->cnt->tx_frames, 1);
+	counter_add(&port->cnt->tx_bytes, f->len);
 	if (p->tx_unkicked >= TX_KICK_AFTER)
-		xsk_port_flush(p);
-}
-
-/**
- * xsk_port_transmit() - queue a frame, built in received chunks, for the guest
- * @p: the port that received the chunks
- * @f: the frame; pieces of length 0 are released, not sent
- *
- * The frame is gone after the call either way: queued, or dropped and
- * counted when the TX ring is full.  Call xsk_port_flush() to send.
- */
-void xsk_port_transmit(struct xsk_port *p, const struct frame *f)
-{
-	xsk_port_queue(p, f, 0, 0);
+		xsk_port_flush(port);
 }
 
 /**
  * xsk_port_alloc() - take free chunks for a frame the engine builds
- * @p: the port
+ * @port: the port
  * @f: described on success: the first piece starts TX_FIRST_OFF into its
  *     chunk (metadata room, then aligned like received frames), the others
  *     TX_META_LEN into theirs
@@ -512,8 +501,9 @@ void xsk_port_transmit(struct xsk_port *p, const struct frame *f)
  *
  * Return: false, taking nothing, if too few chunks are free.
  */
-bool xsk_port_alloc(struct xsk_port *p, struct frame *f, uint32_t len)
+static bool xsk_port_alloc(struct port *port, struct frame *f, uint32_t len)
 {
+	struct xsk_port *p = xsk(port);
 	uint32_t room = CHUNK_SIZE - TX_META_LEN;
 	uint32_t need = (len + NET_IP_ALIGN + room - 1) / room;
 	uint32_t left = len;
@@ -524,6 +514,7 @@ bool xsk_port_alloc(struct xsk_port *p, struct frame *f, uint32_t len)
 		return false;
 	f->len = len;
 	f->nseg = need;
+	f->flags = 0;
 	for (uint32_t i = 0; i < need; i++) {
 		uint32_t off = i ? TX_META_LEN : TX_FIRST_OFF, n = CHUNK_SIZE - off;
 		uint64_t addr;
@@ -538,40 +529,10 @@ bool xsk_port_alloc(struct xsk_port *p, struct frame *f, uint32_t len)
 	return true;
 }
 
-static bool out_alloc(void *port, struct frame *f, uint32_t len)
-{
-	return xsk_port_alloc(port, f, len);
-}
-
-static void out_send(void *port, const struct frame *f)
-{
-	xsk_port_transmit(port, f);
-}
-
-static void out_discard(void *port, const struct frame *f)
-{
-	xsk_port_release(port, f);
-}
-
-static void out_send_csum(void *port, const struct frame *f, uint16_t csum_start,
-			  uint16_t csum_offset)
-{
-	xsk_port_queue(port, f, csum_start, csum_offset);
-}
-
-/* The port as the protocol code's frame_out. */
-void xsk_port_frame_out(struct xsk_port *p, struct frame_out *out)
-{
-	out->port = p;
-	out->alloc = out_alloc;
-	out->send = out_send;
-	out->discard = out_discard;
-	out->send_csum = p->tx_csum ? out_send_csum : NULL;
-}
-
 /**
- * xsk_port_flush() - make the kernel transmit what is queued, reclaim chunks
- * @p: the port
+ * xsk_port_flush() - make the kernel transmit what is queued, reclaim
+ *		      chunks, refill the fill ring
+ * @port: the port
  *
  * In copy mode the TX ring is only serviced inside sendto().  Each call moves
  * at most 32 descriptors and fails with EAGAIN while
@@ -579,9 +540,10 @@ void xsk_port_frame_out(struct xsk_port *p, struct frame_out *out)
  * completion ring and call again.  Veth transmits synchronously, so when
  * sendto() returns 0 the ring is empty.
  */
-void xsk_port_flush(struct xsk_port *p)
+static void xsk_port_flush(struct port *port)
 {
-	int fd = p->fd;
+	struct xsk_port *p = xsk(port);
+	int fd = port->fd;
 
 	for (int tries = 0; p->tx_unkicked && tries < KICK_TRIES; tries++) {
 		if (sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0) {
@@ -590,7 +552,7 @@ void xsk_port_flush(struct xsk_port *p)
 		}
 		if (errno != EAGAIN && errno != EBUSY && errno != ENOBUFS) {
 			if (!p->tx_kick_errors++)
-				log_warn("queue %u: transmit failed: %s", p->queue,
+				log_warn("queue %u: transmit failed: %s", port->queue,
 					 strerror(errno));
 			p->tx_unkicked = 0;
 			break;
@@ -598,21 +560,39 @@ void xsk_port_flush(struct xsk_port *p)
 		xsk_port_reclaim(p);
 	}
 	xsk_port_reclaim(p);
+	xsk_port_refill(p);
 }
 
-/* Snapshot of the chunk census and the kernel's socket statistics. */
-void xsk_port_stats(struct xsk_port *p, struct xsk_port_stats *st)
+/*
+ * After the workers stopped: did every chunk come back to its owner?  Logs
+ * the chunk census and the kernel's socket statistics.
+ */
+static int xsk_port_audit(struct port *port)
 {
+	struct xsk_port *p = xsk(port);
 	struct xdp_statistics ks = { 0 };
 	socklen_t len = sizeof(ks);
+	uint32_t chunks[CHUNK_STATES];
 
-	memset(st, 0, sizeof(*st));
-	pool_census(&p->pool, st->chunks);
-	st->violations = p->pool.violations;
-	if (getsockopt(p->fd, SOL_XDP, XDP_STATISTICS, &ks, &len))
-		return;
-	st->kernel_rx_dropped = ks.rx_dropped;
-	st->kernel_rx_ring_full = ks.rx_ring_full;
-	st->kernel_fill_empty = ks.rx_fill_ring_empty_descs;
-	st->kernel_tx_invalid = ks.tx_invalid_descs;
+	if (!p->open)
+		return 0;
+	pool_census(&p->pool, chunks);
+	getsockopt(port->fd, SOL_XDP, XDP_STATISTICS, &ks, &len);
+	fprintf(stderr, "xdpslirp: queue %u: frames: %u free, %u fill, %u tx, %u leaked, %llu ownership violations; kernel: rx_dropped %llu, rx_ring_full %llu, fill_empty %llu, tx_invalid %llu\n",
+		port->queue, chunks[CHUNK_FREE], chunks[CHUNK_FILL], chunks[CHUNK_TX],
+		chunks[CHUNK_USER], (unsigned long long)p->pool.violations,
+		(unsigned long long)ks.rx_dropped, (unsigned long long)ks.rx_ring_full,
+		(unsigned long long)ks.rx_fill_ring_empty_descs,
+		(unsigned long long)ks.tx_invalid_descs);
+	return chunks[CHUNK_USER] || p->pool.violations ? -EFAULT : 0;
 }
+
+static const struct port_ops xsk_ops = {
+	.receive = xsk_port_receive,
+	.release = xsk_port_release,
+	.transmit = xsk_port_transmit,
+	.alloc = xsk_port_alloc,
+	.flush = xsk_port_flush,
+	.audit = xsk_port_audit,
+	.close = xsk_port_close,
+};

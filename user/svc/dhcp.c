@@ -113,7 +113,7 @@ static uint8_t answer_type(const struct gateway *gw, const struct bootp *b,
 	case DHCPDISCOVER:
 		return DHCPOFFER;
 	case DHCPREQUEST:
-		return wanted == gw->guest_addr ? DHCPACK : DHCPNAK;
+		return wanted == gw->dhcp_addr ? DHCPACK : DHCPNAK;
 	case DHCPINFORM:
 		return DHCPACK;
 	default:
@@ -159,7 +159,7 @@ enum verdict dhcp_input(struct gw_ctx *ctx, struct frame *f, struct udphdr *uh)
 	memcpy(out->chaddr, b->chaddr, sizeof(out->chaddr));
 	out->magic = htonl(DHCP_MAGIC);
 	if (type == DHCPOFFER || (type == DHCPACK && req.type == DHCPREQUEST))
-		out->yiaddr = ctx->gw->guest_addr;
+		out->yiaddr = ctx->gw->dhcp_addr;
 	out->ciaddr = req.type == DHCPINFORM ? b->ciaddr : 0;
 	end = reply_options(ctx, out->options, type);
 	*end++ = OPT_END;

@@ -196,6 +196,28 @@ int nl_link_up(struct nl *nl, int ifindex)
 }
 
 /**
+ * nl_link_set() - set a link's MTU and, if @mac is not NULL, its address
+ * @nl: rtnetlink socket (of the link's namespace)
+ * @ifindex: the link
+ * @mtu: new MTU, 0 to keep it
+ * @mac: new MAC address, or NULL
+ *
+ * Return: 0 or negative errno.
+ */
+int nl_link_set(struct nl *nl, int ifindex, uint32_t mtu, const uint8_t *mac)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nl_msg(buf, RTM_NEWLINK, 0);
+
+	put_ifinfomsg(nlh, ifindex);
+	if (mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	if (mac)
+		mnl_attr_put(nlh, IFLA_ADDRESS, ETH_ALEN, mac);
+	return nl_request(nl, nlh, NULL, NULL);
+}
+
+/**
  * nl_addr_add() - add an address to a link
  * @nl: rtnetlink socket (of the link's namespace)
  * @ifindex: the link

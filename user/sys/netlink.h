@@ -38,6 +38,7 @@ int nl_link_get(struct nl *nl, const char *name, struct link_info *info);
 int nl_veth_create(struct nl *nl, const struct veth_spec *spec);
 int nl_link_delete(struct nl *nl, const char *name);
 int nl_link_up(struct nl *nl, int ifindex);
+int nl_link_set(struct nl *nl, int ifindex, uint32_t mtu, const uint8_t *mac);
 int nl_addr_add(struct nl *nl, int ifindex, int family, const void *addr, unsigned prefix_len);
 int nl_route_add_default(struct nl *nl, int ifindex, int family, const void *gateway);
 int nl_open_link_monitor(struct nl *nl);

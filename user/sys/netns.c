@@ -8,7 +8,8 @@
  *   calling thread enters it, opens the socket (which stays bound to that
  *   namespace) and returns.  Called before any worker thread exists.
  * - child_spawn() forks COMMAND's process, which unshares a new network
- *   namespace and then waits until child_release(), so that COMMAND starts
+ *   namespace (and, when we are not root, first a user namespace in which
+ *   our ids are root) and then waits until child_release(), so that COMMAND starts
  *   only when its network works.  The child dies with us (PR_SET_PDEATHSIG):
  *   with its last process gone, the namespace and the guest's link go too.
  * - The reaper is a tiny forked process that waits for the end of a pipe
@@ -117,7 +118,7 @@ int netns_sysctl_write(int netns_fd, const char *path, const char *val)
 
 /* Runs in the forked child: new namespace, report, wait, exec. */
 static void __attribute__((noreturn))
-child_main(int report_fd, int go_fd, char *const argv[])
+child_main(int report_fd, int go_fd, char *const argv[], bool userns)
 {
 	sigset_t none;
 	int err = 0;
@@ -125,7 +126,7 @@ child_main(int report_fd, int go_fd, char *const argv[])
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1)
 		_exit(127);
-	if (unshare(CLONE_NEWNET))
+	if (unshare(CLONE_NEWNET | (userns ? CLONE_NEWUSER : 0)))
 		err = errno;
 	if (write(report_fd, &err, sizeof(err)) != sizeof(err) || err)
 		_exit(127);
@@ -141,19 +142,59 @@ child_main(int report_fd, int go_fd, char *const argv[])
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
+/*
+ * Maps our uid and gid to root in the child's new user namespace, as
+ * unshare -r does: the one mapping an unprivileged process may write.
+ */
+static int child_map_ids(pid_t pid)
+{
+	char path[64], map[64];
+	static const char *const files[] = { "setgroups", "uid_map", "gid_map" };
+
+	for (int i = 0; i < 3; i++) {
+		int fd, ret = 0;
+
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, files[i]);
+		if (i == 0)
+			snprintf(map, sizeof(map), "deny");
+		else
+			snprintf(map, sizeof(map), "0 %u 1", i == 1 ? getuid() : getgid());
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, map, strlen(map)) < 0)
+			ret = -errno;
+		if (fd >= 0)
+			close(fd);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* The child's namespace @type ("net", "user") as a descriptor. */
+static int child_ns_open(pid_t pid, const char *type)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, type);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
 /**
  * child_spawn() - fork COMMAND's process into a new network namespace
  * @c: filled in on success
  * @argv: COMMAND and its arguments
+ * @userns: also a new user namespace, our ids mapped to root in it (when
+ *	    we are not root: the network namespace is then that one's)
  *
  * The child is held before exec until child_release().
  *
  * Return: 0, or negative errno (logged).
  */
-int child_spawn(struct child *c, char *const argv[])
+int child_spawn(struct child *c, char *const argv[], bool userns)
 {
 	int report[2], go[2], err = 0;
-	char path[64];
 
 	if (pipe2(report, O_CLOEXEC))
 		return -errno;
@@ -170,20 +211,31 @@ int child_spawn(struct child *c, char *const argv[])
 	if (c->pid == 0) {
 		close(report[0]);
 		close(go[1]);
-		child_main(report[1], go[0], argv);
+		child_main(report[1], go[0], argv, userns);
 	}
 	c->go_fd = go[1];
 	if (read(report[0], &err, sizeof(err)) != sizeof(err))
 		err = ECHILD;
 	if (err) {
-		log_err("cannot create a network namespace: %s", strerror(err));
+		log_err("cannot create a %snetwork namespace: %s", userns ? "user and " : "",
+			strerror(err));
 		err = -err;
 		goto out_go;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)c->pid);
-	c->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (c->netns_fd < 0)
-		err = -errno;
+	c->userns_fd = -1;
+	if (userns) {
+		err = child_map_ids(c->pid);
+		if (err) {
+			log_err("cannot map our ids into the new user namespace: %s",
+				strerror(-err));
+			goto out_go;
+		}
+		c->userns_fd = err = child_ns_open(c->pid, "user");
+		if (err < 0)
+			goto out_go;
+	}
+	c->netns_fd = err = child_ns_open(c->pid, "net");
+	err = err < 0 ? err : 0;
 out_go:
 	close(go[0]);
 out_report:

@@ -13,12 +13,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "plumb.h"
+#include "xdp.h"
+#include "engine.h"
+#include "tapdev.h"
 
 /* Keeps the host kernel from sending router solicitations or DAD. */
 static void disable_ipv6(const char *ifname)
@@ -54,6 +58,8 @@ static int configure_guest_ipv6(struct nl *nl, const struct config *cfg, int net
 	if (ret == -ENOENT)
 		return 0;	/* no IPv6 in the guest's kernel */
 	config_host_addr6(cfg, CIDR6_HOST_GUEST, &a);
+	if (cfg->slirp4netns)	/* as its guests: SLAAC from our RAs */
+		return ret == -ENOENT ? 0 : netns_sysctl_write(netns_fd, path, "1");
 	if (!ret)
 		ret = nl_addr_add(nl, ifindex, AF_INET6, a.b, 64);
 	if (!ret)
@@ -61,7 +67,11 @@ static int configure_guest_ipv6(struct nl *nl, const struct config *cfg, int net
 	return ret;
 }
 
-static int configure_guest(struct guest_link *gl, const struct config *cfg, int netns_fd)
+/*
+ * Gives the guest's interface in @netns_fd its addresses and routes, and
+ * brings it up; @guest_mac is set to its MAC address.
+ */
+static int configure_guest(uint8_t *guest_mac, const struct config *cfg, int netns_fd)
 {
 	uint32_t guest = config_host_addr(cfg, CIDR_HOST_GUEST);
 	uint32_t router = config_host_addr(cfg, CIDR_HOST_GATEWAY);
@@ -91,7 +101,7 @@ static int configure_guest(struct guest_link *gl, const struct config *cfg, int 
 		log_err("cannot configure %s in the guest's namespace: %s",
 			cfg->guest_ifname, strerror(-ret));
 	else
-		memcpy(gl->guest_mac, eth.mac, ETH_ALEN);
+		memcpy(guest_mac, eth.mac, ETH_ALEN);
 	nl_close(&nl);
 	return ret;
 }
@@ -121,7 +131,7 @@ static int create_veth(struct guest_link *gl, struct nl *nl,
 	if (ret)
 		return ret;
 	disable_ipv6(gl->host_ifname);
-	return configure_guest(gl, cfg, netns_fd);
+	return configure_guest(gl->guest_mac, cfg, netns_fd);
 }
 
 /**
@@ -163,6 +173,158 @@ int plumb_setup(struct guest_link *gl, const struct config *cfg, int netns_fd,
 	return ret;
 }
 
+/*
+ * The gateway's MAC on a tap, which has no host end to take one from:
+ * locally administered, the one slirp4netns's gateway has.
+ */
+static const uint8_t tap_gateway_mac[ETH_ALEN] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
+
+/* A tap job: run in the guest's namespaces (nsexec.c). */
+struct tap_job {
+	const struct config *cfg;
+	uint32_t mtu;
+	unsigned queues;
+};
+
+/* What it sends back besides the queues' fds. */
+struct tap_reply {
+	uint8_t mac[ETH_ALEN];	/* the guest's */
+	bool offload;
+	bool existed;
+	uint32_t mtu;
+};
+
+/* In the helper: does the tap exist? (0 or 1 in data[0]) */
+static int tap_probe_job(void *arg, struct ns_result *res)
+{
+	const struct config *cfg = arg;
+
+	res->data[0] = if_nametoindex(cfg->guest_ifname) != 0;
+	return 0;
+}
+
+/* In the helper: configure the tap (unless told not to), from inside. */
+static int tap_configure(const struct tap_job *j, struct tap_reply *r)
+{
+	const struct config *cfg = j->cfg;
+	struct link_info li;
+	struct nl nl = { 0 };
+	int self, ret = nl_open(&nl);
+
+	if (!ret)
+		ret = nl_link_get(&nl, cfg->guest_ifname, &li);
+	if (!ret && cfg->configure)
+		ret = nl_link_set(&nl, li.ifindex, j->mtu, cfg->have_mac ? cfg->mac : NULL);
+	nl_close(&nl);
+	if (ret) {
+		log_err("cannot set up tap %s: %s", cfg->guest_ifname, strerror(-ret));
+		return ret;
+	}
+	memcpy(r->mac, li.mac, ETH_ALEN);
+	r->mtu = cfg->configure ? j->mtu : li.mtu;
+	if (!cfg->configure)
+		return 0;
+	self = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	ret = configure_guest(r->mac, cfg, self);
+	close(self);
+	return ret;
+}
+
+/* In the helper: open (or create) the tap's queues and configure it. */
+static int tap_open_job(void *arg, struct ns_result *res)
+{
+	const struct tap_job *j = arg;
+	struct tap_reply r = { .existed = if_nametoindex(j->cfg->guest_ifname) != 0 };
+	int ret = tapdev_open(j->cfg->guest_ifname, j->queues, res->fds, &res->nfds, &r.offload);
+
+	if (!ret)
+		ret = tap_configure(j, &r);
+	memcpy(res->data, &r, sizeof(r));
+	return ret;
+}
+
+/**
+ * plumb_choose_backend() - what carries the guest's frames
+ * @cfg: --backend
+ * @afxdp: xsk_probe_multibuffer()'s answer: negative if AF_XDP is missing
+ *
+ * auto takes AF_XDP whenever the XDP program can be loaded (privileges,
+ * kernel), else the tap, and says which and why.
+ *
+ * Return: BACKEND_XDP, BACKEND_TAP, or negative errno (logged).
+ */
+int plumb_choose_backend(const struct config *cfg, int afxdp)
+{
+	int ret = afxdp < 0 ? afxdp : 0;
+
+	if (cfg->backend == CFG_BACKEND_TAP)
+		return BACKEND_TAP;
+	if (!ret && cfg->backend == CFG_BACKEND_AUTO)
+		ret = xdp_prog_probe();
+	if (!ret) {
+		if (cfg->backend == CFG_BACKEND_AUTO)
+			log_info("backend: AF_XDP (the XDP program loads here)");
+		return BACKEND_XDP;
+	}
+	if (cfg->backend == CFG_BACKEND_XDP) {
+		log_err("--backend xdp: AF_XDP is not available: %s (needs Linux with CONFIG_XDP_SOCKETS, and root); --backend tap needs neither",
+			strerror(-ret));
+		return ret;
+	}
+	log_info("backend: tap (AF_XDP is not available here: %s)", strerror(-ret));
+	return BACKEND_TAP;
+}
+
+/**
+ * plumb_tap_exists() - does the guest's namespace have cfg->guest_ifname?
+ * @cfg: configuration (the name)
+ * @ns: the guest's namespaces
+ *
+ * Return: 1, 0, or negative errno (logged).
+ */
+int plumb_tap_exists(const struct config *cfg, const struct ns_target *ns)
+{
+	struct ns_result res;
+	int ret = ns_call(ns, tap_probe_job, (void *)cfg, &res);
+
+	return ret ? ret : res.data[0];
+}
+
+/**
+ * plumb_setup_tap() - open the guest's tap, creating and configuring it
+ * @gl: zeroed; filled in (queues' fds, MACs, MTU)
+ * @cfg: configuration (name, queues, addresses, whether to configure)
+ * @ns: the guest's namespaces
+ * @mtu: MTU for a tap we configure
+ *
+ * Return: 0, or negative errno (logged).  Call plumb_teardown() either way.
+ */
+int plumb_setup_tap(struct guest_link *gl, const struct config *cfg,
+		    const struct ns_target *ns, uint32_t mtu)
+{
+	struct tap_job j = { .cfg = cfg, .mtu = mtu, .queues = cfg->queues };
+	struct tap_reply r;
+	struct ns_result res;
+	int ret;
+
+	ret = ns_call(ns, tap_open_job, &j, &res);
+	memcpy(gl->tap_fds, res.fds, sizeof(int) * res.nfds);
+	gl->ntap = res.nfds;
+	if (ret)
+		return ret;
+	memcpy(&r, res.data, sizeof(r));
+	snprintf(gl->host_ifname, sizeof(gl->host_ifname), "%s", cfg->guest_ifname);
+	memcpy(gl->host.mac, tap_gateway_mac, ETH_ALEN);
+	memcpy(gl->guest_mac, r.mac, ETH_ALEN);
+	gl->host.mtu = r.mtu;
+	gl->host.num_rx_queues = res.nfds;
+	gl->tap_offload = r.offload;
+	gl->tap_existed = r.existed;
+	return 0;
+}
+
 /* Deletes what plumb_setup() created (the guest end goes with the host end). */
 void plumb_teardown(struct guest_link *gl)
 {
@@ -174,4 +336,6 @@ void plumb_teardown(struct guest_link *gl)
 	}
 	reaper_stop(&gl->reaper);
 	gl->created = false;
+	while (gl->ntap)	/* a tap we created ends with its last fd */
+		close(gl->tap_fds[--gl->ntap]);
 }

@@ -7,18 +7,28 @@
 #include "config.h"
 #include "netlink.h"
 #include "netns.h"
+#include "nsexec.h"
 
 /* The link xdpslirp serves, and what it created to get it. */
 struct guest_link {
 	char host_ifname[IF_NAMESIZE];
-	struct link_info host;		/* the host end, where XDP runs */
+	struct link_info host;		/* the host end, where XDP runs; for a
+					 * tap: our MAC and the link's MTU */
 	uint8_t guest_mac[ETH_ALEN];	/* the guest end's, when we created it */
 	bool created;			/* veth pair created by us */
 	struct reaper reaper;
+	unsigned ntap;			/* tap backend: its queues' fds */
+	int tap_fds[NS_MAX_FDS];
+	bool tap_offload;		/* ...with offloads */
+	bool tap_existed;		/* served a tap made by someone else */
 };
 
 int plumb_setup(struct guest_link *gl, const struct config *cfg, int netns_fd,
 		uint32_t mtu);
+int plumb_setup_tap(struct guest_link *gl, const struct config *cfg,
+		    const struct ns_target *ns, uint32_t mtu);
+int plumb_choose_backend(const struct config *cfg, int afxdp);
+int plumb_tap_exists(const struct config *cfg, const struct ns_target *ns);
 void plumb_teardown(struct guest_link *gl);
 
 #endif
