@@ -33,8 +33,8 @@ PROTO_SRCS	:= user/counters.c user/log.c $(wildcard user/net/*.c user/flow/*.c u
 		   user/host/sock.c user/host/hostaddr.c
 TEST_SRCS	:= $(PROTO_SRCS) tests/unit/hostsock_stub.c tests/unit/hostsock_nodgram.c
 SYS_SRCS	:= user/host/hostsock.c user/ctl/control.c user/ctl/ctl.c user/engine.c user/engine_cmd.c \
-		   $(wildcard user/sys/*.c) user/port/xdp.c user/port/xsk.c user/port/tap.c
-MAIN_SRC	:= user/main.c
+		   $(wildcard user/sys/*.c) user/port/xdp.c user/port/xsk.c user/port/tap.c user/port/stream.c
+MAIN_SRC	:= user/main.c user/gateway_setup.c
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 ASAN_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/%)
@@ -101,25 +101,42 @@ $(BUILD)/fuzz_ipv6: tests/fuzz/fuzz_frame.c $(TEST_SRCS) $(HEADERS) | $(BUILD)
 	$(CLANG) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -DFUZZ_IPV6 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $< $(TEST_SRCS) -o $@
 
+# the same harness, a virtio-net header (as a guest writes it on a tap) first
+$(BUILD)/fuzz_vnet: tests/fuzz/fuzz_frame.c $(TEST_SRCS) $(HEADERS) | $(BUILD)
+	$(CLANG) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -DFUZZ_VNET -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $< $(TEST_SRCS) -o $@
+
+# the stream port's framing (the port itself: its pool and log only)
+FUZZ_STREAM_SRCS := user/port/stream.c user/port/port.c user/port/umem.c user/log.c
+$(BUILD)/fuzz_stream: tests/fuzz/fuzz_stream.c $(FUZZ_STREAM_SRCS) $(HEADERS) | $(BUILD)
+	$(CLANG) $(CPPFLAGS) $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $< $(FUZZ_STREAM_SRCS) -o $@
+
 FUZZ_TCP_SRCS	:= tests/fuzz/hostsock_loop.c tests/unit/hostsock_nodgram.c $(PROTO_SRCS)
 $(BUILD)/fuzz_tcp: tests/fuzz/fuzz_tcp.c $(FUZZ_TCP_SRCS) $(HEADERS) | $(BUILD)
 	$(CLANG) $(CPPFLAGS) -Itests/unit -Itests/fuzz $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $< $(FUZZ_TCP_SRCS) -o $@
 
 FUZZ_SECONDS	?= 300
-fuzz: $(BUILD)/fuzz_frame $(BUILD)/fuzz_ipv6 $(BUILD)/fuzz_tcp
-	@mkdir -p $(BUILD)/corpus $(BUILD)/corpus-ipv6 $(BUILD)/corpus-tcp
+FUZZ_TARGETS	:= $(BUILD)/fuzz_frame $(BUILD)/fuzz_ipv6 $(BUILD)/fuzz_vnet $(BUILD)/fuzz_stream \
+		   $(BUILD)/fuzz_tcp
+fuzz: $(FUZZ_TARGETS)
+	@mkdir -p $(BUILD)/corpus $(BUILD)/corpus-ipv6 $(BUILD)/corpus-vnet $(BUILD)/corpus-stream \
+		$(BUILD)/corpus-tcp
 	$(BUILD)/fuzz_frame -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
 		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus tests/fuzz/seeds
 	$(BUILD)/fuzz_ipv6 -max_total_time=$(FUZZ_SECONDS) -max_len=66000 \
 		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-ipv6 tests/fuzz/seeds-ipv6
+	$(BUILD)/fuzz_vnet -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
+		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-vnet tests/fuzz/seeds-vnet
+	$(BUILD)/fuzz_stream -max_total_time=$(FUZZ_SECONDS) -max_len=300000 \
+		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-stream tests/fuzz/seeds-stream
 	$(BUILD)/fuzz_tcp -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-tcp tests/fuzz/seeds-tcp
 
 # --- the suites, as make check runs them ---
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(ASAN_TESTS) $(BUILD)/fuzz_frame \
-		$(BUILD)/fuzz_ipv6 $(BUILD)/fuzz_tcp
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(ASAN_TESTS) $(FUZZ_TARGETS)
 	@scripts/check.sh
 
 demo: deps

@@ -6,7 +6,9 @@ loopback of a "host" namespace this script creates.  Nothing leaves the
 namespaces it creates (the host namespace's only route leads to a sink
 namespace of its own).
 
-Cells: iperf3 TCP up and down with 1 and 4 streams, iperf3 UDP up, at MTU
+Paths: the kernel's routing, xdpslirp (AF_XDP), xdpslirp's tap backend,
+xdpslirp invoked as slirp4netns with Podman's command line, pasta,
+slirp4netns.  Cells: iperf3 TCP up and down with 1 and 4 streams, iperf3 UDP up, at MTU
 65520 and 1500; TCP up and down over IPv6 ("TCP6", to [::1] through each
 gateway's IPv6 address for the host; slirp4netns with --enable-ipv6); TCP request/response latency (sockperf ping-pong, p50 and
 p99, one way); short HTTP connections (wrk with "Connection: close" against
@@ -36,7 +38,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 XDPSLIRP = os.path.join(ROOT, "build", "xdpslirp")
 TAG = f"xsb{os.getpid() % 100000}"
 HOST, SINK, KGUEST = f"{TAG}h", f"{TAG}s", f"{TAG}k"
-PATHS = ["kernel", "xdpslirp", "pasta", "slirp4netns"]
+S4N = os.path.join(ROOT, "build", "slirp4netns")
+# xdpslirp-tap: the tap backend (--backend tap); xdpslirp-s4n: xdpslirp run
+# as slirp4netns with Podman's rootful command line (AF_XDP, as root)
+PATHS = ["kernel", "xdpslirp", "xdpslirp-tap", "xdpslirp-s4n", "pasta", "slirp4netns"]
 
 
 def sh(*cmd, check=True, **kw):
@@ -218,6 +223,12 @@ def run_before(mtu, args):
     return run_xdpslirp(mtu, args, BEFORE[0])
 
 
+def run_xdpslirp_tap(mtu, args):
+    return run_gateway(in_host(XDPSLIRP, "--log-level", "error", "--backend", "tap", "--mtu",
+                               str(mtu), *XDPSLIRP_ARGS, "--",
+                               *args(server_addr(args, "10.0.2.2", "fd00::2"))))
+
+
 def run_pasta(mtu, args):
     # pasta maps its gateway (192.0.2.2, 2001:db8:2::2, copied from the host
     # namespace) to the host namespace's loopback
@@ -226,9 +237,13 @@ def run_pasta(mtu, args):
                                                                  "2001:db8:2::2"))))
 
 
-def run_slirp4netns(mtu, args):
+def run_s4n(mtu, args, cmd):
+    """A slirp4netns (or xdpslirp as one: @cmd(holder pid, ready fd, exit
+    fd) is its command line) serving a namespace held by a sleeping process;
+    the client runs in that namespace."""
     holder = subprocess.Popen(in_host("unshare", "-n", "sleep", "600"))
     r, w = os.pipe()
+    exit_r, exit_w = os.pipe()
     try:
         # wait until unshare has created the namespace
         for _ in range(500):
@@ -237,12 +252,11 @@ def run_slirp4netns(mtu, args):
                 break
             time.sleep(0.01)
         v6 = getattr(args, "v6", False)
-        slirp = subprocess.Popen(in_host("slirp4netns", "--configure", f"--mtu={mtu}",
-                                         *(["--enable-ipv6"] if v6 else []),
-                                         f"--ready-fd={w}", str(holder.pid), "tap0"),
-                                 pass_fds=(w,), stdout=subprocess.DEVNULL,
+        slirp = subprocess.Popen(in_host(*cmd(holder.pid, w, exit_r, v6)),
+                                 pass_fds=(w, exit_r), stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
         os.close(w)
+        os.close(exit_r)
         os.read(r, 1)
         for _ in range(500 if v6 else 0):   # its guest gets IPv6 by SLAAC only
             a = sh("nsenter", "-t", str(holder.pid), "-n", "ip", "-6", "addr", "show",
@@ -256,87 +270,29 @@ def run_slirp4netns(mtu, args):
         return out, own_cpu_seconds(slirp)
     finally:
         os.close(r)
+        os.close(exit_w)
         holder.kill()
         holder.wait()
 
 
-def over_time(mtu, seconds=20):
-    """xdpslirp's single-stream upload, second by second: the last second
-    must reach 80% of the median second (no collapse)."""
-    out, _ = run_xdpslirp(mtu, lambda srv: ["iperf3", "-c", srv, "-t", str(seconds), "-J"])
-    try:
-        secs = [i["sum"]["bits_per_second"] / 1e9 for i in json.loads(out)["intervals"]]
-    except (ValueError, KeyError):
-        return None
-    return secs[-1] / statistics.median(secs) if secs else None
+def run_slirp4netns(mtu, args):
+    return run_s4n(mtu, args, lambda pid, ready, _, v6: [
+        "slirp4netns", "--configure", f"--mtu={mtu}", *(["--enable-ipv6"] if v6 else []),
+        f"--ready-fd={ready}", str(pid), "tap0"])
 
 
-GATEWAYS = ["xdpslirp", "pasta", "slirp4netns"]
+def run_xdpslirp_s4n(mtu, args):
+    # Podman 4.3's rootful argv with allow_host_loopback=true (the servers
+    # are on the host's loopback), the namespace by path, its exit fd
+    return run_s4n(mtu, args, lambda pid, ready, exit_fd, v6: [
+        S4N, f"--mtu={mtu}", "--enable-sandbox", "--enable-seccomp",
+        *(["--enable-ipv6"] if v6 else []), "-c", "-e", str(exit_fd), "-r", str(ready),
+        "--netns-type=path", f"/proc/{pid}/ns/net", "tap0"])
 
 
-def relative(cells, raw, med):
-    """(cell, [each gateway's median / the kernel path's]) of the throughput cells."""
-    rows = []
-    for name, _, _, _, unit, _ in cells:
-        if unit == "Gbit/s":
-            k = med(raw[name]["kernel"]) or 1
-            rows.append((name, [(med(raw[name][p]) or 0) / k for p in GATEWAYS]))
-    return rows
-
-
-def text_chart(rows, path):
-    """The chart in characters, for the README: one bar per gateway, 40
-    characters = the kernel path."""
-    lines = ["throughput relative to the kernel path (|: the kernel path)"]
-    for name, vals in rows:
-        lines.append(name)
-        for g, v in zip(GATEWAYS, vals):
-            bar = "#" * round(min(v, 1.5) * 40)
-            lines.append(f"  {g:12} {bar[:40]}{'|' if v >= 1 else ' ' * (40 - len(bar)) + '|'}"
-                         f"{bar[40:]} {v:.2f}")
-    text = "\n".join(lines)
-    with open(path, "w") as f:
-        f.write(text + "\n")
-    return text
-
-
-def chart(rows, path):
-    """A bar chart of the throughput cells, relative to the kernel path."""
-    data = path + ".dat"
-    with open(data, "w") as f:
-        for name, vals in rows:
-            f.write('"%s" %s\n' % (name.replace(", MTU", "\\nMTU"),
-                                    " ".join(f"{v:.3f}" for v in vals)))
-    script = f"""set terminal pngcairo size 1200,500 noenhanced
-set output '{path}'
-set style data histograms
-set style histogram clustered gap 1
-set style fill solid 0.8
-set ylabel 'throughput / kernel path'
-set yrange [0:*]
-set xtics font ',9'
-set key top right
-plot '{data}' using 2:xtic(1) title 'xdpslirp', '' using 3 title 'pasta', '' using 4 title 'slirp4netns'
-"""
-    subprocess.run(["gnuplot"], input=script, text=True, check=False, capture_output=True)
-
-
-def idle_cpu(seconds=3):
-    """CPU used by an idle xdpslirp (its own threads), in % of one CPU."""
-    p = subprocess.Popen(in_host(XDPSLIRP, "--log-level", "error", "--", "sleep",
-                                 str(seconds + 2)), stderr=subprocess.DEVNULL)
-    time.sleep(1)   # past start-up
-    ticks = lambda: sum(int(x) for x in open(f"/proc/{p.pid}/stat").read().rsplit(")", 1)[1]
-                        .split()[11:13])
-    a = ticks()
-    time.sleep(seconds)
-    b = ticks()
-    p.wait()
-    return (b - a) / os.sysconf("SC_CLK_TCK") / seconds * 100
-
-
-RUNNERS = {"kernel": run_kernel, "xdpslirp": run_xdpslirp, "pasta": run_pasta,
-           "slirp4netns": run_slirp4netns, "before": run_before}
+RUNNERS = {"kernel": run_kernel, "xdpslirp": run_xdpslirp, "xdpslirp-tap": run_xdpslirp_tap,
+           "xdpslirp-s4n": run_xdpslirp_s4n, "pasta": run_pasta, "slirp4netns": run_slirp4netns,
+           "before": run_before}
 
 
 def main():
@@ -433,20 +389,25 @@ def main():
     print(f"\nmedian of {opt.reps} runs of {opt.seconds}s each, interleaved "
           f"({time.strftime('%Y-%m-%d')}, {os.cpu_count()} vCPUs); ratios are xdpslirp's, "
           "above 1 is better\n")
-    extra = " before | vs before |" if BEFORE else ""
+    # xdpslirp's other paths: their value and (tap) their ratio to pasta
+    others = [p for p in ("xdpslirp-tap", "xdpslirp-s4n", "before") if p in PATHS]
+    heads = {"xdpslirp-tap": " tap backend | tap vs pasta |", "xdpslirp-s4n": " as slirp4netns |",
+             "before": " before | vs before |"}
     print("| cell | kernel | xdpslirp | pasta | slirp4netns | vs pasta | vs slirp4netns | vs kernel |"
-          + extra)
-    print("|---|---|---|---|---|---|---|---|" + ("---|---|" if BEFORE else ""))
+          + "".join(heads[p] for p in others))
+    print("|---|---|---|---|---|---|---|---|" + "".join("---|" * heads[p].count("|") for p in others))
     for name, _, _, _, unit, higher in cells:
         m = {p: med(raw[name][p]) for p in RUNNERS}
 
-        def r(other):
-            a, b = (m["xdpslirp"], m[other]) if higher else (m[other], m["xdpslirp"])
+        def r(other, mine="xdpslirp"):
+            a, b = (m[mine], m[other]) if higher else (m[other], m[mine])
             return ratio(a, b)
+        cols = {"xdpslirp-tap": f" {fmt(m['xdpslirp-tap'])} | {r('pasta', 'xdpslirp-tap')} |",
+                "xdpslirp-s4n": f" {fmt(m['xdpslirp-s4n'])} |",
+                "before": f" {fmt(m['before'])} | {r('before')} |"}
         print(f"| {name} ({unit}) | {fmt(m['kernel'])} | {fmt(m['xdpslirp'])} | "
               f"{fmt(m['pasta'])} | {fmt(m['slirp4netns'])} | {r('pasta')} | "
-              f"{r('slirp4netns')} | {r('kernel')} |" +
-              (f" {fmt(m['before'])} | {r('before')} |" if BEFORE else ""))
+              f"{r('slirp4netns')} | {r('kernel')} |" + "".join(cols[p] for p in others))
     if idle is not None:
         print(f"\nxdpslirp idle (adaptive polling): {idle:.2f}% of one CPU")
     for mtu, r in steady.items():

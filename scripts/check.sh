@@ -60,14 +60,21 @@ fuzz_smoke() {
 }
 fuzz_smoke fuzz_frame tests/fuzz/seeds -max_len=70000
 fuzz_smoke fuzz_ipv6 tests/fuzz/seeds-ipv6 -max_len=66000
+fuzz_smoke fuzz_vnet tests/fuzz/seeds-vnet -max_len=70000
+fuzz_smoke fuzz_stream tests/fuzz/seeds-stream -max_len=300000
 fuzz_smoke fuzz_tcp tests/fuzz/seeds-tcp
 
-# pytest on $3...; XDPSLIRP_TEST_QUEUES=$2; log in $BUILD/$1.log
+# e2e_suite LOG QUEUES ENV TESTS...: pytest on TESTS with XDPSLIRP_TEST_QUEUES
+# and the variables in ENV ("-": none); log in $BUILD/LOG.log
 e2e_suite() {
-	log="$BUILD/$1.log" queues=$2
-	shift 2
-	XDPSLIRP_TEST_QUEUES=$queues /usr/bin/python3 -m pytest -q -rf -p no:cacheprovider \
-		"$@" >"$log" 2>&1
+	name=$1 queues=$2 vars=$3
+	log="$BUILD/$name.log"
+	shift 3
+	[ "$vars" = "-" ] && vars=
+	echo "== $name: $queues queues${vars:+, $vars}"
+	# shellcheck disable=SC2086
+	env XDPSLIRP_TEST_QUEUES="$queues" $vars /usr/bin/python3 -m pytest -q -rf \
+		-p no:cacheprovider "$@" >"$log" 2>&1
 	rc=$?
 	cat "$log"
 	summary=$(tail -n 1 "$log")
@@ -85,10 +92,18 @@ if [ "$(id -u)" -ne 0 ]; then
 	count 0 1
 else
 	# every suite with two queues (flows hashed to two workers), then
-	# the TCP and UDP suites again with four, both families
-	e2e_suite e2e 2 tests/e2e
-	e2e_suite e2e-4q 4 tests/e2e/test_tcp.py tests/e2e/test_udp.py
-	e2e_suite e2e6-4q 4 tests/e2e/test_ipv6.py -k "tcp6 or udp6"
+	# the TCP and UDP suites again with four, both families; then on
+	# the tap backend, as root and as an unprivileged user
+	tap=XDPSLIRP_TEST_BACKEND=tap
+	e2e_suite e2e 2 - tests/e2e
+	e2e_suite e2e-4q 4 - tests/e2e/test_tcp.py tests/e2e/test_udp.py
+	e2e_suite e2e6-4q 4 - tests/e2e/test_ipv6.py -k "tcp6 or udp6"
+	e2e_suite e2e-tap 2 $tap tests/e2e/test_tcp.py tests/e2e/test_udp.py \
+		tests/e2e/test_forward.py tests/e2e/test_ipv6.py
+	e2e_suite e2e-tap-4q 4 $tap tests/e2e/test_tcp.py tests/e2e/test_udp.py
+	e2e_suite e2e-rootless 2 "$tap XDPSLIRP_TEST_ROOTLESS=65534" tests/e2e/test_tcp.py \
+		tests/e2e/test_forward.py \
+		tests/e2e/test_udp.py tests/e2e/test_ipv6.py
 fi
 
 echo "$passed passed, $failed failed" | tee "$BUILD/check-summary"

@@ -335,6 +335,9 @@ static int worker_port_open(struct worker *w, const struct engine_params *p)
 	case BACKEND_TAP:
 		ret = tap_port_open(&w->pm.tap, p->tap_fds[q], q, p->tap_offload, &w->cnt);
 		break;
+	case BACKEND_STREAM:
+		ret = stream_port_open(&w->pm.stream, p->stream_fd, &w->cnt);
+		break;
 	default:
 		ret = xsk_port_open(&w->pm.xsk, p->ifname, p->ifindex, q, p->multibuffer,
 				    p->tx_csum, &w->cnt);
@@ -463,6 +466,11 @@ void engine_print_counters(const struct engine *e, FILE *out)
 		fprintf(out, "xdpslirp: xdp: redirected %llu, no socket %llu\n",
 			(unsigned long long)xdp[XDP_CNT_REDIRECTED],
 			(unsigned long long)xdp[XDP_CNT_NO_SOCKET]);
+	} else if (e->nworkers) {
+		const struct port *port = e->workers[0].port;
+
+		fprintf(out, "xdpslirp: %s: %u queues, offloads %s\n", port->kind, e->nworkers,
+			port->gso_max ? "csum tso4 tso6" : "none");
 	}
 	fflush(out);
 }

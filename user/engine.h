@@ -23,12 +23,14 @@ enum poll_mode {
 enum backend {
 	BACKEND_XDP,	/* AF_XDP on the host end of a veth, or a VM's tap */
 	BACKEND_TAP,	/* a tap whose queues the engine holds */
+	BACKEND_STREAM,	/* a VM on a Unix stream socket (one queue) */
 };
 
 struct engine_params {
 	enum backend backend;
 	const int *tap_fds;	/* BACKEND_TAP: one per queue, owned from now */
 	bool tap_offload;	/* ...with checksum and TSO offloads */
+	int stream_fd;		/* BACKEND_STREAM: the listening socket */
 	const char *ifname;	/* host end of the guest's link */
 	int ifindex;
 	unsigned queues;

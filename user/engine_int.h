@@ -11,6 +11,7 @@
 
 #include "engine.h"
 #include "gateway.h"
+#include "stream.h"
 #include "tap.h"
 #include "xsk.h"
 
@@ -49,6 +50,7 @@ union port_mem {
 	struct port base;
 	struct xsk_port xsk;
 	struct tap_port tap;
+	struct stream_port stream;
 };
 
 struct worker {

@@ -30,9 +30,11 @@
 #include "ctl.h"
 #include "dns.h"
 #include "engine.h"
+#include "gateway_setup.h"
 #include "hostsock.h"
 #include "log.h"
 #include "netns.h"
+#include "nswatch.h"
 #include "plumb.h"
 #include "slirp4netns.h"
 #include "xsk.h"
@@ -41,8 +43,6 @@
  * single-buffer XDP programs (notes: 3506 with 4 KiB pages).
  */
 #define MTU_SINGLE_CHUNK 3506
-
-#define RESOLV_CONF "/etc/resolv.conf"
 
 /* Picks the MTU: the user's if it works, else the largest that does. */
 static int choose_mtu(const struct config *cfg, bool multibuffer, uint32_t *mtu)
@@ -110,75 +110,6 @@ static int check_existing_link(struct config *cfg, const struct link_info *host,
 	return 0;
 }
 
-/* The IPv6 address plan: --cidr6's prefix, fe80::2 for the router. */
-static void gateway_init_ipv6(struct gateway *gw, const struct config *cfg)
-{
-	gw->ipv6 = !cfg->disable_ipv6;
-	config_host_addr6(cfg, CIDR_HOST_GATEWAY, &gw->gw6);
-	config_host_addr6(cfg, CIDR_HOST_DNS, &gw->dns6);
-	config_host_addr6(cfg, CIDR6_HOST_GUEST, &gw->guest6);
-	memset(&gw->ll6, 0, sizeof(gw->ll6));
-	gw->ll6.b[0] = 0xfe;
-	gw->ll6.b[1] = 0x80;
-	gw->ll6.b[15] = CIDR_HOST_GATEWAY;
-	gw->ra_interval_ms = cfg->ra_interval_s * 1000;
-	gw->ra_no_route = gw->ipv6 && !hostsock_default_route6();
-	if (gw->ra_no_route)
-		log_info("the host has no IPv6 default route: router advertisements say so (lifetime 0), and the guest's IPv6 stays on its link");
-}
-
-static void gateway_init(struct gateway *gw, const struct config *cfg,
-			 const struct link_info *host)
-{
-	memcpy(gw->mac, host->mac, ETH_ALEN);
-	gw->gw_addr = config_host_addr(cfg, CIDR_HOST_GATEWAY);
-	gw->dns_addr = config_host_addr(cfg, CIDR_HOST_DNS);
-	gw->guest_addr = config_host_addr(cfg, CIDR_HOST_GUEST);
-	gw->dhcp_addr = cfg->slirp4netns ? config_host_addr(cfg, CIDR_HOST_DHCP_S4N) : gw->guest_addr;
-	gw->netmask = config_netmask(cfg);
-	gw->mtu = host->mtu;
-	gateway_init_ipv6(gw, cfg);
-	gw->no_host_loopback = cfg->disable_host_loopback;
-	gw->outbound4 = cfg->outbound4;
-	gw->outbound6 = cfg->outbound6;
-	gw->no_dhcp = cfg->no_dhcp;
-	gw->udp_timeout_s = cfg->udp_timeout_s;
-	gw->tcp_sndbuf = hostsock_tcp_sndbuf();
-	memcpy(gw->to_host, cfg->to_host, sizeof(cfg->to_host[0]) * cfg->n_to_host);
-	gw->n_to_host = cfg->n_to_host;
-	if (cfg->disable_dns)
-		return;
-	memcpy(gw->dns, cfg->dns, sizeof(cfg->dns[0]) * cfg->n_dns);
-	gw->n_dns = cfg->n_dns;
-	if (!gw->n_dns && !dns_upstreams_from_resolv_conf(gw, RESOLV_CONF))
-		log_warn("no name server in %s: the DNS addresses will not answer; use --dns-upstream",
-			 RESOLV_CONF);
-	gw->dnssl_len = (uint16_t)dns_search_from_resolv_conf(gw->dnssl, sizeof(gw->dnssl),
-							      RESOLV_CONF);
-}
-
-static void log_ready(const struct guest_link *gl, const struct gateway *gw,
-		      const struct config *cfg, int backend)
-{
-	char a[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN], g[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &gw->gw_addr, a, sizeof(a));
-	inet_ntop(AF_INET, &gw->dns_addr, d, sizeof(d));
-	inet_ntop(AF_INET, &gw->guest_addr, g, sizeof(g));
-	log_info("serving %s%s over %s: gateway %s, DNS %s, guest %s/%u, MTU %u, %u queue%s",
-		 backend == BACKEND_TAP ? "tap " : "", gl->host_ifname,
-		 backend == BACKEND_TAP ? (gl->tap_offload ? "a tap fd (offloads on)" :
-					   "a tap fd (no offloads)") : "AF_XDP",
-		 a, d, g, cfg->prefix_len, gw->mtu, cfg->queues, cfg->queues > 1 ? "s" : "");
-	if (gw->ipv6) {
-		char a6[INET6_ADDRSTRLEN], d6[INET6_ADDRSTRLEN], g6[INET6_ADDRSTRLEN];
-
-		log_info("IPv6: gateway %s (fe80::2), DNS %s, guest %s/64",
-			 inany_ntop(&gw->gw6, a6, sizeof(a6)), inany_ntop(&gw->dns6, d6, sizeof(d6)),
-			 inany_ntop(&gw->guest6, g6, sizeof(g6)));
-	}
-}
-
 static void signal_ready(int fd)
 {
 	if (fd < 0)
@@ -197,7 +128,7 @@ static int exit_status(int wstatus)
 }
 
 /* epoll tags of the main loop's own descriptors (control.h has the API's) */
-enum { TAG_SIGNAL = 1, TAG_EXIT_FD, TAG_LINK, TAG_TAP };
+enum { TAG_SIGNAL = 1, TAG_EXIT_FD, TAG_LINK, TAG_TAP, TAG_NETNS };
 
 /* What the main thread watches once the engine runs. */
 struct main_loop {
@@ -208,6 +139,7 @@ struct main_loop {
 	int tap_fd;		/* or the tap's first queue: an error means
 				 * the tap, with its namespace, is gone */
 	struct nl link_mon;
+	struct nswatch netns;	/* with a tap, what named the namespace */
 	int exit_fd;		/* --exit-fd, or -1 */
 	struct engine *e;
 	struct control *ctl;
@@ -303,6 +235,11 @@ static int serve(struct main_loop *m)
 					return on_link_gone(m);
 			} else if (tag == TAG_TAP) {
 				return on_link_gone(m);
+			} else if (tag == TAG_NETNS) {
+				if (nswatch_gone(&m->netns)) {
+					log_info("the guest's namespace ended: stopping");
+					return 0;
+				}
 			} else {
 				control_event(m->ctl, tag);
 			}
@@ -337,6 +274,10 @@ static int main_loop_init(struct main_loop *m, const struct config *cfg)
 
 		if (epoll_ctl(m->epfd, EPOLL_CTL_ADD, m->tap_fd, &ev))
 			log_warn("cannot watch the tap: %s", strerror(errno));
+		/* the tap keeps the namespace alive: watch what named it */
+		if (cfg->mode == MODE_NETNS && !nswatch_open(&m->netns, cfg->netns) &&
+		    watch(m->epfd, m->netns.fd, TAG_NETNS))
+			log_warn("cannot watch the guest's namespace: %s", strerror(errno));
 		return 0;
 	}
 	ret = nl_open_link_monitor(&m->link_mon);
@@ -457,6 +398,8 @@ static void ns_close(struct ns_target *ns)
  */
 static int choose_backend(const struct config *cfg, const struct ns_target *ns, int afxdp)
 {
+	if (cfg->mode == MODE_SOCKET)
+		return BACKEND_STREAM;
 	if (cfg->slirp4netns) {
 		int exists = plumb_tap_exists(cfg, ns);
 
@@ -482,6 +425,10 @@ static int guest_link_setup(struct guest_link *gl, struct config *cfg,
 		cfg->queues = gl->ntap;
 		return ret;
 	}
+	if (backend == BACKEND_STREAM) {
+		cfg->queues = 1;	/* a stream is one queue */
+		return plumb_setup_stream(gl, cfg, mtu);
+	}
 	ret = plumb_setup(gl, cfg, ns->netns_fd, mtu);
 	if (!ret && cfg->mode == MODE_IFNAME)
 		ret = check_existing_link(cfg, &gl->host, multibuffer);
@@ -490,13 +437,13 @@ static int guest_link_setup(struct guest_link *gl, struct config *cfg,
 
 static int run(struct config *cfg)
 {
-	struct guest_link gl = { 0 };
+	struct guest_link gl = { .stream_fd = -1 };
 	struct child child = { 0 };
 	struct engine engine = { 0 };
 	struct guest_seen seen = { 0 };	/* what the workers learn of the guest */
 	struct gateway gw = { .seen = &seen };
 	struct control ctl = { .listen_fd = -1 };
-	struct main_loop loop = { .epfd = -1, .exit_fd = -1 };
+	struct main_loop loop = { .epfd = -1, .exit_fd = -1, .netns.fd = -1 };
 	struct ns_target ns = { -1, -1 };
 	int sfd, afxdp, backend, status = 1;
 	uint32_t mtu;
@@ -513,7 +460,7 @@ static int run(struct config *cfg)
 	backend = choose_backend(cfg, &ns, afxdp);
 	if (backend < 0)
 		goto out;
-	if (choose_mtu(cfg, backend == BACKEND_TAP || afxdp > 0, &mtu)) {
+	if (choose_mtu(cfg, backend != BACKEND_XDP || afxdp > 0, &mtu)) {
 		status = 2;
 		goto out;
 	}
@@ -522,13 +469,14 @@ static int run(struct config *cfg)
 			      backend == BACKEND_TAP ? 1 : 0;
 	if (guest_link_setup(&gl, cfg, &ns, backend, afxdp > 0, mtu))
 		goto out;
-	gateway_init(&gw, cfg, &gl.host);
+	gateway_setup(&gw, cfg, &gl.host);
 
 	{
 		struct engine_params ep = {
 			.backend = (enum backend)backend,
 			.tap_fds = gl.tap_fds,
 			.tap_offload = gl.tap_offload,
+			.stream_fd = gl.stream_fd,
 			.ifname = gl.host_ifname,
 			.ifindex = gl.host.ifindex,
 			.queues = cfg->queues,
@@ -564,7 +512,7 @@ static int run(struct config *cfg)
 		status = 1;
 		goto stop;
 	}
-	log_ready(&gl, &gw, cfg, engine.workers ? backend : 0);
+	gateway_log_serving(&gl, &gw, cfg, backend);
 	write_pid_file(cfg->pid_file);
 	signal_ready(cfg->ready_fd);
 	if (child.pid && child_release(&child))
@@ -584,6 +532,7 @@ out:
 	plumb_teardown(&gl);
 	ns_close(&ns);
 	nl_close(&loop.link_mon);
+	nswatch_close(&loop.netns);
 	if (loop.epfd > 0)
 		close(loop.epfd);
 	close(sfd);

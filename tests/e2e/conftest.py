@@ -53,19 +53,39 @@ def wait_until(cond, timeout=10.0, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-# make check runs suites again with more queues than the default (one per CPU)
+# make check runs suites again with more queues than the default (one per CPU),
+# and on the tap backend (XDPSLIRP_TEST_BACKEND=tap) for guests it creates
 QUEUES = os.environ.get("XDPSLIRP_TEST_QUEUES")
+BACKEND = os.environ.get("XDPSLIRP_TEST_BACKEND")
+# XDPSLIRP_TEST_ROOTLESS=UID runs xdpslirp as that user (tap backend), with
+# the guest namespace owned by a user namespace of the same user
+ROOTLESS = os.environ.get("XDPSLIRP_TEST_ROOTLESS")
+ROOTLESS_USERNS = {}    # guest netns path -> its user namespace, a /proc path
+# the last line of a counters block, per backend
+COUNTERS_END = re.compile(r": (xdp: redirected|tap: \d+ queues|stream: \d+ queues)")
 
 
 class Xdpslirp:
     """One xdpslirp process: started with --ready-fd, stderr kept in a file."""
 
     def __init__(self, args, ready=True, netns=None, pass_fds=()):
-        if QUEUES and "--queues" not in args and "--ifname" not in args:
+        own_port = "--ifname" in args or "--socket" in args    # their queues are given
+        if QUEUES and "--queues" not in args and not own_port:
             args = ("--queues", QUEUES) + tuple(args)
+        if BACKEND and "--backend" not in args and not own_port:
+            args = ("--backend", BACKEND) + tuple(args)
+        args = tuple(args)
+        if ROOTLESS and "--ifname" in args:
+            pytest.skip("--ifname serves a link through XDP: root only")
+        if ROOTLESS and "--netns" in args:
+            path = args[args.index("--netns") + 1]
+            args = ("--userns-path", ROOTLESS_USERNS[path]) + args
         self.log = tempfile.TemporaryFile(mode="w+")
         r, w = os.pipe()
         prefix = ["ip", "netns", "exec", netns] if netns else []
+        if ROOTLESS:
+            prefix += ["setpriv", f"--reuid={ROOTLESS}", f"--regid={ROOTLESS}",
+                       "--clear-groups", "--"]
         # ip netns exec execs the command: the pid stays xdpslirp's
         self.proc = subprocess.Popen(prefix + [BINARY, "--ready-fd", str(w)] + list(args),
                                      pass_fds=(w,) + tuple(pass_fds), stdout=subprocess.PIPE,
@@ -109,9 +129,9 @@ class Xdpslirp:
 
     def snapshot(self):
         """Counters now (SIGUSR1, then counters())."""
-        before = self.stderr().count(": xdp: redirected ")
+        before = len(COUNTERS_END.findall(self.stderr()))
         self.send(signal.SIGUSR1)
-        wait_until(lambda: self.stderr().count(": xdp: redirected ") > before,
+        wait_until(lambda: len(COUNTERS_END.findall(self.stderr())) > before,
                    what="counters")
         return self.counters()
 
@@ -119,7 +139,8 @@ class Xdpslirp:
         """The last counters printed (at SIGUSR1 or exit), summed over the
         queues; per queue for frames received and sent."""
         err = self.stderr()
-        block = err[err.rfind("queue 0: rx ", 0, err.rfind(": xdp: redirected ")):]
+        ends = [m.start() for m in COUNTERS_END.finditer(err)]
+        block = err[err.rfind("queue 0: rx ", 0, ends[-1] if ends else -1):]
         snap = {"evicted": 0, "flows": 0, "half_open": 0, "handed_off": 0, "dropped": 0,
                 "fast_retransmits": 0, "working_ms": 0,
                 "rx_frames": {}, "tx_frames": {}, "drops": {}}
@@ -172,14 +193,50 @@ def xdpslirp():
         x.kill()
 
 
+def user_owned_netns(name, uid):
+    """/run/netns/@name: a network namespace in a user namespace of @uid's
+    (as `unshare -rn` run by that user makes it), held by a sleeping process
+    of the user's; returns that process."""
+    holder = subprocess.Popen(["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                               "unshare", "--user", "--map-root-user", "--net", "sh", "-c",
+                               "echo in; exec sleep infinity"], stdout=subprocess.PIPE)
+    assert holder.stdout.readline() == b"in\n"
+    os.makedirs("/run/netns", exist_ok=True)
+    path = f"/run/netns/{name}"
+    open(path, "w").close()
+    sh("mount", "--bind", f"/proc/{holder.pid}/ns/net", path)
+    ROOTLESS_USERNS[path] = f"/proc/{holder.pid}/ns/user"
+    return holder
+
+
+@pytest.fixture
+def user_dir():
+    """A directory xdpslirp's user may write (ROOTLESS: not root's tmp_path)."""
+    d = tempfile.mkdtemp(prefix="xdpslirp-test-")
+    if ROOTLESS:
+        os.chown(d, int(ROOTLESS), int(ROOTLESS))
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def api_path(user_dir):
+    """A path for xdpslirp's API socket."""
+    return os.path.join(user_dir, "api.sock")
+
+
 @pytest.fixture
 def netns():
-    """Creates uniquely named network namespaces; deletes them afterwards."""
-    made = []
+    """Creates uniquely named network namespaces; deletes them afterwards.
+    create(user=UID): one owned by a user namespace of UID's."""
+    made, holders = [], []
 
-    def create():
+    def create(user=None):
         name = unique("xst")
-        sh("ip", "netns", "add", name)
+        if user:
+            holders.append(user_owned_netns(name, user))
+        else:
+            sh("ip", "netns", "add", name)
         made.append(name)
         sh("ip", "-n", name, "link", "set", "lo", "up")
         return name
@@ -187,6 +244,10 @@ def netns():
     yield create
     for name in made:
         subprocess.run(["ip", "netns", "del", name], capture_output=True)
+        ROOTLESS_USERNS.pop(f"/run/netns/{name}", None)
+    for h in holders:
+        h.kill()
+        h.wait()
 
 
 @pytest.fixture
@@ -227,7 +288,7 @@ class Topology:
 
     def __init__(self, netns):
         self._netns = netns
-        self.host, self.guest, self.remote = netns(), netns(), netns()
+        self.host, self.guest, self.remote = netns(), netns(user=ROOTLESS), netns()
         a, b = unique("xta"), unique("xtb")
         sh("ip", "-n", self.host, "link", "add", a, "type", "veth", "peer", "name", b,
            "netns", self.remote)

@@ -4,6 +4,7 @@ the lifecycle hooks.  xdpslirp runs in the test's host namespace; clients
 connect to its loopback; the guest runs the servers."""
 import json
 import os
+import pathlib
 import subprocess
 
 import pytest
@@ -143,10 +144,6 @@ def api(topo, path, request, raw=False):
     return json.loads(r.stdout) if r.stdout else None
 
 
-@pytest.fixture
-def api_path(tmp_path):
-    return str(tmp_path / "api.sock")
-
 
 def test_api_add_list_remove(xdpslirp, topo, api_path):
     x = start(xdpslirp, topo, "--api-socket", api_path)
@@ -233,9 +230,9 @@ def test_api_malformed_requests_keep_traffic_flowing(xdpslirp, topo, api_path):
 
 # --- lifecycle hooks -----------------------------------------------------
 
-def test_exit_fd_and_pid_file(xdpslirp, topo, tmp_path):
+def test_exit_fd_and_pid_file(xdpslirp, topo, user_dir):
     """Data on the exit fd is ignored; its end (the writer closes) stops."""
-    pid_file = tmp_path / "pid"
+    pid_file = pathlib.Path(user_dir) / "pid"
     r, w = os.pipe()
     try:
         x = xdpslirp("--netns", f"/run/netns/{topo.guest}", "--exit-fd", str(r),

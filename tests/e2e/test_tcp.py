@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import PEER, RAW, REMOTE, sh, wait_until
+from conftest import BACKEND, PEER, RAW, REMOTE, sh, wait_until
 
 MiB = 1 << 20
 
@@ -247,6 +247,8 @@ def test_checksums_to_guest(xdpslirp, topo, offload):
     assert x.stop() == 0
 
 
+@pytest.mark.skipif(BACKEND == "tap", reason="a tap picks the guest's queue itself: "
+                    "where the engine last wrote the flow (tun automq), not by XPS")
 def test_flow_moves_between_queues(xdpslirp, topo):
     """The guest's XPS puts a live connection on queue 0, then on queue 1:
     byte-exact both ways, both queues carried it, and the frames that
@@ -300,5 +302,8 @@ table ip loss {
     def lost_some(x):
         assert x.snapshot()["drops"].get("tx_test_loss", 0) > 0
 
-    exchange(xdpslirp, topo, "remote", "client", mode, 32 * MiB, 11,
-             xargs=("--test-tx-loss", "10"), before_stop=lost_some)
+    # a tap takes 64 KiB super-frames from the guest: uploading, the engine
+    # sends a few hundred ACKs only, so it drops more of them, to lose some
+    size, loss = (64 * MiB, "30") if BACKEND == "tap" else (32 * MiB, "10")
+    exchange(xdpslirp, topo, "remote", "client", mode, size, 11,
+             xargs=("--test-tx-loss", loss), before_stop=lost_some)

@@ -12,6 +12,11 @@
  * true payload length, and completes the checksum of an ICMPv6 payload
  * unless byte 3 has its top bit set, so that inputs reach extension
  * headers, fragments, NDP, ICMPv6, DHCPv6 and the transports.
+ * Built with -DFUZZ_VNET (fuzz_vnet), bytes 1-10 are the virtio-net header
+ * a guest writes before the frame on a tap (vnet_rx_check()): a header it
+ * accepts must describe the frame truthfully enough for what follows, and
+ * its flags (partial checksum, TCP super-frame) go with the frame into
+ * eth_input().
  * Checked beyond "no crash" (ASan/UBSan do that): a dropped frame counts
  * exactly one reason; a reply is no longer than the request, its pieces add
  * up, and every checksum in it verifies (IPv4 and IPv6 alike).
@@ -25,6 +30,7 @@
 #include "frames.h"
 #include "ip.h"
 #include "tcp.h"
+#include "vnet.h"
 
 #define check(cond) do { if (!(cond)) __builtin_trap(); } while (0)
 
@@ -158,14 +164,39 @@ static size_t frame_from_input(const uint8_t *in, size_t n)
 	return len;
 }
 #else
+#ifdef FUZZ_VNET
+#define IN_SKIP	VNET_HDR_LEN
+#else
 #define IN_SKIP	0
+#endif
 
 static size_t frame_from_input(const uint8_t *in, size_t n)
 {
-	memcpy(buf, in, n);
-	return n;
+	memcpy(buf, in + IN_SKIP, n - IN_SKIP);
+	return n - IN_SKIP;
 }
 #endif
+
+/* The flags the input's virtio-net header earns; false: dropped. */
+static bool vnet_flags(const uint8_t *in, size_t len, uint32_t *flags)
+{
+	*flags = 0;
+#ifdef FUZZ_VNET
+	struct virtio_net_hdr h;
+
+	memcpy(&h, in, sizeof(h));
+	if (!vnet_rx_check(&h, buf, (uint32_t)len, flags))
+		return false;
+	if (*flags & FRAME_CSUM_PARTIAL)
+		check((uint32_t)h.csum_start + h.csum_offset + 2 <= len);
+	if (*flags & FRAME_GSO)
+		check(*flags & FRAME_CSUM_PARTIAL && h.gso_size);
+#else
+	(void)in;
+	(void)len;
+#endif
+	return true;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -193,6 +224,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.out.discard = fz_discard;
 	len = frame_from_input(data + 1, size - 1);
 	cut(&f, len, 1 + (size_t)data[0] * 17);
+	if (!vnet_flags(data + 1, len, &f.flags))
+		return 0;
 
 	switch (eth_input(&ctx, &f)) {
 	case VERDICT_REPLY:

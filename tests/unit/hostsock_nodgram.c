@@ -10,12 +10,14 @@
 
 int hostsock_udp_open(const struct gateway *gw, int family)
 {
+	(void)gw;
 	(void)family;
 	return -EACCES;
 }
 
 int hostsock_ping_open(const struct gateway *gw, int family)
 {
+	(void)gw;
 	(void)family;
 	return -EACCES;
 }

@@ -28,6 +28,7 @@ static const char usage[] =
 "Usage: xdpslirp [OPTIONS] --ifname IFACE\n"
 "       xdpslirp [OPTIONS] --netns PID|PATH\n"
 "       xdpslirp [OPTIONS] -- COMMAND [ARG...]\n"
+"       xdpslirp [OPTIONS] --socket PATH\n"
 "       xdpslirp ctl --api-socket PATH list|add|remove|stats|flows ...\n"
 "\n"
 "User-mode network gateway: gives a network namespace IPv4 and IPv6\n"
@@ -39,6 +40,9 @@ static const char usage[] =
 "  --netns PID|PATH      create a veth pair into that network namespace\n"
 "  -- COMMAND [ARG...]   run COMMAND in a new network namespace; exit with\n"
 "                        its status\n"
+"  --socket PATH         serve a VM on a Unix stream socket, as QEMU's\n"
+"                        -netdev stream,addr.type=unix,addr.path=PATH frames\n"
+"                        it (one guest at a time; no privileges needed)\n"
 "\n"
 "Options:\n"
 "  --guest-ifname NAME   guest end's name (default eth0)\n"
@@ -107,7 +111,7 @@ enum {
 	OPT_NO_HOST_LOOPBACK, OPT_TEST_TX_LOSS, OPT_UDP_TIMEOUT, OPT_DNS_UPSTREAM,
 	OPT_DISABLE_DNS, OPT_NO_DHCP, OPT_FORWARD_TO_HOST, OPT_API_SOCKET, OPT_EXIT_FD,
 	OPT_PID_FILE, OPT_POLL, OPT_SPIN_US, OPT_CPUS, OPT_NO_CSUM_OFFLOAD, OPT_CIDR6,
-	OPT_DISABLE_IPV6, OPT_RA_INTERVAL, OPT_BACKEND, OPT_USERNS_PATH, OPT_MACADDRESS, OPT_OUTBOUND, OPT_OUTBOUND6,
+	OPT_DISABLE_IPV6, OPT_RA_INTERVAL, OPT_BACKEND, OPT_USERNS_PATH, OPT_SOCKET, OPT_MACADDRESS, OPT_OUTBOUND, OPT_OUTBOUND6,
 };
 
 static const struct option options[] = {
@@ -141,6 +145,7 @@ static const struct option options[] = {
 	{ "cpus",	  required_argument, NULL, OPT_CPUS },
 	{ "backend",	  required_argument, NULL, OPT_BACKEND },
 	{ "userns-path",  required_argument, NULL, OPT_USERNS_PATH },
+	{ "socket",	  required_argument, NULL, OPT_SOCKET },
 	{ "macaddress",	  required_argument, NULL, OPT_MACADDRESS },
 	{ "outbound-addr", required_argument, NULL, OPT_OUTBOUND },
 	{ "outbound-addr6", required_argument, NULL, OPT_OUTBOUND6 },
@@ -539,6 +544,10 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 		return path_option("--api-socket", arg, &cfg->api_socket, err);
 	case OPT_USERNS_PATH:
 		return path_option("--userns-path", arg, &cfg->userns, err);
+	case OPT_SOCKET:
+		cfg->mode = MODE_SOCKET;
+		(*modes)++;
+		return path_option("--socket", arg, &cfg->socket_path, err);
 	case OPT_BACKEND:
 		return config_backend(cfg, arg, err);
 	case OPT_MACADDRESS:
@@ -648,8 +657,12 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *err)
 	}
 	if (modes != 1) {
 		fprintf(err, "xdpslirp: %s; see xdpslirp --help\n", modes ?
-			"give only one of --ifname, --netns and -- COMMAND" :
-			"give one of --ifname IFACE, --netns PID|PATH or -- COMMAND");
+			"give only one of --ifname, --netns, --socket and -- COMMAND" :
+			"give one of --ifname IFACE, --netns PID|PATH, --socket PATH or -- COMMAND");
+		return -EINVAL;
+	}
+	if (cfg->mode == MODE_SOCKET && (cfg->backend != CFG_BACKEND_AUTO || cfg->queues > 1)) {
+		fprintf(err, "xdpslirp: --socket is its own backend, with one queue: drop --backend and --queues\n");
 		return -EINVAL;
 	}
 	if (cfg->mode == MODE_IFNAME && cfg->mtu) {

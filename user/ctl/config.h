@@ -26,6 +26,7 @@ enum run_mode {
 	MODE_IFNAME,	/* --ifname: serve an existing link */
 	MODE_NETNS,	/* --netns: create a veth pair into that namespace */
 	MODE_COMMAND,	/* -- COMMAND: new namespace, run COMMAND in it */
+	MODE_SOCKET,	/* --socket: a VM connects (QEMU -netdev stream) */
 };
 
 /* --backend (the engine's enum backend, plus auto) */
@@ -44,6 +45,7 @@ struct config {
 	uint8_t mac[6];
 	char ifname[IF_NAMESIZE];	/* --ifname */
 	const char *netns;		/* --netns PID|PATH */
+	const char *socket_path;	/* --socket */
 	char guest_ifname[IF_NAMESIZE];
 	char **command;			/* argv after "--" */
 	uint32_t mtu;			/* 0: choose from the kernel's abilities */

@@ -217,7 +217,7 @@ int s4n_parse(struct config *cfg, struct s4n_opts *o, int argc, char **argv, FIL
 	strcpy(cfg->guest_ifname, "tap0");
 	optind = 0;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:ce:r:m:a:6hv", s4n_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":ce:r:m:a:6hv", s4n_options, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
 			fputs(s4n_usage, stdout);
@@ -229,8 +229,12 @@ int s4n_parse(struct config *cfg, struct s4n_opts *o, int argc, char **argv, FIL
 			fprintf(err, "slirp4netns: %s needs a value\n", argv[optind - 1]);
 			return -EINVAL;
 		case '?':
-			fprintf(err, "slirp4netns: unknown option '%s'; see slirp4netns --help\n",
-				argv[optind - 1]);
+			if (optopt)
+				fprintf(err, "slirp4netns: unknown option '-%c'; see slirp4netns --help\n",
+					optopt);
+			else
+				fprintf(err, "slirp4netns: unknown option '%s'; see slirp4netns --help\n",
+					argv[optind - 1]);
 			return -EINVAL;
 		default:
 			if (!s4n_apply(cfg, o, opt, optarg, err))

@@ -11,6 +11,7 @@
  *
  * Everything goes through rtnetlink (netlink.c); nothing shells out.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -22,6 +23,7 @@
 #include "plumb.h"
 #include "xdp.h"
 #include "engine.h"
+#include "stream.h"
 #include "tapdev.h"
 
 /* Keeps the host kernel from sending router solicitations or DAD. */
@@ -134,6 +136,27 @@ static int create_veth(struct guest_link *gl, struct nl *nl,
 	return configure_guest(gl->guest_mac, cfg, netns_fd);
 }
 
+/*
+ * The receive queues @ifname has now.  Netlink tells how many the device
+ * was made with (a multi-queue tap: 256), sysfs how many are real (a tap:
+ * one per fd attached), which is what AF_XDP binds to.
+ */
+static unsigned real_rx_queues(const char *ifname, unsigned allocated)
+{
+	char path[64];
+	unsigned n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	d = opendir(path);
+	if (!d)
+		return allocated;
+	for (struct dirent *e; (e = readdir(d));)
+		n += !strncmp(e->d_name, "rx-", 3);
+	closedir(d);
+	return n ? n : allocated;
+}
+
 /**
  * plumb_setup() - make the guest's link exist and find its host end
  * @gl: zeroed; filled in
@@ -163,6 +186,9 @@ int plumb_setup(struct guest_link *gl, const struct config *cfg, int netns_fd,
 		if (ret)
 			log_err("--ifname %s: %s", gl->host_ifname, ret == -ENODEV ?
 				"no such link in this network namespace" : strerror(-ret));
+		else
+			gl->host.num_rx_queues = real_rx_queues(gl->host_ifname,
+								gl->host.num_rx_queues);
 	}
 	if (!ret) {
 		ret = nl_link_up(&nl, gl->host.ifindex);
@@ -174,7 +200,7 @@ int plumb_setup(struct guest_link *gl, const struct config *cfg, int netns_fd,
 }
 
 /*
- * The gateway's MAC on a tap, which has no host end to take one from:
+ * The gateway's MAC on a tap (or a stream), which has no host end to take one from:
  * locally administered, the one slirp4netns's gateway has.
  */
 static const uint8_t tap_gateway_mac[ETH_ALEN] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
@@ -236,7 +262,8 @@ static int tap_configure(const struct tap_job *j, struct tap_reply *r)
 static int tap_open_job(void *arg, struct ns_result *res)
 {
 	const struct tap_job *j = arg;
-	struct tap_reply r = { .existed = if_nametoindex(j->cfg->guest_ifname) != 0 };
+	struct tap_reply r = { .existed = if_nametoindex(j->cfg->guest_ifname) != 0,
+			       .offload = !j->cfg->no_csum_offload };
 	int ret = tapdev_open(j->cfg->guest_ifname, j->queues, res->fds, &res->nfds, &r.offload);
 
 	if (!ret)
@@ -325,6 +352,26 @@ int plumb_setup_tap(struct guest_link *gl, const struct config *cfg,
 	return 0;
 }
 
+/**
+ * plumb_setup_stream() - listen where a VM's QEMU will connect (--socket)
+ * @gl: zeroed; filled in (the listening socket, our MAC, the MTU)
+ * @cfg: configuration (the path)
+ * @mtu: the MTU the guest is told (DHCP, router advertisements)
+ *
+ * Return: 0, or negative errno (logged).  Call plumb_teardown() either way.
+ */
+int plumb_setup_stream(struct guest_link *gl, const struct config *cfg, uint32_t mtu)
+{
+	gl->stream_fd = stream_listen(cfg->socket_path);
+	if (gl->stream_fd < 0)
+		return gl->stream_fd;
+	gl->stream_path = cfg->socket_path;
+	snprintf(gl->host_ifname, sizeof(gl->host_ifname), "socket");
+	memcpy(gl->host.mac, tap_gateway_mac, ETH_ALEN);
+	gl->host.mtu = mtu;
+	return 0;
+}
+
 /* Deletes what plumb_setup() created (the guest end goes with the host end). */
 void plumb_teardown(struct guest_link *gl)
 {
@@ -338,4 +385,9 @@ void plumb_teardown(struct guest_link *gl)
 	gl->created = false;
 	while (gl->ntap)	/* a tap we created ends with its last fd */
 		close(gl->tap_fds[--gl->ntap]);
+	if (gl->stream_fd > 0) {
+		close(gl->stream_fd);
+		unlink(gl->stream_path);
+		gl->stream_fd = -1;
+	}
 }

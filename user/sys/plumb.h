@@ -21,6 +21,8 @@ struct guest_link {
 	int tap_fds[NS_MAX_FDS];
 	bool tap_offload;		/* ...with offloads */
 	bool tap_existed;		/* served a tap made by someone else */
+	int stream_fd;			/* --socket: listening, or -1 */
+	const char *stream_path;	/* ...removed at teardown */
 };
 
 int plumb_setup(struct guest_link *gl, const struct config *cfg, int netns_fd,
@@ -29,6 +31,7 @@ int plumb_setup_tap(struct guest_link *gl, const struct config *cfg,
 		    const struct ns_target *ns, uint32_t mtu);
 int plumb_choose_backend(const struct config *cfg, int afxdp);
 int plumb_tap_exists(const struct config *cfg, const struct ns_target *ns);
+int plumb_setup_stream(struct guest_link *gl, const struct config *cfg, uint32_t mtu);
 void plumb_teardown(struct guest_link *gl);
 
 #endif

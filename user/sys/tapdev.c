@@ -52,7 +52,8 @@ static int tap_queue_open(const char *name, bool multi)
  * @want: queues wanted (1 to NS_MAX_FDS)
  * @fds: filled with one fd per queue
  * @nq: set to the number opened (fewer than @want for a single-queue tap)
- * @offload: set if the kernel took our offloads
+ * @offload: in: whether to ask for checksum and TSO offloads (not with
+ *	--disable-checksum-offload); out: set if the kernel took them
  *
  * Return: 0, or negative errno (logged).
  */
@@ -81,6 +82,8 @@ int tapdev_open(const char *name, unsigned want, int *fds, unsigned *nq, bool *o
 			close(fds[--*nq]);
 		return fd;
 	}
+	if (!*offload)
+		return 0;
 	*offload = !ioctl(fds[0], TUNSETOFFLOAD, TAP_OFFLOADS);
 	if (!*offload)
 		log_info("tap %s: no checksum or segmentation offload: %s", name, strerror(errno));
