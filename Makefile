@@ -33,7 +33,8 @@ PROTO_SRCS	:= user/counters.c user/log.c $(wildcard user/net/*.c user/flow/*.c u
 		   user/host/sock.c user/host/hostaddr.c
 TEST_SRCS	:= $(PROTO_SRCS) tests/unit/hostsock_stub.c tests/unit/hostsock_nodgram.c
 SYS_SRCS	:= user/host/hostsock.c user/ctl/control.c user/ctl/ctl.c user/engine.c user/engine_cmd.c \
-		   $(wildcard user/sys/*.c) user/port/xdp.c user/port/xsk.c user/port/tap.c user/port/stream.c
+		   $(wildcard user/sys/*.c) user/port/xdp.c user/port/xsk.c user/port/tap.c user/port/stream.c \
+		   user/port/bufpool.c
 MAIN_SRC	:= user/main.c user/gateway_setup.c
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -107,7 +108,7 @@ $(BUILD)/fuzz_vnet: tests/fuzz/fuzz_frame.c $(TEST_SRCS) $(HEADERS) | $(BUILD)
 		-fno-sanitize-recover=all $< $(TEST_SRCS) -o $@
 
 # the stream port's framing (the port itself: its pool and log only)
-FUZZ_STREAM_SRCS := user/port/stream.c user/port/port.c user/port/umem.c user/log.c
+FUZZ_STREAM_SRCS := user/port/stream.c user/port/bufpool.c user/port/port.c user/port/umem.c user/log.c
 $(BUILD)/fuzz_stream: tests/fuzz/fuzz_stream.c $(FUZZ_STREAM_SRCS) $(HEADERS) | $(BUILD)
 	$(CLANG) $(CPPFLAGS) $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $< $(FUZZ_STREAM_SRCS) -o $@

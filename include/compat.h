@@ -11,6 +11,17 @@
 
 #include <linux/if_xdp.h>
 
+/* Tap offload: the guest may hand us UDP segmentation super-frames (6.2+),
+ * USO4 and USO6 only together; their virtio-net gso_type.
+ */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#define TUN_F_USO6 0x40
+#endif
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#endif
+
 /* Bind flag: accept frames spanning several UMEM chunks (kernel 6.6+). */
 #ifndef XDP_USE_SG
 #define XDP_USE_SG (1 << 4)

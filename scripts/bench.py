@@ -290,6 +290,81 @@ def run_xdpslirp_s4n(mtu, args):
         "--netns-type=path", f"/proc/{pid}/ns/net", "tap0"])
 
 
+def over_time(mtu, seconds=20):
+    """xdpslirp's single-stream upload, second by second: the last second
+    must reach 80% of the median second (no collapse)."""
+    out, _ = run_xdpslirp(mtu, lambda srv: ["iperf3", "-c", srv, "-t", str(seconds), "-J"])
+    try:
+        secs = [i["sum"]["bits_per_second"] / 1e9 for i in json.loads(out)["intervals"]]
+    except (ValueError, KeyError):
+        return None
+    return secs[-1] / statistics.median(secs) if secs else None
+
+
+GATEWAYS = ["xdpslirp", "pasta", "slirp4netns"]
+
+
+def relative(cells, raw, med):
+    """(cell, [each gateway's median / the kernel path's]) of the throughput cells."""
+    rows = []
+    for name, _, _, _, unit, _ in cells:
+        if unit == "Gbit/s":
+            k = med(raw[name]["kernel"]) or 1
+            rows.append((name, [(med(raw[name][p]) or 0) / k for p in GATEWAYS]))
+    return rows
+
+
+def text_chart(rows, path):
+    """The chart in characters, for the README: one bar per gateway, 40
+    characters = the kernel path."""
+    lines = ["throughput relative to the kernel path (|: the kernel path)"]
+    for name, vals in rows:
+        lines.append(name)
+        for g, v in zip(GATEWAYS, vals):
+            bar = "#" * round(min(v, 1.5) * 40)
+            lines.append(f"  {g:12} {bar[:40]}{'|' if v >= 1 else ' ' * (40 - len(bar)) + '|'}"
+                         f"{bar[40:]} {v:.2f}")
+    text = "\n".join(lines)
+    with open(path, "w") as f:
+        f.write(text + "\n")
+    return text
+
+
+def chart(rows, path):
+    """A bar chart of the throughput cells, relative to the kernel path."""
+    data = path + ".dat"
+    with open(data, "w") as f:
+        for name, vals in rows:
+            f.write('"%s" %s\n' % (name.replace(", MTU", "\\nMTU"),
+                                    " ".join(f"{v:.3f}" for v in vals)))
+    script = f"""set terminal pngcairo size 1200,500 noenhanced
+set output '{path}'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8
+set ylabel 'throughput / kernel path'
+set yrange [0:*]
+set xtics font ',9'
+set key top right
+plot '{data}' using 2:xtic(1) title 'xdpslirp', '' using 3 title 'pasta', '' using 4 title 'slirp4netns'
+"""
+    subprocess.run(["gnuplot"], input=script, text=True, check=False, capture_output=True)
+
+
+def idle_cpu(seconds=3):
+    """CPU used by an idle xdpslirp (its own threads), in % of one CPU."""
+    p = subprocess.Popen(in_host(XDPSLIRP, "--log-level", "error", "--", "sleep",
+                                 str(seconds + 2)), stderr=subprocess.DEVNULL)
+    time.sleep(1)   # past start-up
+    ticks = lambda: sum(int(x) for x in open(f"/proc/{p.pid}/stat").read().rsplit(")", 1)[1]
+                        .split()[11:13])
+    a = ticks()
+    time.sleep(seconds)
+    b = ticks()
+    p.wait()
+    return (b - a) / os.sysconf("SC_CLK_TCK") / seconds * 100
+
+
 RUNNERS = {"kernel": run_kernel, "xdpslirp": run_xdpslirp, "xdpslirp-tap": run_xdpslirp_tap,
            "xdpslirp-s4n": run_xdpslirp_s4n, "pasta": run_pasta, "slirp4netns": run_slirp4netns,
            "before": run_before}

@@ -333,7 +333,7 @@ static int worker_port_open(struct worker *w, const struct engine_params *p)
 
 	switch (p->backend) {
 	case BACKEND_TAP:
-		ret = tap_port_open(&w->pm.tap, p->tap_fds[q], q, p->tap_offload, &w->cnt);
+		ret = tap_port_open(&w->pm.tap, p->tap_fds[q], q, p->tap_offloads, &w->cnt);
 		break;
 	case BACKEND_STREAM:
 		ret = stream_port_open(&w->pm.stream, p->stream_fd, &w->cnt);
@@ -470,7 +470,7 @@ void engine_print_counters(const struct engine *e, FILE *out)
 		const struct port *port = e->workers[0].port;
 
 		fprintf(out, "xdpslirp: %s: %u queues, offloads %s\n", port->kind, e->nworkers,
-			port->gso_max ? "csum tso4 tso6" : "none");
+			port->offloads ? port->offloads : "none");
 	}
 	fflush(out);
 }

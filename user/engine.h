@@ -29,7 +29,7 @@ enum backend {
 struct engine_params {
 	enum backend backend;
 	const int *tap_fds;	/* BACKEND_TAP: one per queue, owned from now */
-	bool tap_offload;	/* ...with checksum and TSO offloads */
+	unsigned tap_offloads;	/* ...TUN_F_* taken (checksum, TSO, USO) */
 	int stream_fd;		/* BACKEND_STREAM: the listening socket */
 	const char *ifname;	/* host end of the guest's link */
 	int ifindex;

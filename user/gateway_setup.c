@@ -74,7 +74,7 @@ static const char *backend_desc(const struct guest_link *gl, int backend)
 {
 	switch (backend) {
 	case BACKEND_TAP:
-		return gl->tap_offload ? "a tap fd (offloads on)" : "a tap fd (no offloads)";
+		return gl->tap_offloads ? "a tap fd (offloads on)" : "a tap fd (no offloads)";
 	case BACKEND_STREAM:
 		return "a stream socket (QEMU -netdev stream)";
 	default:

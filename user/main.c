@@ -475,7 +475,7 @@ static int run(struct config *cfg)
 		struct engine_params ep = {
 			.backend = (enum backend)backend,
 			.tap_fds = gl.tap_fds,
-			.tap_offload = gl.tap_offload,
+			.tap_offloads = gl.tap_offloads,
 			.stream_fd = gl.stream_fd,
 			.ifname = gl.host_ifname,
 			.ifindex = gl.host.ifindex,

@@ -39,6 +39,25 @@ def test_10000_datagrams_echoed(xdpslirp, topo, where, mtu):
     x.assert_frames_accounted()
 
 
+@pytest.mark.parametrize("family", ["ipv4", "ipv6"])
+def test_udp_segmentation_offload_from_a_tap(xdpslirp, topo, family):
+    """On the tap backend the guest's kernel hands us an application's
+    UDP_SEGMENT send whole (USO): its datagrams must reach the server each
+    as the guest meant it, and far fewer frames than datagrams crossed."""
+    dst, srv = ("10.0.2.2", "127.0.0.1") if family == "ipv4" else ("fd00::2", "::1")
+    topo.server(topo.host, srv, 6010, peer=UDP_PEER, mode="echo")
+    x = start(xdpslirp, topo, "--backend", "tap", "--mtu", "1500")
+    seg = 1472 if family == "ipv4" else 1452
+    r = guest_udp(topo, "segments", dst, 6010, seg, 200, 7)
+    assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr + x.stderr()
+    datagrams = int(r.stdout.split()[-1])
+    rx = sum(x.snapshot()["rx_frames"].values())
+    assert "offloads csum tso4 tso6 uso4 uso6" in x.stderr(), x.stderr()
+    assert rx < datagrams / 4, (rx, datagrams)
+    assert x.stop() == 0
+    x.assert_frames_accounted()
+
+
 def test_one_port_three_peers(xdpslirp, topo):
     udp_server(topo, "loopback", 6002)
     udp_server(topo, "remote", 6003)

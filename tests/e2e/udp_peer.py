@@ -100,6 +100,30 @@ def flood(addr, port, count, maxlen, seed, expect=lambda d: d):
     return not bad
 
 
+UDP_SEGMENT = 103      # <linux/udp.h>: the kernel cuts one send into datagrams
+
+
+def segments(addr, port, seg, count, seed):
+    """@count sends of up to 64 datagrams (65,000 bytes) of @seg bytes each through
+    UDP_SEGMENT (one super-frame on a tap with USO); every datagram must
+    come back from an echo server as it was cut."""
+    rnd = random.Random(seed)
+    s = socket.socket(family(addr), socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    s.setsockopt(socket.IPPROTO_UDP, UDP_SEGMENT, seg)
+    s.settimeout(5)
+    sent = bad = 0
+    for _ in range(count):
+        data = rnd.randbytes(rnd.randint(seg + 1, min(64 * seg, 65000)))
+        s.sendto(data, (addr, port))
+        for off in range(0, len(data), seg):
+            got, _ = s.recvfrom(70000)
+            bad += got != data[off:off + seg]
+            sent += 1
+    print("ok" if not bad else f"MISMATCH {bad}", "datagrams", sent, flush=True)
+    return not bad
+
+
 def peers(targets):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(5)
@@ -154,6 +178,7 @@ def main():
           "digests": lambda: serve(a[0], int(a[1]), sha256),
           "hashflood": lambda: flood(a[0], int(a[1]), int(a[2]), int(a[3]), int(a[4]), sha256),
           "peers": lambda: peers(a),
+          "segments": lambda: segments(a[0], int(a[1]), int(a[2]), int(a[3]), int(a[4])),
           "refused": lambda: refused(a[0], int(a[1])),
           "query": lambda: query(a[0], int(a[1]), a[2], a[3])}[cmd]()
     sys.exit(0 if ok else 1)

@@ -177,20 +177,26 @@ static size_t frame_from_input(const uint8_t *in, size_t n)
 }
 #endif
 
-/* The flags the input's virtio-net header earns; false: dropped. */
-static bool vnet_flags(const uint8_t *in, size_t len, uint32_t *flags)
+/* The flags (and segment size) the input's virtio-net header earns @f;
+ * false: dropped.
+ */
+static bool vnet_flags(const uint8_t *in, size_t len, struct frame *f)
 {
-	*flags = 0;
+	f->flags = 0;
+	f->gso_size = 0;
 #ifdef FUZZ_VNET
 	struct virtio_net_hdr h;
 
 	memcpy(&h, in, sizeof(h));
-	if (!vnet_rx_check(&h, buf, (uint32_t)len, flags))
+	f->gso_size = h.gso_size;
+	if (!vnet_rx_check(&h, buf, (uint32_t)len, true, &f->flags))
 		return false;
-	if (*flags & FRAME_CSUM_PARTIAL)
+	if (f->flags & FRAME_CSUM_PARTIAL)
 		check((uint32_t)h.csum_start + h.csum_offset + 2 <= len);
-	if (*flags & FRAME_GSO)
-		check(*flags & FRAME_CSUM_PARTIAL && h.gso_size);
+	if (f->flags & FRAME_GSO)
+		check(f->flags & FRAME_CSUM_PARTIAL && h.gso_size);
+	if (f->flags & FRAME_GSO_UDP)
+		check(f->flags & FRAME_GSO && h.csum_offset == 6);
 #else
 	(void)in;
 	(void)len;
@@ -224,7 +230,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.out.discard = fz_discard;
 	len = frame_from_input(data + 1, size - 1);
 	cut(&f, len, 1 + (size_t)data[0] * 17);
-	if (!vnet_flags(data + 1, len, &f.flags))
+	if (!vnet_flags(data + 1, len, &f))
 		return 0;
 
 	switch (eth_input(&ctx, &f)) {

@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "compat.h"
 #include "vnet.h"
 
 #define F_CSUM	VIRTIO_NET_HDR_F_NEEDS_CSUM
@@ -53,13 +54,20 @@ static void accepted_headers(void **state)
 		    .csum_start = 54, .csum_offset = 16 }, 0x86dd, FRAME_CSUM_PARTIAL | FRAME_GSO },
 		{ { .flags = F_CSUM, .csum_start = 34, .csum_offset = 1000 - 34 - 2 }, 0x0800,
 		  FRAME_CSUM_PARTIAL },					/* the last two bytes */
+		/* with USO offered: UDP super-frames of either family */
+		{ { .flags = F_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_UDP_L4, .gso_size = 1472,
+		    .csum_start = 34, .csum_offset = 6 }, 0x0800,
+		  FRAME_CSUM_PARTIAL | FRAME_GSO | FRAME_GSO_UDP },
+		{ { .flags = F_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_UDP_L4, .gso_size = 1452,
+		    .csum_start = 54, .csum_offset = 6 }, 0x86dd,
+		  FRAME_CSUM_PARTIAL | FRAME_GSO | FRAME_GSO_UDP },
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		uint32_t flags = 0xdead;
 
-		if (!vnet_rx_check(&t[i].h, frame_of(t[i].type), 1000, &flags))
+		if (!vnet_rx_check(&t[i].h, frame_of(t[i].type), 1000, true, &flags))
 			fail_msg("case %zu refused", i);
 		assert_int_equal(flags, t[i].flags);
 	}
@@ -90,11 +98,20 @@ static void lying_headers(void **state)
 		    .csum_start = 34, .csum_offset = 16 }, 0x0800, 1000 },
 		{ { .flags = F_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = 1448,
 		    .csum_start = 34, .csum_offset = 16 }, 0x0806, 1000 },	/* ARP */
-		/* never offered: UFO, USO, unknown kinds, ECN alone */
+		/* never offered: UFO, unknown kinds, ECN alone; USO not offered: below */
 		{ { .flags = F_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_UDP, .gso_size = 1448,
 		    .csum_start = 34, .csum_offset = 6 }, 0x0800, 1000 },
-		{ { .flags = F_CSUM, .gso_type = 5, .gso_size = 1448,
+		/* USO of something else than UDP: a TCP checksum, ARP, ECN, no size */
+		{ { .flags = F_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_UDP_L4, .gso_size = 1448,
+		    .csum_start = 34, .csum_offset = 16 }, 0x0800, 1000 },
+		{ { .flags = F_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_UDP_L4, .gso_size = 1448,
+		    .csum_start = 34, .csum_offset = 6 }, 0x0806, 1000 },
+		{ { .flags = F_CSUM,
+		    .gso_type = VIRTIO_NET_HDR_GSO_UDP_L4 | VIRTIO_NET_HDR_GSO_ECN,
+		    .gso_size = 1448, .csum_start = 34, .csum_offset = 6 }, 0x0800, 1000 },
+		{ { .flags = F_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_UDP_L4, .gso_size = 0,
 		    .csum_start = 34, .csum_offset = 6 }, 0x0800, 1000 },
+		{ { .gso_type = VIRTIO_NET_HDR_GSO_UDP_L4, .gso_size = 1448 }, 0x0800, 1000 },
 		{ { .flags = F_CSUM, .gso_type = 0x7f, .gso_size = 1448,
 		    .csum_start = 34, .csum_offset = 16 }, 0x0800, 1000 },
 		{ { .gso_type = VIRTIO_NET_HDR_GSO_ECN }, 0x0800, 1000 },
@@ -107,9 +124,16 @@ static void lying_headers(void **state)
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		uint32_t flags;
 
-		if (vnet_rx_check(&t[i].h, frame_of(t[i].type), t[i].len, &flags))
+		if (vnet_rx_check(&t[i].h, frame_of(t[i].type), t[i].len, true, &flags))
 			fail_msg("case %zu accepted", i);
 	}
+	/* a good UDP super-frame, but USO was not offered */
+	const struct virtio_net_hdr uso = { .flags = F_CSUM, .gso_type = VIRTIO_NET_HDR_GSO_UDP_L4,
+					    .gso_size = 1448, .csum_start = 34, .csum_offset = 6 };
+	uint32_t flags;
+
+	assert_true(vnet_rx_check(&uso, frame_of(0x0800), 1000, true, &flags));
+	assert_false(vnet_rx_check(&uso, frame_of(0x0800), 1000, false, &flags));
 }
 
 static void headers_toward_guest(void **state)

@@ -24,7 +24,9 @@
  * upstream is unreachable is answered with SERVFAIL at once.
  *
  * Datagrams from one burst of guest frames leave with one sendmmsg() per
- * socket (udp_flush()); those from the host arrive with recvmmsg().
+ * socket (udp_flush()); those from the host arrive with recvmmsg().  A
+ * UDP super-frame from a tap (the guest's UDP_SEGMENT send, USO) is cut
+ * back into its datagrams there (udp_queue_segments()).
  *
  * A mapping expires after --udp-timeout seconds without traffic either way.
  * Mappings may take at most half of the flow table; beyond that the one idle
@@ -211,6 +213,43 @@ static enum verdict udp_queue(struct gw_ctx *ctx, struct flow *fl, const struct 
 	return VERDICT_HELD;
 }
 
+/* As many datagrams as a guest's UDP_SEGMENT send may carry (Linux's own
+ * UDP_MAX_SEGMENTS); a super-frame of more is dropped.
+ */
+#define UDP_GSO_MAX_SEGS 128
+
+/**
+ * udp_queue_segments() - queue the datagrams of a UDP super-frame (USO)
+ * @ctx: protocol context
+ * @fl: the guest port's flow
+ * @to: destination
+ * @port: its port, network order
+ * @f: the super-frame: @f->gso_size bytes of payload a datagram
+ * @off: where the payload starts
+ * @len: the payload of all of them
+ *
+ * Each becomes the datagram the guest's application sent, as if the
+ * guest's kernel had cut them: one sendmmsg() entry each.
+ *
+ * Return: VERDICT_HELD, or VERDICT_DONE if dropped.
+ */
+static enum verdict udp_queue_segments(struct gw_ctx *ctx, struct flow *fl,
+				       const struct inany *to, uint16_t port,
+				       const struct frame *f, uint32_t off, uint32_t len)
+{
+	uint32_t seg = f->gso_size;
+
+	if (!seg || len > seg * UDP_GSO_MAX_SEGS)
+		return drop(ctx, DROP_UDP_MALFORMED);
+	for (uint32_t done = 0; done < len; done += seg) {
+		uint32_t n = len - done < seg ? len - done : seg;
+
+		if (udp_queue(ctx, fl, to, port, f, off + done, n) != VERDICT_HELD)
+			return done ? VERDICT_HELD : VERDICT_DONE;
+	}
+	return VERDICT_HELD;
+}
+
 /*
  * Reads up to UDP_RX_BATCH datagrams from @fd with one recvmmsg(), into the
  * scratch slots (payload at slot + 8); returns how many, 0 on none.
@@ -349,6 +388,9 @@ enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, const struct ippkt *
 				   p->v6 || !inany_is_v4(&to) ? AF_INET6 : AF_INET);
 	if (!fl)
 		return drop(ctx, DROP_UDP_NO_SOCKET);
+	if (f->flags & FRAME_GSO_UDP)
+		return udp_queue_segments(ctx, fl, &to, to_port, f, off + sizeof(*uh),
+					  ulen - sizeof(*uh));
 	return udp_queue(ctx, fl, &to, to_port, f, off + sizeof(*uh), ulen - sizeof(*uh));
 }
 

@@ -29,11 +29,14 @@ struct frame_seg {
 					 * to offload: not to be verified */
 #define FRAME_GSO		0x2	/* a segmentation-offload super-frame:
 					 * may be longer than the link's MTU */
+#define FRAME_GSO_UDP		0x4	/* ...of UDP datagrams of @gso_size bytes
+					 * of payload each (the last shorter) */
 
 struct frame {
 	uint32_t len;		/* sum of seg[].len */
 	uint32_t nseg;
 	uint32_t flags;		/* FRAME_*, received frames only */
+	uint32_t gso_size;	/* with FRAME_GSO: the guest's segment size */
 	struct frame_seg seg[FRAME_MAX_SEGS];
 };
 

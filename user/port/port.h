@@ -52,6 +52,7 @@ struct port {
 	struct counters *cnt;
 	bool tx_offload;	/* transmit() takes a struct tx_offload */
 	uint32_t gso_max;	/* longest TCP super-frame it takes, 0: none */
+	const char *offloads;	/* their names, for the counters; NULL: none */
 	uint32_t test_loss;	/* per mille of transmissions dropped (tests) */
 	uint64_t loss_rng;	/* xorshift state for test_loss */
 };

@@ -11,8 +11,8 @@
  *
  * Receiving: recv() fills a staging buffer with as many frames as the
  * socket holds (one system call for many frames); each complete frame is
- * copied once into a buffer of our pool (2 bytes in, so the IP header is
- * aligned) and handed up like any port's.  A length beyond the largest
+ * copied once into a buffer of our pool (bufpool.c, where the IP header
+ * is aligned) and handed up like any port's.  A length beyond the largest
  * frame means the stream cannot be trusted to stay framed: it is counted
  * (stream_length) and the connection closed.  Shorter frames than an
  * Ethernet header pass up and are dropped, counted, by eth.c.
@@ -33,7 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -47,7 +46,6 @@
 #define STREAM_TX_SIZE	(4u << 20)
 #define STREAM_BUF_SIZE	(128u << 10)	/* a pool buffer: > STREAM_FRAME_MAX + 2 */
 #define STREAM_NBUFS	128
-#define NET_IP_ALIGN	2
 
 /**
  * stream_rx_next() - the next complete frame in @rx
@@ -124,17 +122,9 @@ static struct stream_port *stream(struct port *p)
 	return (struct stream_port *)p;
 }
 
-static uint8_t *buf_data(const struct stream_port *s, uint64_t addr)
-{
-	return s->area + addr + NET_IP_ALIGN;
-}
-
 static void stream_release(struct port *port, const struct frame *f)
 {
-	struct stream_port *s = stream(port);
-	uint64_t addr = (uint64_t)(f->seg[0].data - s->area) & ~(uint64_t)(STREAM_BUF_SIZE - 1);
-
-	pool_release(&s->pool, addr, CHUNK_USER);
+	bufpool_release(&stream(port)->bufs, f->seg[0].data);
 }
 
 static void watch(struct stream_port *s, int op, int fd, uint32_t events)
@@ -197,7 +187,6 @@ static unsigned stream_receive(struct port *port, struct frame *frames, unsigned
 	while (n < max) {
 		const uint8_t *data;
 		uint32_t len;
-		uint64_t addr;
 		int got = stream_rx_next(&s->rx, &data, &len);
 
 		if (got < 0) {
@@ -211,13 +200,11 @@ static unsigned stream_receive(struct port *port, struct frame *frames, unsigned
 			filled = true;
 			continue;
 		}
-		if (!pool_take(&s->pool, CHUNK_USER, &addr)) {
+		if (!bufpool_frame(&s->bufs, &frames[n], len)) {
 			s->rx.head -= STREAM_HDR + len;	/* stays staged */
 			break;
 		}
-		memcpy(buf_data(s, addr), data, len);
-		frames[n] = (struct frame){ .len = len, .nseg = 1 };
-		frames[n].seg[0] = (struct frame_seg){ .data = buf_data(s, addr), .len = len };
+		memcpy(frames[n].seg[0].data, data, len);
 		counter_add(&port->cnt->rx_frames, 1);
 		counter_add(&port->cnt->rx_bytes, len);
 		n++;
@@ -274,26 +261,12 @@ static void stream_transmit(struct port *port, const struct frame *f, const stru
 
 static bool stream_alloc(struct port *port, struct frame *f, uint32_t len)
 {
-	struct stream_port *s = stream(port);
-	uint64_t addr;
-
-	if (len > STREAM_FRAME_MAX || !pool_take(&s->pool, CHUNK_USER, &addr))
-		return false;
-	*f = (struct frame){ .len = len, .nseg = 1 };
-	f->seg[0] = (struct frame_seg){ .data = buf_data(s, addr), .len = len };
-	return true;
+	return len <= STREAM_FRAME_MAX && bufpool_frame(&stream(port)->bufs, f, len);
 }
 
 static int stream_audit(struct port *port)
 {
-	struct stream_port *s = stream(port);
-	uint32_t bufs[CHUNK_STATES];
-
-	pool_census(&s->pool, bufs);
-	fprintf(stderr, "xdpslirp: queue %u: stream buffers: %u free, %u leaked, %llu ownership violations\n",
-		port->queue, bufs[CHUNK_FREE], bufs[CHUNK_USER],
-		(unsigned long long)s->pool.violations);
-	return bufs[CHUNK_USER] || s->pool.violations ? -EFAULT : 0;
+	return bufpool_audit(&stream(port)->bufs, "stream", port->queue);
 }
 
 static void stream_close(struct port *port)
@@ -304,9 +277,7 @@ static void stream_close(struct port *port)
 		close(s->conn_fd);
 	if (s->base.fd >= 0)
 		close(s->base.fd);
-	if (s->area)
-		munmap(s->area, s->area_size);
-	pool_fini(&s->pool);
+	bufpool_fini(&s->bufs);
 	free(s->rx.buf);
 	free(s->tx.buf);
 	memset(s, 0, sizeof(*s));
@@ -338,17 +309,12 @@ int stream_port_open(struct stream_port *s, int listen_fd, struct counters *cnt)
 	s->conn_fd = -1;
 	s->rx = (struct stream_buf){ .buf = malloc(STREAM_RX_SIZE), .size = STREAM_RX_SIZE };
 	s->tx = (struct stream_buf){ .buf = malloc(STREAM_TX_SIZE), .size = STREAM_TX_SIZE };
-	s->area_size = (size_t)STREAM_BUF_SIZE * STREAM_NBUFS;
-	s->area = mmap(NULL, s->area_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (s->area == MAP_FAILED)
-		s->area = NULL;
-	if (s->base.fd < 0 || !s->rx.buf || !s->tx.buf || !s->area) {
+	if (s->base.fd < 0 || !s->rx.buf || !s->tx.buf) {
 		log_err("stream: no memory for its buffers");
 		return -ENOMEM;
 	}
 	watch(s, EPOLL_CTL_ADD, listen_fd, EPOLLIN);
-	return pool_init(&s->pool, STREAM_NBUFS, STREAM_BUF_SIZE);
+	return bufpool_init(&s->bufs, STREAM_NBUFS, STREAM_BUF_SIZE);
 }
 
 /**

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "port.h"
-#include "umem.h"
+#include "bufpool.h"
 
 /* Longest frame in the stream: the largest MTU's, with its Ethernet header */
 #define STREAM_FRAME_MAX	(65535u + 14u)
@@ -32,9 +32,7 @@ struct stream_port {
 	int conn_fd;		/* the guest's connection, or -1 */
 	struct stream_buf rx, tx;
 	bool tx_waiting;	/* conn_fd watched for EPOLLOUT */
-	uint8_t *area;		/* buffers of received frames */
-	size_t area_size;
-	struct chunk_pool pool;
+	struct buf_pool bufs;	/* received frames */
 };
 
 int stream_port_open(struct stream_port *s, int listen_fd, struct counters *cnt);

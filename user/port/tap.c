@@ -13,12 +13,9 @@
  * A tap has no batched read or write; frames waiting are read until the
  * burst is full or the queue is empty.
  *
- * Memory: a pool of buffers of TAP_BUF_SIZE bytes (struct chunk_pool, so
- * every hand-over is checked and a leak shows at exit).  A frame is read
- * straight into a buffer, 2 bytes in (the IPv4 header 4-byte aligned),
- * and a reply is built in place and written from there: payload is never
- * copied in user space.  Buffers are mapped without being touched; only
- * the pages frames use become memory.
+ * Memory: a pool of buffers of TAP_BUF_SIZE bytes (bufpool.c).  A frame
+ * is read straight into a buffer, and a reply is built in place and
+ * written from there: payload is never copied in user space.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,10 +23,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "log.h"
 #include "tap.h"
 #include "vnet.h"
@@ -37,8 +34,7 @@
 #define TAP_BUF_SHIFT	17
 #define TAP_BUF_SIZE	(1u << TAP_BUF_SHIFT)	/* > 64 KiB frame + header */
 #define TAP_NBUFS	256	/* a burst held, plus frames being built */
-#define NET_IP_ALIGN	2
-#define TAP_FRAME_MAX	(TAP_BUF_SIZE - NET_IP_ALIGN)
+#define TAP_FRAME_MAX	BUF_FRAME_MAX(TAP_BUF_SIZE)
 /* Longest TCP super-frame we write: IP's 16-bit length, with room to spare */
 #define TAP_GSO_MAX	(ETH_HLEN + 65535u - 64u)
 
@@ -47,21 +43,9 @@ static struct tap_port *tap(struct port *p)
 	return (struct tap_port *)p;
 }
 
-static uint8_t *buf_data(const struct tap_port *t, uint64_t addr)
-{
-	return t->area + addr + NET_IP_ALIGN;
-}
-
-static uint64_t buf_addr(const struct tap_port *t, const uint8_t *data)
-{
-	return (uint64_t)(data - t->area) & ~(uint64_t)(TAP_BUF_SIZE - 1);
-}
-
 static void tap_release(struct port *port, const struct frame *f)
 {
-	struct tap_port *t = tap(port);
-
-	pool_release(&t->pool, buf_addr(t, f->seg[0].data), CHUNK_USER);
+	bufpool_release(&tap(port)->bufs, f->seg[0].data);
 }
 
 /* Reads one frame into @f; 1 if read, 0 if none waits, -1 if dropped. */
@@ -69,26 +53,25 @@ static int tap_read_one(struct tap_port *t, struct frame *f)
 {
 	struct virtio_net_hdr h;
 	struct iovec iov[2];
-	uint64_t addr;
+	uint8_t *data = bufpool_take(&t->bufs);
 	ssize_t n;
-	uint8_t *data;
 
-	if (!pool_take(&t->pool, CHUNK_USER, &addr))
+	if (!data)
 		return 0;
-	data = buf_data(t, addr);
 	iov[0] = (struct iovec){ .iov_base = &h, .iov_len = VNET_HDR_LEN };
 	iov[1] = (struct iovec){ .iov_base = data, .iov_len = TAP_FRAME_MAX };
 	n = readv(t->base.fd, iov, 2);
 	if (n <= (ssize_t)VNET_HDR_LEN) {
-		pool_release(&t->pool, addr, CHUNK_USER);
+		bufpool_release(&t->bufs, data);
 		if (n < 0 && errno != EAGAIN && errno != EINTR && !t->read_errors++)
 			log_warn("queue %u: reading the tap: %s", t->base.queue, strerror(errno));
 		return n < 0 ? 0 : -1;
 	}
 	*f = (struct frame){ .len = (uint32_t)n - VNET_HDR_LEN, .nseg = 1 };
 	f->seg[0] = (struct frame_seg){ .data = data, .len = f->len };
-	if (!vnet_rx_check(&h, data, f->len, &f->flags)) {
-		pool_release(&t->pool, addr, CHUNK_USER);
+	f->gso_size = h.gso_size;
+	if (!vnet_rx_check(&h, data, f->len, t->uso, &f->flags)) {
+		bufpool_release(&t->bufs, data);
 		counter_add(&t->base.cnt->drop[DROP_VNET_HDR], 1);
 		return -1;
 	}
@@ -140,14 +123,7 @@ static void tap_transmit(struct port *port, const struct frame *f, const struct 
 
 static bool tap_alloc(struct port *port, struct frame *f, uint32_t len)
 {
-	struct tap_port *t = tap(port);
-	uint64_t addr;
-
-	if (len > TAP_FRAME_MAX || !pool_take(&t->pool, CHUNK_USER, &addr))
-		return false;
-	*f = (struct frame){ .len = len, .nseg = 1 };
-	f->seg[0] = (struct frame_seg){ .data = buf_data(t, addr), .len = len };
-	return true;
+	return bufpool_frame(&tap(port)->bufs, f, len);
 }
 
 /* Frames are written as they are sent: nothing waits for a flush. */
@@ -158,23 +134,14 @@ static void tap_flush(struct port *port)
 
 static int tap_audit(struct port *port)
 {
-	struct tap_port *t = tap(port);
-	uint32_t bufs[CHUNK_STATES];
-
-	pool_census(&t->pool, bufs);
-	fprintf(stderr, "xdpslirp: queue %u: tap buffers: %u free, %u leaked, %llu ownership violations\n",
-		port->queue, bufs[CHUNK_FREE], bufs[CHUNK_USER],
-		(unsigned long long)t->pool.violations);
-	return bufs[CHUNK_USER] || t->pool.violations ? -EFAULT : 0;
+	return bufpool_audit(&tap(port)->bufs, "tap", port->queue);
 }
 
 static void tap_close(struct port *port)
 {
 	struct tap_port *t = tap(port);
 
-	if (t->area)
-		munmap(t->area, t->area_size);
-	pool_fini(&t->pool);
+	bufpool_fini(&t->bufs);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -193,24 +160,21 @@ static const struct port_ops tap_ops = {
  * @t: zeroed port
  * @fd: the queue's fd (IFF_VNET_HDR, non-blocking); it stays the caller's
  * @queue: the worker's index
- * @offload: the tap took TUNSETOFFLOAD (checksum, TSO4, TSO6)
+ * @offloads: the TUN_F_* offloads the tap took (checksum, TSO4, TSO6, USO), or 0
  * @cnt: the worker's counters
  *
  * Return: 0, or negative errno (logged).  On error call the port's close().
  */
-int tap_port_open(struct tap_port *t, int fd, uint32_t queue, bool offload,
+int tap_port_open(struct tap_port *t, int fd, uint32_t queue, unsigned offloads,
 		  struct counters *cnt)
 {
+	bool offload = offloads != 0;
+
 	t->base = (struct port){ .ops = &tap_ops, .kind = "tap", .fd = fd, .queue = queue,
 				 .cnt = cnt, .tx_offload = offload,
-				 .gso_max = offload ? TAP_GSO_MAX : 0 };
-	t->area_size = (size_t)TAP_BUF_SIZE * TAP_NBUFS;
-	t->area = mmap(NULL, t->area_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (t->area == MAP_FAILED) {
-		t->area = NULL;
-		log_err("queue %u: no memory for tap buffers", queue);
-		return -ENOMEM;
-	}
-	return pool_init(&t->pool, TAP_NBUFS, TAP_BUF_SIZE);
+				 .gso_max = offload ? TAP_GSO_MAX : 0,
+				 .offloads = !offload ? "none" : offloads & TUN_F_USO4 ?
+					     "csum tso4 tso6 uso4 uso6" : "csum tso4 tso6" };
+	t->uso = offloads & TUN_F_USO4;
+	return bufpool_init(&t->bufs, TAP_NBUFS, TAP_BUF_SIZE);
 }

@@ -6,18 +6,17 @@
 #include <stdint.h>
 
 #include "port.h"
-#include "umem.h"
+#include "bufpool.h"
 
 /* struct tap_port - one queue of a tap device (tap.c): a struct port. */
 struct tap_port {
 	struct port base;	/* fd: the tap queue */
-	uint8_t *area;		/* the buffers */
-	size_t area_size;
-	struct chunk_pool pool;
+	struct buf_pool bufs;
+	bool uso;		/* the guest may send UDP super-frames */
 	uint64_t read_errors;
 };
 
-int tap_port_open(struct tap_port *t, int fd, uint32_t queue, bool offload,
+int tap_port_open(struct tap_port *t, int fd, uint32_t queue, unsigned offloads,
 		  struct counters *cnt);
 
 #endif

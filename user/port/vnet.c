@@ -6,13 +6,16 @@
  * guest's kernel hands us frames whose transport checksum is left to us
  * (VIRTIO_NET_HDR_F_NEEDS_CSUM: the field holds the pseudo-header sum) and
  * TCP super-frames of up to 64 KiB (gso_type TCPV4/TCPV6) that it did not
- * cut into MSS-sized segments.  We terminate TCP and UDP, so neither needs
- * work: the payload goes to a host socket as it is.  But the header comes
+ * cut into MSS-sized segments.  We terminate TCP, so these need no work:
+ * the payload goes to a host socket as it is.  With USO offered, an
+ * application's UDP_SEGMENT send arrives as one UDP super-frame (gso_type
+ * UDP_L4): its datagrams are gso_size bytes each, and udp.c sends them
+ * one by one.  But the header comes
  * from the guest, so it is checked like any header: known flags only,
  * checksum offsets inside the frame, segmentation only of the kind we
  * offered and for the frame's own network protocol.  What passes becomes
- * struct frame's flags (FRAME_CSUM_PARTIAL, FRAME_GSO); the network layer
- * then checks the frame itself as always.
+ * struct frame's flags (FRAME_CSUM_PARTIAL, FRAME_GSO, FRAME_GSO_UDP); the
+ * network layer then checks the frame itself as always.
  *
  * Toward the guest we write the same header: zero for a finished frame,
  * or NEEDS_CSUM with offsets (the guest takes it as CHECKSUM_PARTIAL and
@@ -21,8 +24,11 @@
  */
 #include <linux/if_ether.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
+#include <stddef.h>
 #include <string.h>
 
+#include "compat.h"
 #include "vnet.h"
 
 /* Where the network header ends at the least: ETH + the smaller IP header. */
@@ -38,12 +44,13 @@ static uint16_t frame_ethertype(const uint8_t *frame, uint32_t len)
  * @h: the header, as read
  * @frame: the frame after it (seg[0] of the received frame)
  * @len: its length
+ * @uso: UDP segmentation was offered to the guest
  * @flags: set to the FRAME_* flags the header earns
  *
  * Return: true if the frame may go on, false to drop it (DROP_VNET_HDR).
  */
 bool vnet_rx_check(const struct virtio_net_hdr *h, const uint8_t *frame, uint32_t len,
-		   uint32_t *flags)
+		   bool uso, uint32_t *flags)
 {
 	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
 	uint16_t type = frame_ethertype(frame, len);
@@ -68,7 +75,14 @@ bool vnet_rx_check(const struct virtio_net_hdr *h, const uint8_t *frame, uint32_
 		if (type != ETH_P_IPV6)
 			return false;
 		break;
-	default:		/* UFO, USO: never offered */
+	case VIRTIO_NET_HDR_GSO_UDP_L4:	/* either family; the checksum a UDP one */
+		if (!uso || (type != ETH_P_IP && type != ETH_P_IPV6) ||
+		    h->csum_offset != offsetof(struct udphdr, check) ||
+		    (h->gso_type & VIRTIO_NET_HDR_GSO_ECN))
+			return false;
+		*flags |= FRAME_GSO_UDP;
+		break;
+	default:		/* UFO: never offered */
 		return false;
 	}
 	/* a super-frame always leaves its checksum to us (virtio 1.2, 5.1.6.2) */

@@ -215,7 +215,7 @@ struct tap_job {
 /* What it sends back besides the queues' fds. */
 struct tap_reply {
 	uint8_t mac[ETH_ALEN];	/* the guest's */
-	bool offload;
+	unsigned offloads;	/* TUN_F_* */
 	bool existed;
 	uint32_t mtu;
 };
@@ -263,8 +263,8 @@ static int tap_open_job(void *arg, struct ns_result *res)
 {
 	const struct tap_job *j = arg;
 	struct tap_reply r = { .existed = if_nametoindex(j->cfg->guest_ifname) != 0,
-			       .offload = !j->cfg->no_csum_offload };
-	int ret = tapdev_open(j->cfg->guest_ifname, j->queues, res->fds, &res->nfds, &r.offload);
+			       .offloads = !j->cfg->no_csum_offload };
+	int ret = tapdev_open(j->cfg->guest_ifname, j->queues, res->fds, &res->nfds, &r.offloads);
 
 	if (!ret)
 		ret = tap_configure(j, &r);
@@ -347,7 +347,7 @@ int plumb_setup_tap(struct guest_link *gl, const struct config *cfg,
 	memcpy(gl->guest_mac, r.mac, ETH_ALEN);
 	gl->host.mtu = r.mtu;
 	gl->host.num_rx_queues = res.nfds;
-	gl->tap_offload = r.offload;
+	gl->tap_offloads = r.offloads;
 	gl->tap_existed = r.existed;
 	return 0;
 }

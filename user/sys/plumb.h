@@ -19,7 +19,7 @@ struct guest_link {
 	struct reaper reaper;
 	unsigned ntap;			/* tap backend: its queues' fds */
 	int tap_fds[NS_MAX_FDS];
-	bool tap_offload;		/* ...with offloads */
+	unsigned tap_offloads;		/* ...the TUN_F_* offloads it took */
 	bool tap_existed;		/* served a tap made by someone else */
 	int stream_fd;			/* --socket: listening, or -1 */
 	const char *stream_path;	/* ...removed at teardown */

@@ -11,7 +11,7 @@
  * created here is not persistent: it ends with its last fd, so nothing is
  * left behind even after SIGKILL.  Offloads (TUNSETOFFLOAD) tell the
  * kernel what we take from the guest: partial checksums and TCP
- * super-frames.
+ * super-frames, and UDP super-frames (USO) where the kernel has them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,10 +22,12 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "log.h"
 #include "tapdev.h"
 
 #define TAP_OFFLOADS	(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
+#define TAP_USO		(TUN_F_USO4 | TUN_F_USO6)
 
 static int tap_queue_open(const char *name, bool multi)
 {
@@ -52,12 +54,13 @@ static int tap_queue_open(const char *name, bool multi)
  * @want: queues wanted (1 to NS_MAX_FDS)
  * @fds: filled with one fd per queue
  * @nq: set to the number opened (fewer than @want for a single-queue tap)
- * @offload: in: whether to ask for checksum and TSO offloads (not with
- *	--disable-checksum-offload); out: set if the kernel took them
+ * @offloads: in: non-zero to ask for offloads (not with
+ *	--disable-checksum-offload); out: the TUN_F_* flags the kernel took
+ *	(checksum and TSO, and USO where it has it), or 0
  *
  * Return: 0, or negative errno (logged).
  */
-int tapdev_open(const char *name, unsigned want, int *fds, unsigned *nq, bool *offload)
+int tapdev_open(const char *name, unsigned want, int *fds, unsigned *nq, unsigned *offloads)
 {
 	bool multi = want > 1;
 	int fd = tap_queue_open(name, multi);
@@ -82,10 +85,14 @@ int tapdev_open(const char *name, unsigned want, int *fds, unsigned *nq, bool *o
 			close(fds[--*nq]);
 		return fd;
 	}
-	if (!*offload)
+	if (!*offloads)
 		return 0;
-	*offload = !ioctl(fds[0], TUNSETOFFLOAD, TAP_OFFLOADS);
-	if (!*offload)
+	*offloads = TAP_OFFLOADS | TAP_USO;
+	if (ioctl(fds[0], TUNSETOFFLOAD, *offloads))	/* USO: Linux 6.2+ */
+		*offloads = TAP_OFFLOADS;
+	if (*offloads == TAP_OFFLOADS && ioctl(fds[0], TUNSETOFFLOAD, *offloads)) {
 		log_info("tap %s: no checksum or segmentation offload: %s", name, strerror(errno));
+		*offloads = 0;
+	}
 	return 0;
 }

@@ -4,6 +4,6 @@
 
 #include <stdbool.h>
 
-int tapdev_open(const char *name, unsigned want, int *fds, unsigned *nq, bool *offload);
+int tapdev_open(const char *name, unsigned want, int *fds, unsigned *nq, unsigned *offloads);
 
 #endif
