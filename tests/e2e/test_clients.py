@@ -121,8 +121,24 @@ DATA = os.urandom(3 << 20)
 DIGEST = hashlib.sha256(DATA).hexdigest()
 
 
+def podman_netns_files():
+    """The namespace files rootful Podman makes, /run/netns/netns-UUID."""
+    return {n for n in os.listdir("/run/netns") if n.startswith("netns-")}
+
+
 @pytest.fixture
-def podman_env(host_ns, tmp_path):
+def podman_netns_cleanup():
+    """Rootful Podman 4.3, run in a mount namespace of its own, unmounts a
+    container's namespace there but leaves the file it made in /run/netns:
+    each the test made is removed, even if the test fails."""
+    before = podman_netns_files()
+    yield
+    for name in podman_netns_files() - before:
+        os.unlink(os.path.join("/run/netns", name))
+
+
+@pytest.fixture
+def podman_env(host_ns, tmp_path, podman_netns_cleanup):
     ns, serve = host_ns
     home = tempfile.mkdtemp(prefix="xdpslirp-podman-")
     with open(os.path.join(home, "file.bin"), "wb") as f:
