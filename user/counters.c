@@ -59,13 +59,25 @@ const char *drop_reason_name(enum drop_reason r)
 	return r < DROP_MAX ? drop_names[r] : "?";
 }
 
-/* One line of totals, one line of non-zero drop reasons. */
+/*
+ * One line of totals, one line of non-zero drop reasons.  Each line leaves
+ * with one fprintf(), one write() on unbuffered stderr, so that the lines
+ * workers log meanwhile cannot land inside one.
+ */
 void counters_print(FILE *out, const char *who, const struct counters *c)
 {
+	char reasons[DROP_MAX * 40] = "";
 	uint64_t dropped = 0;
+	size_t len = 0;
 
-	for (int i = 0; i < DROP_MAX; i++)
-		dropped += counter_read(&c->drop[i]);
+	for (int i = 0; i < DROP_MAX; i++) {
+		uint64_t n = counter_read(&c->drop[i]);
+
+		dropped += n;
+		if (n && len < sizeof(reasons))
+			len += (size_t)snprintf(reasons + len, sizeof(reasons) - len, " %s %llu",
+						drop_names[i], (unsigned long long)n);
+	}
 	fprintf(out, "xdpslirp: %s: rx %llu frames %llu bytes, tx %llu frames %llu bytes, dropped %llu, evicted %llu\n",
 		who, (unsigned long long)counter_read(&c->rx_frames),
 		(unsigned long long)counter_read(&c->rx_bytes),
@@ -78,14 +90,6 @@ void counters_print(FILE *out, const char *who, const struct counters *c)
 		(unsigned long long)(counter_read(&c->spin_ns) / 1000000),
 		(unsigned long long)counter_read(&c->handed_off),
 		(unsigned long long)counter_read(&c->tcp_fast_retransmits));
-	if (!dropped)
-		return;
-	fprintf(out, "xdpslirp: %s: dropped:", who);
-	for (int i = 0; i < DROP_MAX; i++) {
-		uint64_t n = counter_read(&c->drop[i]);
-
-		if (n)
-			fprintf(out, " %s %llu", drop_names[i], (unsigned long long)n);
-	}
-	fputc('\n', out);
+	if (dropped)
+		fprintf(out, "xdpslirp: %s: dropped:%s\n", who, reasons);
 }

@@ -94,8 +94,17 @@ struct udp_batch {
 	unsigned n;
 	struct flow *flow[UDP_TX_BATCH];
 	struct mmsghdr msg[UDP_TX_BATCH];
+	uint32_t len[UDP_TX_BATCH];		/* each datagram's payload */
 	union sockaddr_inany to[UDP_TX_BATCH];
 	struct iovec iov[UDP_TX_BATCH][FRAME_MAX_SEGS];
+	/* the same datagrams joined into UDP_SEGMENT sends (udp_gso_pack()) */
+	struct mmsghdr gso[UDP_TX_BATCH];
+	unsigned gso_count[UDP_TX_BATCH];	/* datagrams in each */
+	struct iovec gso_iov[UDP_TX_BATCH * FRAME_MAX_SEGS];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} gso_cmsg[UDP_TX_BATCH];
 };
 
 /*

@@ -290,6 +290,7 @@ class Topology:
         self._netns = netns
         self.host, self.guest, self.remote = netns(), netns(user=ROOTLESS), netns()
         a, b = unique("xta"), unique("xtb")
+        self.remote_link = a    # the host's end
         sh("ip", "-n", self.host, "link", "add", a, "type", "veth", "peer", "name", b,
            "netns", self.remote)
         sh("ip", "-n", self.host, "addr", "add", "198.51.100.1/24", "dev", a)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import REMOTE, ROOTLESS, in_netns, netns_etc, sh
+from conftest import REMOTE, REMOTE6, ROOTLESS, in_netns, netns_etc, sh
 
 UDP_PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "udp_peer.py")
 
@@ -39,19 +39,32 @@ def test_10000_datagrams_echoed(xdpslirp, topo, where, mtu):
     x.assert_frames_accounted()
 
 
+@pytest.mark.parametrize("where", ["loopback", "remote-pmtu-1280"])
 @pytest.mark.parametrize("family", ["ipv4", "ipv6"])
-def test_udp_segmentation_offload_from_a_tap(xdpslirp, topo, family):
+def test_udp_segmentation_offload_from_a_tap(xdpslirp, topo, family, where):
     """On the tap backend the guest's kernel hands us an application's
     UDP_SEGMENT send whole (USO): its datagrams must reach the server each
-    as the guest meant it, and far fewer frames than datagrams crossed."""
-    dst, srv = ("10.0.2.2", "127.0.0.1") if family == "ipv4" else ("fd00::2", "::1")
-    topo.server(topo.host, srv, 6010, peer=UDP_PEER, mode="echo")
+    as the guest meant it, and far fewer frames than datagrams crossed.
+    We send them on joined again (UDP_SEGMENT on the host socket); toward a
+    route whose MTU is below the datagrams the host's kernel refuses that,
+    and they must still arrive, sent one by one (and fragmented)."""
+    if where == "loopback":
+        dst, srv = ("10.0.2.2", "127.0.0.1") if family == "ipv4" else ("fd00::2", "::1")
+    else:
+        dst = srv = REMOTE if family == "ipv4" else REMOTE6
+        net = "198.51.100.0/24" if family == "ipv4" else "2001:db8:51::/64"
+        # the on-link route itself (IPv6's is metric 256, a new one 1024)
+        sh("ip", "-n", topo.host, "route", "replace", net, "dev", topo.remote_link,
+           "metric", "0" if family == "ipv4" else "256", "mtu", "lock", "1280")
+    topo.server(topo.remote if where != "loopback" else topo.host, srv, 6010,
+                peer=UDP_PEER, mode="echo")
     x = start(xdpslirp, topo, "--backend", "tap", "--mtu", "1500")
     seg = 1472 if family == "ipv4" else 1452
     r = guest_udp(topo, "segments", dst, 6010, seg, 200, 7)
     assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr + x.stderr()
     datagrams = int(r.stdout.split()[-1])
-    rx = sum(x.snapshot()["rx_frames"].values())
+    snap = x.snapshot()
+    rx = sum(snap["rx_frames"].values())
     assert "offloads csum tso4 tso6 uso4 uso6" in x.stderr(), x.stderr()
     assert rx < datagrams / 4, (rx, datagrams)
     assert x.stop() == 0

@@ -41,6 +41,7 @@ enum tcp_state {
 #define FLOW_HOST_HUP		0x400	/* TCP: the host's FIN (or more) is queued:
 					 * no edge will come for it again */
 #define FLOW_SOCK6		0x800	/* datagram flow: its socket is AF_INET6 */
+#define FLOW_NO_GSO		0x1000	/* UDP: the route refused UDP_SEGMENT sends */
 
 /*
  * struct flow - one connection.  The host socket's buffers are the only

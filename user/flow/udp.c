@@ -24,7 +24,8 @@
  * upstream is unreachable is answered with SERVFAIL at once.
  *
  * Datagrams from one burst of guest frames leave with one sendmmsg() per
- * socket (udp_flush()); those from the host arrive with recvmmsg().  A
+ * socket (udp_flush()), runs of one length to one destination joined into
+UDP_SEGMENT sends; those from the host arrive with recvmmsg().  A
  * UDP super-frame from a tap (the guest's UDP_SEGMENT send, USO) is cut
  * back into its datagrams there (udp_queue_segments()).
  *
@@ -162,29 +163,131 @@ void dgram_used(struct gw_ctx *ctx, struct flow *fl)
 		fl->timer_at = udp_expiry(ctx);
 }
 
+/* Payload of one UDP_SEGMENT send, at most (IPv6's limit, the lower one) */
+#define UDP_GSO_BYTES (65535u - 40u - 8u)
+/* As many datagrams as one UDP_SEGMENT send may carry (Linux's own
+ * UDP_MAX_SEGMENTS); a guest's super-frame of more is dropped.
+ */
+#define UDP_GSO_MAX_SEGS 128
+
+/*
+ * How many datagrams from @i on (before @end) may leave as one UDP_SEGMENT
+ * send: the same destination and length, the last one possibly shorter.
+ */
+static unsigned udp_gso_run(const struct udp_batch *b, unsigned i, unsigned end)
+{
+	uint32_t seg = b->len[i], total = seg;
+	socklen_t salen = b->msg[i].msg_hdr.msg_namelen;
+	unsigned n = 1;
+
+	if (!seg)
+		return 1;
+	while (i + n < end && n < UDP_GSO_MAX_SEGS && b->len[i + n] <= seg &&
+	       total + b->len[i + n] <= UDP_GSO_BYTES &&
+	       b->msg[i + n].msg_hdr.msg_namelen == salen &&
+	       !memcmp(&b->to[i + n], &b->to[i], salen)) {
+		total += b->len[i + n];
+		if (b->len[i + n++] < seg)
+			break;
+	}
+	return n;
+}
+
+/* Joins the @count datagrams from @i into @mh, one UDP_SEGMENT send. */
+static void udp_gso_join(struct udp_batch *b, struct msghdr *mh, unsigned i, unsigned count,
+			 unsigned *niov, unsigned m)
+{
+	struct cmsghdr *c;
+
+	mh->msg_iov = &b->gso_iov[*niov];
+	mh->msg_iovlen = 0;
+	for (unsigned k = i; k < i + count; k++) {
+		size_t len = b->msg[k].msg_hdr.msg_iovlen;
+
+		memcpy(&b->gso_iov[*niov], b->msg[k].msg_hdr.msg_iov, len * sizeof(struct iovec));
+		*niov += (unsigned)len;
+		mh->msg_iovlen += len;
+	}
+	mh->msg_control = b->gso_cmsg[m].buf;
+	mh->msg_controllen = sizeof(b->gso_cmsg[m].buf);
+	c = CMSG_FIRSTHDR(mh);
+	c->cmsg_level = IPPROTO_UDP;	/* SOL_UDP */
+	c->cmsg_type = UDP_SEGMENT;
+	c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+	*(uint16_t *)CMSG_DATA(c) = (uint16_t)b->len[i];
+}
+
+/* Fills b->gso[] with the datagrams [@i, @end) joined where they may be. */
+static unsigned udp_gso_pack(struct udp_batch *b, unsigned i, unsigned end)
+{
+	unsigned m = 0, niov = 0;
+
+	for (unsigned count; i < end; i += count, m++) {
+		count = udp_gso_run(b, i, end);
+		b->gso[m].msg_hdr = b->msg[i].msg_hdr;
+		b->gso_count[m] = count;
+		if (count > 1)
+			udp_gso_join(b, &b->gso[m].msg_hdr, i, count, &niov, m);
+	}
+	return m;
+}
+
+/*
+ * Sends the @run datagrams from @i to @fl's socket joined into UDP_SEGMENT
+ * sends; returns how many of them left.  The host's kernel then walks its
+ * stack once per 64 KiB instead of once per datagram; the receiver gets
+ * the very datagrams the guest sent.  A route that cannot segment (no
+ * checksum offload, a path MTU below the datagram) refuses the first send;
+ * the flow then sends plainly from then on.
+ */
+static unsigned udp_send_gso(struct udp_batch *b, struct flow *fl, unsigned i, unsigned run)
+{
+	unsigned m = udp_gso_pack(b, i, i + run), done = 0;
+	int sent = sendmmsg(fl->sock, b->gso, m, MSG_DONTWAIT);
+
+	if (sent < 0 && (errno == EIO || errno == EINVAL || errno == EMSGSIZE ||
+			 errno == ENOPROTOOPT))
+		fl->flags |= FLOW_NO_GSO;
+	for (int k = 0; k < sent; k++)
+		done += b->gso_count[k];
+	return done;
+}
+
+/* Sends the @run datagrams from @i, all to @fl's socket. */
+static void udp_send_run(struct gw_ctx *ctx, struct flow *fl, unsigned i, unsigned run)
+{
+	struct udp_batch *b = &ctx->udp_out;
+	unsigned sent = 0;
+
+	if (run > 1 && !(fl->flags & FLOW_NO_GSO))
+		sent = udp_send_gso(b, fl, i, run);
+	if (sent < run) {
+		int n = sendmmsg(fl->sock, &b->msg[i + sent], run - sent, MSG_DONTWAIT);
+
+		sent += n > 0 ? (unsigned)n : 0;
+	}
+	if (sent < run)
+		counter_add(&ctx->cnt->drop[DROP_UDP_SEND], run - sent);
+	if (sent)
+		dgram_used(ctx, fl);
+}
+
 /**
  * udp_flush() - send the datagrams queued by udp_input()
  * @ctx: protocol context
  *
- * One sendmmsg() for each run of datagrams to the same host socket.  After
- * this, the frames they came in may be released.
+ * One sendmmsg() for each run of datagrams to the same host socket, those
+ * of one length to one destination joined (udp_send_gso()).  After this,
+ * the frames they came in may be released.
  */
 void udp_flush(struct gw_ctx *ctx)
 {
 	struct udp_batch *b = &ctx->udp_out;
 
 	for (unsigned i = 0, run; i < b->n; i += run) {
-		int sent;
-
 		for (run = 1; i + run < b->n && b->flow[i + run] == b->flow[i]; run++)
 			;
-		sent = sendmmsg(b->flow[i]->sock, &b->msg[i], run, MSG_DONTWAIT);
-		if (sent < 0)
-			sent = 0;
-		if ((unsigned)sent < run)
-			counter_add(&ctx->cnt->drop[DROP_UDP_SEND], run - (unsigned)sent);
-		if (sent)
-			dgram_used(ctx, b->flow[i]);
+		udp_send_run(ctx, b->flow[i], i, run);
 	}
 	b->n = 0;
 }
@@ -210,13 +313,9 @@ static enum verdict udp_queue(struct gw_ctx *ctx, struct flow *fl, const struct 
 		.msg_name = &b->to[i], .msg_namelen = salen,
 		.msg_iov = b->iov[i], .msg_iovlen = frame_iov(f, off, len, b->iov[i]),
 	};
+	b->len[i] = len;
 	return VERDICT_HELD;
 }
-
-/* As many datagrams as a guest's UDP_SEGMENT send may carry (Linux's own
- * UDP_MAX_SEGMENTS); a super-frame of more is dropped.
- */
-#define UDP_GSO_MAX_SEGS 128
 
 /**
  * udp_queue_segments() - queue the datagrams of a UDP super-frame (USO)
