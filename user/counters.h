@@ -37,6 +37,8 @@ enum drop_reason {
 	DROP_ICMP_TYPE,		/* not an echo request */
 	DROP_ICMP_SEND,		/* echo request the host could not send */
 	DROP_PING_DENIED,	/* no ICMP socket: net.ipv4.ping_group_range */
+	DROP_POLICY_BLOCKED,	/* new flow to a destination no rule opens (policy.c) */
+	DROP_POLICY_DENIED,	/* new flow a --deny rule, or --default-deny, refuses */
 	DROP_TCP_MALFORMED,	/* header length, flags that make no sense */
 	DROP_TCP_IGNORED,	/* no flow and nothing to answer (e.g. RST) */
 	DROP_TCP_TABLE_FULL,	/* SYN while every flow slot is taken */

@@ -54,9 +54,11 @@ struct gateway {
 	union sockaddr_inany dns[GW_MAX_DNS];	/* either family */
 	unsigned n_to_host;	/* --forward-to-host */
 	struct fwd_to_host to_host[FWD_TO_HOST_MAX];
+	const struct policy *policy;	/* --allow, --deny (policy.c) */
 };
 
 struct frag_table;
+struct policy;
 struct steer;
 
 /*

@@ -31,6 +31,7 @@
 #include "dns.h"
 #include "engine.h"
 #include "gateway_setup.h"
+#include "policy.h"
 #include "hostsock.h"
 #include "log.h"
 #include "netns.h"
@@ -442,6 +443,7 @@ static int run(struct config *cfg)
 	struct engine engine = { 0 };
 	struct guest_seen seen = { 0 };	/* what the workers learn of the guest */
 	struct gateway gw = { .seen = &seen };
+	struct policy *policy = NULL;
 	struct control ctl = { .listen_fd = -1 };
 	struct main_loop loop = { .epfd = -1, .exit_fd = -1, .netns.fd = -1 };
 	struct ns_target ns = { -1, -1 };
@@ -470,6 +472,12 @@ static int run(struct config *cfg)
 	if (guest_link_setup(&gl, cfg, &ns, backend, afxdp > 0, mtu))
 		goto out;
 	gateway_setup(&gw, cfg, &gl.host);
+	policy = policy_build(cfg->rules, cfg->n_rules, cfg->default_deny);
+	if (!policy) {
+		log_err("out of memory for the egress policy");
+		goto out;
+	}
+	gw.policy = policy;
 
 	{
 		struct engine_params ep = {
@@ -529,6 +537,7 @@ stop:
 			status = 1;
 	}
 out:
+	policy_free(policy);
 	plumb_teardown(&gl);
 	ns_close(&ns);
 	nl_close(&loop.link_mon);

@@ -15,6 +15,10 @@ USAGE_ERRORS = [
     ([], "give one of"),
     (["--ifname", "x", "--", "true"], "only one"),
     (["ping", "10.0.2.2"], "after '--'"),
+    (["--deny", "tcp://10.0.0.0/33", "--", "true"], "--deny 'tcp://10.0.0.0/33'"),
+    (["--allow", "sctp://10.0.0.0/8", "--", "true"], "tcp://, udp:// or icmp://"),
+    (["--deny", "10.0.0.1/24", "--", "true"], "bits set past the prefix"),
+    (["--deny", "udp://[2001:db8::1", "--", "true"], "[ADDRESS]/LENGTH"),
 ]
 
 

@@ -75,6 +75,11 @@ static const char usage[] =
 "  --forward-to-host [tcp:|udp:]GUESTPORT:HOSTADDR:HOSTPORT\n"
 "                        the gateway's GUESTPORT reaches HOSTADDR:HOSTPORT,\n"
 "                        even with --disable-host-loopback; repeatable\n"
+"  --allow RULE, --deny RULE  egress policy, repeatable: RULE is\n"
+"                        [tcp|udp|icmp://]PREFIX[:PORT[-LAST]], e.g.\n"
+"                        udp://192.168.1.0/24:53, tcp://[2001:db8::]/32:443;\n"
+"                        a deny wins, the longest prefix decides within each\n"
+"  --default-deny        deny what no --allow allows (forwards still pass)\n"
 "  --api-socket PATH     control API (slirp4netns's JSON protocol)\n"
 "  --exit-fd FD          exit when FD is closed\n"
 "  --pid-file PATH       write our pid to PATH (removed at exit)\n"
@@ -112,6 +117,7 @@ enum {
 	OPT_DISABLE_DNS, OPT_NO_DHCP, OPT_FORWARD_TO_HOST, OPT_API_SOCKET, OPT_EXIT_FD,
 	OPT_PID_FILE, OPT_POLL, OPT_SPIN_US, OPT_CPUS, OPT_NO_CSUM_OFFLOAD, OPT_CIDR6,
 	OPT_DISABLE_IPV6, OPT_RA_INTERVAL, OPT_BACKEND, OPT_USERNS_PATH, OPT_SOCKET, OPT_MACADDRESS, OPT_OUTBOUND, OPT_OUTBOUND6,
+	OPT_ALLOW, OPT_DENY, OPT_DEFAULT_DENY,
 };
 
 static const struct option options[] = {
@@ -137,6 +143,9 @@ static const struct option options[] = {
 	{ "no-dhcp",	  no_argument,	     NULL, OPT_NO_DHCP },
 	{ "publish",	  required_argument, NULL, 'p' },
 	{ "forward-to-host", required_argument, NULL, OPT_FORWARD_TO_HOST },
+	{ "allow",	  required_argument, NULL, OPT_ALLOW },
+	{ "deny",	  required_argument, NULL, OPT_DENY },
+	{ "default-deny", no_argument,	     NULL, OPT_DEFAULT_DENY },
 	{ "api-socket",	  required_argument, NULL, OPT_API_SOCKET },
 	{ "exit-fd",	  required_argument, NULL, OPT_EXIT_FD },
 	{ "pid-file",	  required_argument, NULL, OPT_PID_FILE },
@@ -187,6 +196,25 @@ static bool path_option(const char *name, const char *arg, const char **out, FIL
 	}
 	fprintf(err, "xdpslirp: %s needs a path\n", name);
 	return false;
+}
+
+/* --allow or --deny RULE (policy.c has the syntax). */
+static bool rule_option(struct config *cfg, bool deny, const char *arg, FILE *err)
+{
+	const char *why = NULL;
+
+	if (cfg->n_rules == POLICY_MAX_RULES) {
+		fprintf(err, "xdpslirp: at most %d --allow and --deny rules\n", POLICY_MAX_RULES);
+		return false;
+	}
+	if (policy_rule_parse(arg, deny, &cfg->rules[cfg->n_rules], &why)) {
+		fprintf(err, "xdpslirp: %s '%s': %s (RULE is [tcp|udp|icmp://]PREFIX[:PORT[-LAST]])\n",
+			deny ? "--deny" : "--allow", arg, why);
+		return false;
+	}
+	cfg->rules[cfg->n_rules].id = cfg->n_rules + 1;
+	cfg->n_rules++;
+	return true;
 }
 
 static bool parse_ifname(const char *s, char out[IF_NAMESIZE])
@@ -540,6 +568,12 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 		fprintf(err, "xdpslirp: --forward-to-host '%s': expected [tcp:|udp:]GUESTPORT:HOSTADDR:HOSTPORT, at most %d times\n",
 			arg, FWD_TO_HOST_MAX);
 		return false;
+	case OPT_ALLOW:
+	case OPT_DENY:
+		return rule_option(cfg, opt == OPT_DENY, arg, err);
+	case OPT_DEFAULT_DENY:
+		cfg->default_deny = true;
+		return true;
 	case OPT_API_SOCKET:
 		return path_option("--api-socket", arg, &cfg->api_socket, err);
 	case OPT_USERNS_PATH:

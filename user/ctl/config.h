@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include "fwd.h"
+#include "policy.h"
 #include "inany.h"
 
 #define MTU_MIN		68
@@ -71,6 +72,9 @@ struct config {
 	struct fwd_rule publish[FWD_MAX];
 	unsigned n_to_host;		/* --forward-to-host */
 	struct fwd_to_host to_host[FWD_TO_HOST_MAX];
+	unsigned n_rules;		/* --allow, --deny, in order */
+	struct policy_rule rules[POLICY_MAX_RULES];
+	bool default_deny;		/* --default-deny */
 	const char *api_socket;
 	const char *pid_file;
 	int exit_fd;			/* -1: none */

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "csum.h"
+#include "egress.h"
 #include "hostaddr.h"
 #include "hostsock.h"
 #include "icmp.h"
@@ -332,6 +333,7 @@ enum verdict ping_input(struct gw_ctx *ctx, struct frame *f, const struct ippkt 
 	struct echo_hdr *e;
 	struct inany to;
 	uint16_t to_port;
+	enum drop_reason why;
 	struct flow *fl;
 	struct ip_quote q;
 
@@ -349,6 +351,9 @@ enum verdict ping_input(struct gw_ctx *ctx, struct frame *f, const struct ippkt 
 		icmp_send_error(ctx, NULL, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, &q);
 		return VERDICT_DONE;
 	}
+	why = egress_check(ctx, p, IPPROTO_ICMP, 0);
+	if (why != DROP_MAX)
+		return egress_refuse(ctx, f, p, why);
 	fl = ping_flow(ctx, p, e->id);
 	if (!fl)
 		return drop(ctx, DROP_PING_DENIED);

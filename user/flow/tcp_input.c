@@ -32,6 +32,7 @@
 
 #include "arp.h"
 #include "csum.h"
+#include "egress.h"
 #include "eth.h"
 #include "hostaddr.h"
 #include "hostsock.h"
@@ -305,6 +306,18 @@ static bool tcp_parse(struct frame *f, const struct ippkt *p, struct tcp_seg *s)
 	return !(s->th->syn && s->th->fin) && !(s->th->syn && s->th->rst);
 }
 
+/* A SYN for no flow: admitted, or refused by the egress policy with a RST. */
+static enum verdict tcp_syn_new(struct gw_ctx *ctx, struct frame *f, const struct ippkt *p,
+				const struct flow_key *k, struct tcp_seg *s)
+{
+	enum drop_reason why = egress_check(ctx, p, IPPROTO_TCP, s->th->dest);
+
+	if (why == DROP_MAX)
+		return tcp_admit(ctx, k, s, p);
+	counter_add(&ctx->cnt->drop[why], 1);
+	return icmp_rate_ok(ctx) ? tcp_rst_reply(ctx, f, p, s) : VERDICT_DONE;
+}
+
 /**
  * tcp_input() - a TCP segment from the guest
  * @ctx: worker context
@@ -334,7 +347,7 @@ enum verdict tcp_input(struct gw_ctx *ctx, struct frame *f, const struct ippkt *
 		if (s.th->rst)
 			return drop(ctx, DROP_TCP_IGNORED);
 		if (s.th->syn && !s.th->ack)
-			return tcp_admit(ctx, &k, &s, p);
+			return tcp_syn_new(ctx, f, p, &k, &s);
 		return tcp_rst_reply(ctx, f, p, &s);
 	}
 	if (s.th->rst) {

@@ -50,6 +50,7 @@ UDP_SEGMENT sends; those from the host arrive with recvmmsg().  A
 #include "dhcp.h"
 #include "dhcp6.h"
 #include "dns.h"
+#include "egress.h"
 #include "eth.h"
 #include "hostaddr.h"
 #include "hostsock.h"
@@ -482,9 +483,14 @@ enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, const struct ippkt *
 	k.guest_port = uh->source;
 	k.guest = p->src;
 	fl = udp_inbound_reply(ctx, &k, &p->dst, uh->dest);
-	if (!fl)	/* else a reply to a client of a forwarded port: from its socket */
+	if (!fl) {	/* else a reply to a client of a forwarded port: from its socket */
+		enum drop_reason why = egress_check(ctx, p, IPPROTO_UDP, uh->dest);
+
+		if (why != DROP_MAX)
+			return egress_refuse(ctx, f, p, why);
 		fl = dgram_mapping(ctx, &k, hostsock_udp_open,
 				   p->v6 || !inany_is_v4(&to) ? AF_INET6 : AF_INET);
+	}
 	if (!fl)
 		return drop(ctx, DROP_UDP_NO_SOCKET);
 	if (f->flags & FRAME_GSO_UDP)

@@ -66,8 +66,10 @@ enum verdict icmp_input(struct gw_ctx *ctx, struct frame *f, const struct ippkt 
 	return VERDICT_REPLY;
 }
 
-/* True if the worker may send another error now (a token bucket). */
-static bool icmp_rate_ok(struct gw_ctx *ctx)
+/* True if the worker may send another error now (a token bucket); a RST
+ * refusing a flow (egress.c) takes from it too.
+ */
+bool icmp_rate_ok(struct gw_ctx *ctx)
 {
 	uint64_t since = ctx->now - ctx->icmp_tokens_at;
 	uint64_t fresh = !ctx->icmp_tokens_at || since >= NS_PER_S ? ICMP_BURST :

@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: MIT
+"""Egress policy: --allow, --deny, --default-deny and the always-blocked
+list, both families.  Servers live in the test's own remote namespace and
+the host namespace's loopback; a refused flow must fail at once (RST, ICMP
+"administratively prohibited"), an allowed one must carry its bytes."""
+import os
+
+from conftest import REMOTE, REMOTE6, sh
+
+UDP_PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "udp_peer.py")
+
+# a TCP connection, or the errno it ended with ("timed out" if none came)
+CONNECT = """
+import errno, socket, sys
+try:
+    s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+    print("connected")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e)))
+"""
+
+# a datagram on a connected socket: the echo, or the error that came back
+DATAGRAM = """
+import errno, socket, sys
+a, p = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.connect((a, p))
+s.send(b"policy?")
+try:
+    print("answer", s.recv(100).decode())
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e)))
+"""
+
+
+def start(xdpslirp, topo, *args):
+    return xdpslirp("--netns", f"/run/netns/{topo.guest}", *args, netns=topo.host)
+
+
+def guest(topo, script, addr, port):
+    r = topo.guest_run("/usr/bin/python3", "-c", script, addr, str(port), timeout=30)
+    return r.stdout.strip()
+
+
+def test_deny_tcp_port_is_reset(xdpslirp, topo):
+    for port in (7001, 7002):
+        topo.server(topo.remote, REMOTE, port)
+        topo.server(topo.remote, REMOTE6, port)
+    x = start(xdpslirp, topo, "--deny", f"tcp://{REMOTE}:7001",
+              "--deny", f"tcp://[{REMOTE6}]/128:7001")
+    assert guest(topo, CONNECT, REMOTE, 7001) == "ECONNREFUSED"
+    assert guest(topo, CONNECT, REMOTE6, 7001) == "ECONNREFUSED"
+    r = topo.peer("client", REMOTE, 7002, "up", 1 << 20, 3)
+    assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr
+    assert guest(topo, CONNECT, REMOTE6, 7002) == "connected"
+    assert x.snapshot()["drops"].get("policy_denied") == 2
+    assert x.stop() == 0
+    x.assert_frames_accounted()
+
+
+def test_deny_udp_and_ping_prohibited(xdpslirp, topo):
+    topo.server(topo.remote, REMOTE, 7003, peer=UDP_PEER, mode="echo")
+    topo.server(topo.remote, REMOTE, 7004, peer=UDP_PEER, mode="echo")
+    x = start(xdpslirp, topo, "--deny", "udp://198.51.100.0/24:7003-7003",
+              "--deny", f"icmp://{REMOTE}")
+    assert guest(topo, DATAGRAM, REMOTE, 7003) == "EHOSTUNREACH"
+    assert guest(topo, DATAGRAM, REMOTE, 7004) == "answer policy?"
+    r = topo.guest_run("ping", "-c", "1", "-W", "2", REMOTE)
+    assert r.returncode != 0 and "Packet filtered" in r.stdout, r.stdout + r.stderr
+    assert x.snapshot()["drops"].get("policy_denied") == 2
+    assert x.stop() == 0
+    x.assert_frames_accounted()
+
+
+def test_default_deny_opens_only_what_is_allowed(xdpslirp, topo):
+    topo.server(topo.remote, REMOTE, 7005)
+    topo.server(topo.remote, REMOTE, 7006)
+    topo.server(topo.host, "127.0.0.1", 7007)
+    x = start(xdpslirp, topo, "--default-deny", "--allow", f"tcp://{REMOTE}/32:7005")
+    assert guest(topo, CONNECT, REMOTE, 7005) == "connected"
+    assert guest(topo, CONNECT, REMOTE, 7006) == "ECONNREFUSED"
+    assert guest(topo, CONNECT, "10.0.2.2", 7007) == "ECONNREFUSED"  # the host, too
+    r = topo.guest_run("ping", "-c", "1", "-W", "2", REMOTE)
+    assert r.returncode != 0 and "Packet filtered" in r.stdout, r.stdout + r.stderr
+    assert x.stop() == 0
+
+
+def test_rules_on_the_gateway_see_the_host(xdpslirp, topo):
+    """10.0.2.2 stands for the host's loopback: rules are written for that."""
+    topo.server(topo.host, "127.0.0.1", 7008)
+    topo.server(topo.host, "127.0.0.1", 7009)
+    x = start(xdpslirp, topo, "--deny", "tcp://127.0.0.0/8:7008")
+    assert guest(topo, CONNECT, "10.0.2.2", 7008) == "ECONNREFUSED"
+    assert guest(topo, CONNECT, "10.0.2.2", 7009) == "connected"
+    assert x.stop() == 0
+
+
+def test_own_prefix_is_blocked(xdpslirp, topo):
+    """Addresses of the guest's prefix other than the gateway's are no
+    destination (the guest reaches them on its link, not through us): a
+    guest that routes one to the gateway is refused."""
+    x = start(xdpslirp, topo)
+    sh("ip", "-n", topo.guest, "route", "add", "10.0.2.77/32", "via", "10.0.2.2")
+    assert guest(topo, CONNECT, "10.0.2.77", 80) == "ECONNREFUSED"
+    assert x.snapshot()["drops"].get("policy_blocked") == 1
+    assert x.stop() == 0

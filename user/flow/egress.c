@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+/*
+ * egress.c - the check every new flow of the guest's to the outside passes.
+ *
+ * Theory of operation: tcp_input() (a SYN for no flow), udp_input() (each
+ * datagram) and ping_input() (each echo request) ask egress_check() before
+ * anything reaches a host socket.  The destination is first taken as the
+ * guest wrote it: one of the addresses no rule opens
+ * (policy_always_blocked()) or the rest of the guest's own prefix is
+ * refused.  The gateway's mapped addresses (hostaddr.c) are judged by where
+ * they lead instead: the rules see the host's loopback for 10.0.2.2, and a
+ * --forward-to-host service for its port.  The DNS address is the engine's
+ * own forwarder, not egress, and always passes.  Then the rules (policy.c)
+ * decide.
+ *
+ * A refused flow is answered so that the guest's application fails at
+ * once: a TCP SYN with a RST, a datagram or echo request with ICMP
+ * "administratively prohibited", both within the worker's ICMP error rate
+ * (icmp_rate_ok()); past it, silently dropped.
+ */
+#include <arpa/inet.h>
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
+
+#include "egress.h"
+#include "hostaddr.h"
+#include "icmp.h"
+#include "ip.h"
+#include "policy.h"
+
+/* Is @a in the guest's own prefix (either family)? */
+static bool in_guest_prefix(const struct gateway *gw, const struct inany *a)
+{
+	if (inany_is_v4(a))
+		return ((inany_v4(a) ^ gw->gw_addr) & gw->netmask) == 0;
+	return gw->ipv6 && !memcmp(a->b, gw->gw6.b, 8);	/* its /64 */
+}
+
+static bool is_dns_addr(const struct gateway *gw, const struct inany *a)
+{
+	return inany_is_v4(a) ? inany_v4(a) == gw->dns_addr : inany_equal(a, &gw->dns6);
+}
+
+/**
+ * egress_check() - may the guest open this flow?
+ * @ctx: worker context
+ * @p: the datagram opening it
+ * @proto: IPPROTO_TCP, IPPROTO_UDP, or IPPROTO_ICMP for an echo request of
+ *	   either family
+ * @port: its destination port, network order (0 for ICMP)
+ *
+ * Return: DROP_MAX if it may, else the drop reason (not yet counted).
+ */
+enum drop_reason egress_check(struct gw_ctx *ctx, const struct ippkt *p, uint8_t proto,
+			      uint16_t port)
+{
+	const struct gateway *gw = ctx->gw;
+	struct inany to;
+	uint16_t to_port;
+	int rule;
+
+	if (is_dns_addr(gw, &p->dst))
+		return DROP_MAX;
+	if (hostaddr_target(gw, proto, &p->dst, port, &to, &to_port))
+		return DROP_MAX;	/* nothing there: the caller answers that */
+	if (inany_equal(&to, &p->dst) &&
+	    (policy_always_blocked(&p->dst, p->v6) || in_guest_prefix(gw, &p->dst)))
+		return DROP_POLICY_BLOCKED;
+	if (gw->policy && policy_denies(gw->policy, proto, &to, ntohs(to_port), &rule))
+		return DROP_POLICY_DENIED;
+	return DROP_MAX;
+}
+
+/**
+ * egress_refuse() - tell the guest its datagram @p in @f was refused
+ * @ctx: worker context
+ * @f: the frame
+ * @p: its datagram
+ * @why: what egress_check() said (counted here)
+ *
+ * Return: VERDICT_DONE.
+ */
+enum verdict egress_refuse(struct gw_ctx *ctx, const struct frame *f, const struct ippkt *p,
+			   enum drop_reason why)
+{
+	struct ip_quote q;
+
+	ip_quote_of(&q, p, f);
+	if (p->v6)
+		icmp_send_error(ctx, NULL, ICMPV6_DEST_UNREACH, ICMPV6_ADM_PROHIBITED, 0, &q);
+	else
+		icmp_send_error(ctx, NULL, ICMP_DEST_UNREACH, ICMP_PKT_FILTERED, 0, &q);
+	return drop(ctx, why);
+}

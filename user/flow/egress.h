@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XDPSLIRP_EGRESS_H
+#define XDPSLIRP_EGRESS_H
+
+#include "gateway.h"
+
+struct ippkt;
+
+enum drop_reason egress_check(struct gw_ctx *ctx, const struct ippkt *p, uint8_t proto,
+			      uint16_t port);
+enum verdict egress_refuse(struct gw_ctx *ctx, const struct frame *f, const struct ippkt *p,
+			   enum drop_reason why);
+
+#endif
