@@ -357,6 +357,7 @@ static int engine_open_ports(struct engine *e, const struct engine_params *p)
 		w->ctx.worker = q;
 		w->ctx.steer = &e->steer;
 		w->ctx.gw = p->gw;
+		w->ctx.policy = p->gw->policy;
 		w->ctx.cnt = &w->cnt;
 		w->ctx.flows = &w->flows;
 		w->ctx.epfd = -1;

@@ -75,7 +75,9 @@ struct flow_info {
 };
 
 void engine_worker_stats(const struct engine *e, unsigned q, struct engine_stats *st);
+struct policy;
 unsigned engine_list_flows(struct engine *e, struct flow_info *out, unsigned cap);
+int engine_policy_set(struct engine *e, const struct policy *p, bool reset);
 int engine_forward_remove(struct engine *e, uint32_t id);
 
 #endif

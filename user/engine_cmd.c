@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "engine_int.h"
+#include "egress.h"
 #include "eth.h"
 #include "log.h"
 #include "ndp.h"
@@ -195,7 +196,18 @@ static void worker_list_flows(struct worker *w, struct flow_list *l)
 	eventfd_write(l->done_fd, 1);
 }
 
-/* Commands from the main thread: forwarded ports, flow listings. */
+/* A new egress policy from the main thread, which frees the old one once
+ * every worker has answered.
+ */
+static void worker_policy_set(struct worker *w, const struct fwd_cmd *c)
+{
+	w->ctx.policy = c->policy;
+	if (c->reset)
+		egress_reset_denied(&w->ctx);
+	eventfd_write(c->fd, 1);
+}
+
+/* Commands from the main thread: forwarded ports, flow listings, policies. */
 void worker_commands(struct worker *w)
 {
 	struct fwd_cmd c;
@@ -207,6 +219,8 @@ void worker_commands(struct worker *w)
 			worker_fwd_remove(w, c.rule.id);
 		else if (c.op == FWD_ACCEPTED)
 			worker_inbound(w, c.fd, &c.key);
+		else if (c.op == POLICY_SET)
+			worker_policy_set(w, &c);
 		else
 			worker_list_flows(w, c.list);
 	}
@@ -240,6 +254,25 @@ void worker_commands_fini(struct worker *w)
 	w->fwd = NULL;
 }
 
+/*
+ * Sends @c to each worker in turn and waits (a second each) until it
+ * answers on @c->fd; false if one did not.
+ */
+static bool engine_command_all(struct engine *e, struct fwd_cmd *c)
+{
+	for (unsigned q = 0; q < e->nworkers; q++) {
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		eventfd_t done;
+
+		if (worker_command(&e->workers[q], c) || poll(&pfd, 1, 1000) != 1 ||
+		    eventfd_read(c->fd, &done)) {
+			log_warn("queue %u did not answer the main thread", q);
+			return false;
+		}
+	}
+	return true;
+}
+
 /**
  * engine_list_flows() - ask every worker for its flows
  * @e: the running engine
@@ -254,23 +287,37 @@ void worker_commands_fini(struct worker *w)
 unsigned engine_list_flows(struct engine *e, struct flow_info *out, unsigned cap)
 {
 	struct flow_list l = { .out = out, .cap = cap };
+	struct fwd_cmd c = { .op = FLOW_LIST, .list = &l };
 
 	l.done_fd = eventfd(0, EFD_CLOEXEC);
 	if (l.done_fd < 0)
 		return 0;
-	for (unsigned q = 0; q < e->nworkers; q++) {
-		struct fwd_cmd c = { .op = FLOW_LIST, .list = &l };
-		struct pollfd pfd = { .fd = l.done_fd, .events = POLLIN };
-		eventfd_t done;
-
-		if (worker_command(&e->workers[q], &c) || poll(&pfd, 1, 1000) != 1 ||
-		    eventfd_read(l.done_fd, &done)) {
-			log_warn("queue %u did not list its flows", q);
-			break;	/* it may still write into @l later: stop here */
-		}
-	}
+	c.fd = l.done_fd;
+	engine_command_all(e, &c);	/* one that did not answer: stop there */
 	close(l.done_fd);
 	return l.n;
+}
+
+/**
+ * engine_policy_set() - give every worker a new egress policy
+ * @e: the running engine
+ * @p: the policy; the caller keeps it alive while the engine runs
+ * @reset: end the flows it denies (egress_reset_denied())
+ *
+ * Return: 0 once no worker uses the policy it had, or -ETIMEDOUT: one did
+ * not answer, and may still use the old one (which must then be kept).
+ */
+int engine_policy_set(struct engine *e, const struct policy *p, bool reset)
+{
+	struct fwd_cmd c = { .op = POLICY_SET, .policy = p, .reset = reset };
+
+	c.fd = eventfd(0, EFD_CLOEXEC);
+	if (c.fd < 0)
+		return -errno;
+	if (!engine_command_all(e, &c))
+		return -ETIMEDOUT;	/* it may still answer: the eventfd stays */
+	close(c.fd);
+	return 0;
 }
 
 /**

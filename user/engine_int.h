@@ -33,8 +33,10 @@ struct flow_list {
 };
 
 struct fwd_cmd {
-	enum { FWD_ADD, FWD_REMOVE, FWD_ACCEPTED, FLOW_LIST } op;
-	int fd;
+	enum { FWD_ADD, FWD_REMOVE, FWD_ACCEPTED, FLOW_LIST, POLICY_SET } op;
+	int fd;				/* POLICY_SET: the eventfd to answer on */
+	bool reset;			/* POLICY_SET: end the flows it denies */
+	const struct policy *policy;	/* POLICY_SET */
 	struct fwd_rule rule;
 	struct flow_key key;		/* FWD_ACCEPTED: the client's flow */
 	struct flow_list *list;

@@ -54,7 +54,8 @@ struct gateway {
 	union sockaddr_inany dns[GW_MAX_DNS];	/* either family */
 	unsigned n_to_host;	/* --forward-to-host */
 	struct fwd_to_host to_host[FWD_TO_HOST_MAX];
-	const struct policy *policy;	/* --allow, --deny (policy.c) */
+	const struct policy *policy;	/* --allow, --deny at start (policy.c);
+					 * each worker then holds its own */
 };
 
 struct frag_table;
@@ -143,6 +144,8 @@ struct gw_ctx {
 	int icmp6_raw;			/* the same for ICMPv6 */
 	uint32_t icmp_tokens;		/* ICMP errors we may send now (icmp.c) */
 	uint64_t icmp_tokens_at;	/* when they were last refilled */
+	const struct policy *policy;	/* egress rules: gw->policy at start,
+					 * then what the API last sent (rules.c) */
 	uint64_t ra_at;			/* next unsolicited RA (ndp.c, worker 0), 0: none */
 	unsigned ra_count;		/* unsolicited RAs sent */
 	struct tcp_write tcp_out;	/* guest payload waiting for tcp_flush() */

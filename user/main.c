@@ -31,7 +31,7 @@
 #include "dns.h"
 #include "engine.h"
 #include "gateway_setup.h"
-#include "policy.h"
+#include "rules.h"
 #include "hostsock.h"
 #include "log.h"
 #include "netns.h"
@@ -443,7 +443,7 @@ static int run(struct config *cfg)
 	struct engine engine = { 0 };
 	struct guest_seen seen = { 0 };	/* what the workers learn of the guest */
 	struct gateway gw = { .seen = &seen };
-	struct policy *policy = NULL;
+	struct rule_set rules = { 0 };
 	struct control ctl = { .listen_fd = -1 };
 	struct main_loop loop = { .epfd = -1, .exit_fd = -1, .netns.fd = -1 };
 	struct ns_target ns = { -1, -1 };
@@ -472,12 +472,9 @@ static int run(struct config *cfg)
 	if (guest_link_setup(&gl, cfg, &ns, backend, afxdp > 0, mtu))
 		goto out;
 	gateway_setup(&gw, cfg, &gl.host);
-	policy = policy_build(cfg->rules, cfg->n_rules, cfg->default_deny);
-	if (!policy) {
-		log_err("out of memory for the egress policy");
+	if (rules_init(&rules, cfg))
 		goto out;
-	}
-	gw.policy = policy;
+	gw.policy = rules.current;
 
 	{
 		struct engine_params ep = {
@@ -520,6 +517,8 @@ static int run(struct config *cfg)
 		status = 1;
 		goto stop;
 	}
+	rules.e = &engine;
+	ctl.egress = &rules;
 	gateway_log_serving(&gl, &gw, cfg, backend);
 	write_pid_file(cfg->pid_file);
 	signal_ready(cfg->ready_fd);
@@ -537,7 +536,7 @@ stop:
 			status = 1;
 	}
 out:
-	policy_free(policy);
+	rules_fini(&rules);
 	plumb_teardown(&gl);
 	ns_close(&ns);
 	nl_close(&loop.link_mon);

@@ -4,8 +4,10 @@ list, both families.  Servers live in the test's own remote namespace and
 the host namespace's loopback; a refused flow must fail at once (RST, ICMP
 "administratively prohibited"), an allowed one must carry its bytes."""
 import os
+import subprocess
 
 from conftest import REMOTE, REMOTE6, sh
+from test_forward import api
 
 UDP_PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "udp_peer.py")
 
@@ -104,4 +106,77 @@ def test_own_prefix_is_blocked(xdpslirp, topo):
     sh("ip", "-n", topo.guest, "route", "add", "10.0.2.77/32", "via", "10.0.2.2")
     assert guest(topo, CONNECT, "10.0.2.77", 80) == "ECONNREFUSED"
     assert x.snapshot()["drops"].get("policy_blocked") == 1
+    assert x.stop() == 0
+
+
+# a connection that waits for the server: prints "up", then how it ended
+HOLD = """
+import errno, socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+print("up", flush=True)
+s.settimeout(30)
+try:
+    print("closed" if not s.recv(1) else "data")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e)))
+"""
+
+
+def tcp_flows_to(topo, api_path, port):
+    flows = api(topo, api_path, {"execute": "list_flows"})["return"]["flows"]
+    return [f for f in flows if f["proto"] == "tcp" and f["remote_port"] == port]
+
+
+def test_rules_change_at_run_time(xdpslirp, topo, api_path):
+    for port in (7010, 7011):
+        topo.server(topo.remote, REMOTE, port)
+    x = start(xdpslirp, topo, "--api-socket", api_path)
+    held = subprocess.Popen(["ip", "netns", "exec", topo.guest, "/usr/bin/python3", "-c", HOLD,
+                             REMOTE, "7011"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert held.stdout.readline().strip() == "up"
+        r = api(topo, api_path, {"execute": "add_rule",
+                                 "arguments": {"rule": f"tcp://{REMOTE}:7010"}})
+        assert r == {"return": {"id": 1}}, r
+        assert guest(topo, CONNECT, REMOTE, 7010) == "ECONNREFUSED"
+        # without "reset", the established connection to 7011 stays
+        r = api(topo, api_path, {"execute": "add_rule", "arguments": {
+            "rule": f"tcp://{REMOTE}:7011", "action": "deny"}})
+        assert r == {"return": {"id": 2}}, r
+        assert len(tcp_flows_to(topo, api_path, 7011)) == 1
+        assert guest(topo, CONNECT, REMOTE, 7011) == "ECONNREFUSED"
+        r = api(topo, api_path, {"execute": "list_rules"})["return"]
+        assert r["default"] == "allow"
+        assert r["entries"] == [
+            {"id": 1, "action": "deny", "rule": f"tcp://{REMOTE}/32:7010", "hits": 1},
+            {"id": 2, "action": "deny", "rule": f"tcp://{REMOTE}/32:7011", "hits": 1}], r
+        # with it, it ends
+        r = api(topo, api_path, {"execute": "add_rule", "arguments": {
+            "rule": "tcp://198.51.100.0/24:7011", "reset": True}})
+        assert r == {"return": {"id": 3}}, r
+        assert held.stdout.readline().strip() == "ECONNRESET"
+        for rid in (2, 3, 1):
+            assert api(topo, api_path, {"execute": "remove_rule", "arguments": {"id": rid}}) == \
+                {"return": {}}
+        assert guest(topo, CONNECT, REMOTE, 7010) == "connected"
+        assert api(topo, api_path, {"execute": "list_rules"})["return"]["entries"] == []
+    finally:
+        held.kill()
+        held.wait()
+    assert x.stop() == 0
+    x.assert_frames_accounted()
+
+
+def test_rule_requests_that_are_wrong(xdpslirp, topo, api_path):
+    x = start(xdpslirp, topo, "--api-socket", api_path)
+    for args, says in (({"rule": "tcp://10.0.0.0/33"}, "prefix length"),
+                       ({"rule": 7}, "needs \"rule\""),
+                       ({"rule": "10.0.0.0/8", "action": "maybe"}, "\"allow\" or \"deny\""),
+                       ({"rule": "10.0.0.0/8", "reset": "yes"}, "boolean")):
+        r = api(topo, api_path, {"execute": "add_rule", "arguments": args})
+        assert says in r["error"]["desc"], r
+    r = api(topo, api_path, {"execute": "remove_rule", "arguments": {"id": 99}})
+    assert "no such rule" in r["error"]["desc"], r
+    r = api(topo, api_path, {"execute": "remove_rule"})
+    assert "needs an integer" in r["error"]["desc"], r
     assert x.stop() == 0

@@ -238,7 +238,7 @@ static void ipv4_malformed(void **state)
 		{ 2, 0x10, DROP_IPV4_MALFORMED },	/* total length > frame */
 		{ 3, 0x10, DROP_IPV4_MALFORMED },	/* total length < header */
 		{ 9, 47, DROP_IPV4_PROTO },		/* GRE */
-		{ 19, 9, DROP_PING_DENIED },	/* 10.0.2.9: the stub has no ping sockets */
+		{ 16, 198, DROP_PING_DENIED },	/* 198.0.2.x: the stub has no ping sockets */
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

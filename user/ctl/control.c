@@ -34,6 +34,7 @@
 #include "ipv6.h"
 #include "hostsock.h"
 #include "log.h"
+#include "rules.h"
 
 static const char *flow_state_name(uint8_t state)
 {
@@ -295,6 +296,13 @@ static json_t *control_execute(struct control *c, json_t *req)
 		return cmd_get_stats(c);
 	if (!strcmp(cmd, "list_flows"))
 		return cmd_list_flows(c);
+	if (c->egress) {
+		const char *why;
+		json_t *answer = rules_api(c->egress, cmd, args, &why);
+
+		if (answer || why)
+			return answer ? answer : bad_request(why);
+	}
 	return bad_request("unknown command");
 }
 

@@ -16,10 +16,12 @@
 #define CONTROL_TAG_CLIENT	101	/* + client slot */
 
 struct api_client;
+struct rule_set;
 
 /* The forwarded ports and the API server: main thread only. */
 struct control {
 	struct engine *e;
+	struct rule_set *egress;		/* add_rule, remove_rule, list_rules */
 	const struct gateway *gw;
 	int epfd;
 	struct fwd_rule *rules;		/* FWD_MAX */

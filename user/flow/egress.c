@@ -27,6 +27,11 @@
 #include "icmp.h"
 #include "ip.h"
 #include "policy.h"
+#include "tcp_int.h"
+#include "udp.h"
+
+static enum drop_reason egress_verdict(struct gw_ctx *ctx, const struct inany *dst, bool v6,
+				       uint8_t proto, uint16_t port);
 
 /* Is @a in the guest's own prefix (either family)? */
 static bool in_guest_prefix(const struct gateway *gw, const struct inany *a)
@@ -54,21 +59,57 @@ static bool is_dns_addr(const struct gateway *gw, const struct inany *a)
 enum drop_reason egress_check(struct gw_ctx *ctx, const struct ippkt *p, uint8_t proto,
 			      uint16_t port)
 {
+	return egress_verdict(ctx, &p->dst, p->v6, proto, port);
+}
+
+/* egress_check() for a destination @dst:@port, of an IPv6 datagram if @v6. */
+static enum drop_reason egress_verdict(struct gw_ctx *ctx, const struct inany *dst, bool v6,
+				       uint8_t proto, uint16_t port)
+{
 	const struct gateway *gw = ctx->gw;
 	struct inany to;
 	uint16_t to_port;
 	int rule;
 
-	if (is_dns_addr(gw, &p->dst))
+	if (is_dns_addr(gw, dst))
 		return DROP_MAX;
-	if (hostaddr_target(gw, proto, &p->dst, port, &to, &to_port))
+	if (hostaddr_target(gw, proto, dst, port, &to, &to_port))
 		return DROP_MAX;	/* nothing there: the caller answers that */
-	if (inany_equal(&to, &p->dst) &&
-	    (policy_always_blocked(&p->dst, p->v6) || in_guest_prefix(gw, &p->dst)))
+	if (inany_equal(&to, dst) && (policy_always_blocked(dst, v6) || in_guest_prefix(gw, dst)))
 		return DROP_POLICY_BLOCKED;
-	if (gw->policy && policy_denies(gw->policy, proto, &to, ntohs(to_port), &rule))
+	if (ctx->policy && policy_denies(ctx->policy, proto, &to, ntohs(to_port), &rule))
 		return DROP_POLICY_DENIED;
 	return DROP_MAX;
+}
+
+/**
+ * egress_reset_denied() - end the flows the worker's (new) policy denies
+ * @ctx: worker context
+ *
+ * The API's "reset": TCP connections the guest opened get a RST, ping
+ * flows close.  Forwarded ports' connections stay.  A UDP mapping serves
+ * a guest port for any destination, so it is not judged: the policy
+ * applies to each of its datagrams anyway.
+ */
+void egress_reset_denied(struct gw_ctx *ctx)
+{
+	struct flow_table *t = ctx->flows;
+
+	for (uint32_t i = t->active; i != FLOW_NONE;) {
+		struct flow *fl = &t->flows[i];
+		bool tcp = fl->key.proto == IPPROTO_TCP;
+
+		i = fl->next;
+		if ((tcp && (fl->flags & FLOW_FWD)) || fl->key.proto == IPPROTO_UDP ||
+		    egress_verdict(ctx, &fl->key.remote, !inany_is_v4(&fl->key.remote),
+				   tcp ? IPPROTO_TCP : IPPROTO_ICMP,
+				   tcp ? fl->key.remote_port : 0) == DROP_MAX)
+			continue;
+		if (tcp)
+			tcp_reset_guest(ctx, fl);
+		else
+			udp_close(ctx, fl);
+	}
 }
 
 /**
@@ -83,12 +124,6 @@ enum drop_reason egress_check(struct gw_ctx *ctx, const struct ippkt *p, uint8_t
 enum verdict egress_refuse(struct gw_ctx *ctx, const struct frame *f, const struct ippkt *p,
 			   enum drop_reason why)
 {
-	struct ip_quote q;
-
-	ip_quote_of(&q, p, f);
-	if (p->v6)
-		icmp_send_error(ctx, NULL, ICMPV6_DEST_UNREACH, ICMPV6_ADM_PROHIBITED, 0, &q);
-	else
-		icmp_send_error(ctx, NULL, ICMP_DEST_UNREACH, ICMP_PKT_FILTERED, 0, &q);
+	icmp_unreachable(ctx, f, p, ICMP_PKT_FILTERED, ICMPV6_ADM_PROHIBITED);
 	return drop(ctx, why);
 }

@@ -8,6 +8,7 @@ struct ippkt;
 
 enum drop_reason egress_check(struct gw_ctx *ctx, const struct ippkt *p, uint8_t proto,
 			      uint16_t port);
+void egress_reset_denied(struct gw_ctx *ctx);
 enum verdict egress_refuse(struct gw_ctx *ctx, const struct frame *f, const struct ippkt *p,
 			   enum drop_reason why);
 

@@ -42,6 +42,7 @@ enum tcp_state {
 					 * no edge will come for it again */
 #define FLOW_SOCK6		0x800	/* datagram flow: its socket is AF_INET6 */
 #define FLOW_NO_GSO		0x1000	/* UDP: the route refused UDP_SEGMENT sends */
+#define FLOW_FWD		0x2000	/* TCP: a client of a forwarded port */
 
 /*
  * struct flow - one connection.  The host socket's buffers are the only

@@ -289,15 +289,9 @@ static void ping_unreachable(struct gw_ctx *ctx, const struct frame *f, const st
 			     int err)
 {
 	bool noroute = err == ENETUNREACH;
-	struct ip_quote q;
 
-	ip_quote_of(&q, p, f);
-	if (p->v6)
-		icmp_send_error(ctx, NULL, ICMPV6_DEST_UNREACH,
-				noroute ? ICMPV6_NOROUTE : ICMPV6_ADDR_UNREACH, 0, &q);
-	else
-		icmp_send_error(ctx, NULL, ICMP_DEST_UNREACH,
-				noroute ? ICMP_NET_UNREACH : ICMP_HOST_UNREACH, 0, &q);
+	icmp_unreachable(ctx, f, p, noroute ? ICMP_NET_UNREACH : ICMP_HOST_UNREACH,
+			 noroute ? ICMPV6_NOROUTE : ICMPV6_ADDR_UNREACH);
 }
 
 /* The ping flow for @p's request: a ping socket, else the raw socket. */

@@ -41,6 +41,8 @@ struct policy {
 	unsigned nrules;
 	struct policy_rule *rules;
 	uint32_t *next;		/* next rule on the same node */
+	uint64_t *hits;		/* flows (datagrams) each rule decided; the
+				 * workers add with relaxed atomics */
 	struct policy_node *nodes;
 	uint32_t nnodes;
 };
@@ -267,7 +269,8 @@ struct policy *policy_build(const struct policy_rule *rules, unsigned n, bool de
 	p->rules = calloc(n ? n : 1, sizeof(*p->rules));
 	p->next = calloc(n ? n : 1, sizeof(*p->next));
 	p->nodes = calloc((size_t)n * 128 + 1, sizeof(*p->nodes));
-	if (!p->rules || !p->next || !p->nodes)
+	p->hits = calloc(n ? n : 1, sizeof(*p->hits));
+	if (!p->rules || !p->next || !p->nodes || !p->hits)
 		goto fail;
 	if (n)
 		memcpy(p->rules, rules, n * sizeof(*rules));
@@ -288,6 +291,7 @@ void policy_free(struct policy *p)
 	free(p->rules);
 	free(p->next);
 	free(p->nodes);
+	free(p->hits);
 	free(p);
 }
 
@@ -336,7 +340,46 @@ bool policy_denies(const struct policy *p, uint8_t proto, const struct inany *ds
 		n = p->nodes[n].child[addr_bit(dst, d)];
 	}
 	*rule = deny >= 0 ? deny : allow;
+	if (*rule >= 0)
+		__atomic_fetch_add(&p->hits[*rule], 1, __ATOMIC_RELAXED);
 	return deny >= 0 || (allow < 0 && p->default_deny);
+}
+
+/* The rules of @p, in the order given to policy_build(), and how many. */
+const struct policy_rule *policy_rules(const struct policy *p, unsigned *n)
+{
+	*n = p->nrules;
+	return p->rules;
+}
+
+uint64_t policy_hits(const struct policy *p, unsigned i)
+{
+	return __atomic_load_n(&p->hits[i], __ATOMIC_RELAXED);
+}
+
+bool policy_default_deny(const struct policy *p)
+{
+	return p->default_deny;
+}
+
+/**
+ * policy_carry_hits() - a new policy takes the hit counts of the old
+ * @to: the new policy
+ * @from: the old one, which no worker uses any longer
+ *
+ * Rules are matched by id; both lists are in ascending id order.
+ */
+void policy_carry_hits(struct policy *to, const struct policy *from)
+{
+	for (unsigned i = 0, j = 0; i < from->nrules && j < to->nrules;) {
+		if (from->rules[i].id < to->rules[j].id) {
+			i++;
+		} else if (from->rules[i].id > to->rules[j].id) {
+			j++;
+		} else {
+			__atomic_fetch_add(&to->hits[j++], from->hits[i++], __ATOMIC_RELAXED);
+		}
+	}
 }
 
 /*

@@ -34,6 +34,10 @@ struct policy *policy_build(const struct policy_rule *rules, unsigned n, bool de
 void policy_free(struct policy *p);
 bool policy_denies(const struct policy *p, uint8_t proto, const struct inany *dst,
 		   uint16_t port, int *rule);
+const struct policy_rule *policy_rules(const struct policy *p, unsigned *n);
+uint64_t policy_hits(const struct policy *p, unsigned i);
+bool policy_default_deny(const struct policy *p);
+void policy_carry_hits(struct policy *to, const struct policy *from);
 const char *policy_always_blocked(const struct inany *dst, bool v6);
 
 #endif

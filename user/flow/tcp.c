@@ -247,6 +247,7 @@ void tcp_inbound(struct gw_ctx *ctx, int sock, const struct flow_key *k)
 		return;
 	}
 	fl->sock = sock;
+	fl->flags |= FLOW_FWD;
 	fl->guest_mss = DEFAULT_MSS;	/* until the SYN-ACK says */
 	fl->our_wscale = OUR_WSCALE;
 	if (tcp_watch_new(ctx, fl)) {

@@ -428,13 +428,7 @@ void udp_inbound(struct gw_ctx *ctx, int fd, const struct fwd_rule *r)
 /* Tells the guest the gateway has no route for @p (--disable-host-loopback). */
 static void udp_unreachable(struct gw_ctx *ctx, const struct frame *f, const struct ippkt *p)
 {
-	struct ip_quote q;
-
-	ip_quote_of(&q, p, f);
-	if (p->v6)
-		icmp_send_error(ctx, NULL, ICMPV6_DEST_UNREACH, ICMPV6_NOROUTE, 0, &q);
-	else
-		icmp_send_error(ctx, NULL, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, 0, &q);
+	icmp_unreachable(ctx, f, p, ICMP_NET_UNREACH, ICMPV6_NOROUTE);
 }
 
 /**

@@ -170,3 +170,23 @@ void icmp_send_error(struct gw_ctx *ctx, const struct inany *from, uint8_t type,
 	else
 		icmp6_send_error(ctx, from, type, code, info, q);
 }
+
+/**
+ * icmp_unreachable() - "destination unreachable" to the guest about @p
+ * @ctx: worker context
+ * @f: the frame @p came in
+ * @p: the guest's datagram, quoted
+ * @code4: the code if @p is IPv4 (ICMP_NET_UNREACH, ...)
+ * @code6: the code if it is IPv6 (ICMPV6_NOROUTE, ...)
+ */
+void icmp_unreachable(struct gw_ctx *ctx, const struct frame *f, const struct ippkt *p,
+		      uint8_t code4, uint8_t code6)
+{
+	struct ip_quote q;
+
+	ip_quote_of(&q, p, f);
+	if (p->v6)
+		icmp_send_error(ctx, NULL, ICMPV6_DEST_UNREACH, code6, 0, &q);
+	else
+		icmp_send_error(ctx, NULL, ICMP_DEST_UNREACH, code4, 0, &q);
+}
