@@ -30,9 +30,6 @@
 #include "tcp_int.h"
 #include "udp.h"
 
-static enum drop_reason egress_verdict(struct gw_ctx *ctx, const struct inany *dst, bool v6,
-				       uint8_t proto, uint16_t port);
-
 /* Is @a in the guest's own prefix (either family)? */
 static bool in_guest_prefix(const struct gateway *gw, const struct inany *a)
 {
@@ -44,22 +41,6 @@ static bool in_guest_prefix(const struct gateway *gw, const struct inany *a)
 static bool is_dns_addr(const struct gateway *gw, const struct inany *a)
 {
 	return inany_is_v4(a) ? inany_v4(a) == gw->dns_addr : inany_equal(a, &gw->dns6);
-}
-
-/**
- * egress_check() - may the guest open this flow?
- * @ctx: worker context
- * @p: the datagram opening it
- * @proto: IPPROTO_TCP, IPPROTO_UDP, or IPPROTO_ICMP for an echo request of
- *	   either family
- * @port: its destination port, network order (0 for ICMP)
- *
- * Return: DROP_MAX if it may, else the drop reason (not yet counted).
- */
-enum drop_reason egress_check(struct gw_ctx *ctx, const struct ippkt *p, uint8_t proto,
-			      uint16_t port)
-{
-	return egress_verdict(ctx, &p->dst, p->v6, proto, port);
 }
 
 /* egress_check() for a destination @dst:@port, of an IPv6 datagram if @v6. */
@@ -80,6 +61,22 @@ static enum drop_reason egress_verdict(struct gw_ctx *ctx, const struct inany *d
 	if (ctx->policy && policy_denies(ctx->policy, proto, &to, ntohs(to_port), &rule))
 		return DROP_POLICY_DENIED;
 	return DROP_MAX;
+}
+
+/**
+ * egress_check() - may the guest open this flow?
+ * @ctx: worker context
+ * @p: the datagram opening it
+ * @proto: IPPROTO_TCP, IPPROTO_UDP, or IPPROTO_ICMP for an echo request of
+ *	   either family
+ * @port: its destination port, network order (0 for ICMP)
+ *
+ * Return: DROP_MAX if it may, else the drop reason (not yet counted).
+ */
+enum drop_reason egress_check(struct gw_ctx *ctx, const struct ippkt *p, uint8_t proto,
+			      uint16_t port)
+{
+	return egress_verdict(ctx, &p->dst, p->v6, proto, port);
 }
 
 /**
