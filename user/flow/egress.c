@@ -3,7 +3,8 @@
  * egress.c - the check every new flow of the guest's to the outside passes.
  *
  * Theory of operation: tcp_input() (a SYN for no flow), udp_input() (each
- * datagram) and ping_input() (each echo request) ask egress_check() before
+ * datagram) and ping_input() (each echo request) ask egress_check() (or,
+ * having translated the destination already, egress_check_to()) before
  * anything reaches a host socket.  The destination is first taken as the
  * guest wrote it: one of the addresses no rule opens
  * (policy_always_blocked()) or the rest of the guest's own prefix is
@@ -43,40 +44,44 @@ static bool is_dns_addr(const struct gateway *gw, const struct inany *a)
 	return inany_is_v4(a) ? inany_v4(a) == gw->dns_addr : inany_equal(a, &gw->dns6);
 }
 
-/* egress_check() for a destination @dst:@port, of an IPv6 datagram if @v6. */
-static enum drop_reason egress_verdict(struct gw_ctx *ctx, const struct inany *dst, bool v6,
-				       uint8_t proto, uint16_t port)
-{
-	const struct gateway *gw = ctx->gw;
-	struct inany to;
-	uint16_t to_port;
-	int rule;
-
-	if (is_dns_addr(gw, dst))
-		return DROP_MAX;
-	if (hostaddr_target(gw, proto, dst, port, &to, &to_port))
-		return DROP_MAX;	/* nothing there: the caller answers that */
-	if (inany_equal(&to, dst) && (policy_always_blocked(dst, v6) || in_guest_prefix(gw, dst)))
-		return DROP_POLICY_BLOCKED;
-	if (ctx->policy && policy_denies(ctx->policy, proto, &to, ntohs(to_port), &rule))
-		return DROP_POLICY_DENIED;
-	return DROP_MAX;
-}
-
 /**
- * egress_check() - may the guest open this flow?
+ * egress_check_to() - may the guest open this flow?
  * @ctx: worker context
  * @p: the datagram opening it
  * @proto: IPPROTO_TCP, IPPROTO_UDP, or IPPROTO_ICMP for an echo request of
  *	   either family
- * @port: its destination port, network order (0 for ICMP)
+ * @to: where it goes on the host's side (hostaddr_target() of @p's
+ *	destination, which the caller has made)
+ * @to_port: and its port, network order (0 for ICMP)
  *
  * Return: DROP_MAX if it may, else the drop reason (not yet counted).
  */
+enum drop_reason egress_check_to(struct gw_ctx *ctx, const struct ippkt *p, uint8_t proto,
+				 const struct inany *to, uint16_t to_port)
+{
+	const struct gateway *gw = ctx->gw;
+	int rule;
+
+	if (is_dns_addr(gw, &p->dst))
+		return DROP_MAX;
+	if (inany_equal(to, &p->dst) &&
+	    (policy_always_blocked(&p->dst, p->v6) || in_guest_prefix(gw, &p->dst)))
+		return DROP_POLICY_BLOCKED;
+	if (ctx->policy && policy_denies(ctx->policy, proto, to, ntohs(to_port), &rule))
+		return DROP_POLICY_DENIED;
+	return DROP_MAX;
+}
+
+/* egress_check_to() for @p to @port (network order), translated here. */
 enum drop_reason egress_check(struct gw_ctx *ctx, const struct ippkt *p, uint8_t proto,
 			      uint16_t port)
 {
-	return egress_verdict(ctx, &p->dst, p->v6, proto, port);
+	struct inany to;
+	uint16_t to_port;
+
+	if (hostaddr_target(ctx->gw, proto, &p->dst, port, &to, &to_port))
+		return DROP_MAX;	/* nothing there: the caller answers that */
+	return egress_check_to(ctx, p, proto, &to, to_port);
 }
 
 /**
@@ -95,12 +100,12 @@ void egress_reset_denied(struct gw_ctx *ctx)
 	for (uint32_t i = t->active; i != FLOW_NONE;) {
 		struct flow *fl = &t->flows[i];
 		bool tcp = fl->key.proto == IPPROTO_TCP;
+		struct ippkt p = { .dst = fl->key.remote, .v6 = !inany_is_v4(&fl->key.remote) };
 
 		i = fl->next;
 		if ((tcp && (fl->flags & FLOW_FWD)) || fl->key.proto == IPPROTO_UDP ||
-		    egress_verdict(ctx, &fl->key.remote, !inany_is_v4(&fl->key.remote),
-				   tcp ? IPPROTO_TCP : IPPROTO_ICMP,
-				   tcp ? fl->key.remote_port : 0) == DROP_MAX)
+		    egress_check(ctx, &p, tcp ? IPPROTO_TCP : IPPROTO_ICMP,
+				 tcp ? fl->key.remote_port : 0) == DROP_MAX)
 			continue;
 		if (tcp)
 			tcp_reset_guest(ctx, fl);
@@ -114,7 +119,7 @@ void egress_reset_denied(struct gw_ctx *ctx)
  * @ctx: worker context
  * @f: the frame
  * @p: its datagram
- * @why: what egress_check() said (counted here)
+ * @why: what egress_check_to() said (counted here)
  *
  * Return: VERDICT_DONE.
  */

@@ -345,7 +345,7 @@ enum verdict ping_input(struct gw_ctx *ctx, struct frame *f, const struct ippkt 
 		icmp_send_error(ctx, NULL, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL, 0, &q);
 		return VERDICT_DONE;
 	}
-	why = egress_check(ctx, p, IPPROTO_ICMP, 0);
+	why = egress_check_to(ctx, p, IPPROTO_ICMP, &to, to_port);
 	if (why != DROP_MAX)
 		return egress_refuse(ctx, f, p, why);
 	fl = ping_flow(ctx, p, e->id);

@@ -425,12 +425,6 @@ void udp_inbound(struct gw_ctx *ctx, int fd, const struct fwd_rule *r)
 	}
 }
 
-/* Tells the guest the gateway has no route for @p (--disable-host-loopback). */
-static void udp_unreachable(struct gw_ctx *ctx, const struct frame *f, const struct ippkt *p)
-{
-	icmp_unreachable(ctx, f, p, ICMP_NET_UNREACH, ICMPV6_NOROUTE);
-}
-
 /**
  * udp_input() - a UDP datagram from the guest
  * @ctx: protocol context
@@ -469,7 +463,8 @@ enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, const struct ippkt *
 
 	ret = hostaddr_target(ctx->gw, IPPROTO_UDP, &p->dst, uh->dest, &to, &to_port);
 	if (ret == -ENETUNREACH) {
-		udp_unreachable(ctx, f, p);
+		/* no route at the gateway (--disable-host-loopback) */
+		icmp_unreachable(ctx, f, p, ICMP_NET_UNREACH, ICMPV6_NOROUTE);
 		return VERDICT_DONE;
 	}
 	if (ret)
@@ -478,7 +473,7 @@ enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, const struct ippkt *
 	k.guest = p->src;
 	fl = udp_inbound_reply(ctx, &k, &p->dst, uh->dest);
 	if (!fl) {	/* else a reply to a client of a forwarded port: from its socket */
-		enum drop_reason why = egress_check(ctx, p, IPPROTO_UDP, uh->dest);
+		enum drop_reason why = egress_check_to(ctx, p, IPPROTO_UDP, &to, to_port);
 
 		if (why != DROP_MAX)
 			return egress_refuse(ctx, f, p, why);
