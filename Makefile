@@ -13,7 +13,7 @@ BUILD		:= build
 CC		?= gcc
 CLANG		?= clang
 BPFTOOL		?= bpftool
-PKGS		:= libxdp libbpf libmnl jansson
+PKGS		:= libxdp libbpf libmnl jansson libseccomp libcap-ng
 ARCH_INC	:= /usr/include/$(shell gcc -dumpmachine)
 
 WARN		:= -Wall -Wextra -Werror
@@ -23,13 +23,13 @@ CFLAGS		?= -O2 -g
 LAYERS		:= port net flow svc host ctl sys
 CPPFLAGS	:= -Iinclude -Iuser $(addprefix -Iuser/,$(LAYERS)) -I$(BUILD) -D_GNU_SOURCE
 XCFLAGS		:= -std=gnu11 $(WARN) $(CFLAGS)
-LDLIBS		:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lxdp -lbpf -lmnl -ljansson) -lpthread
+LDLIBS		:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lxdp -lbpf -lmnl -ljansson -lseccomp -lcap-ng) -lpthread
 SAN		:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 # The protocol code: unit tests and the fuzzer link it alone, with a stub
 # for host sockets (tests/unit/hostsock_stub.c) so they never touch the network.
 PROTO_SRCS	:= user/counters.c user/log.c $(wildcard user/net/*.c user/flow/*.c user/svc/*.c) \
-		   user/port/frame.c user/port/umem.c user/port/port.c user/port/vnet.c user/ctl/config.c user/ctl/slirp4netns.c user/ctl/fwd.c \
+		   user/port/frame.c user/port/umem.c user/port/port.c user/port/capture.c user/port/vnet.c user/ctl/config.c user/ctl/slirp4netns.c user/ctl/fwd.c \
 		   user/host/sock.c user/host/hostaddr.c
 TEST_SRCS	:= $(PROTO_SRCS) tests/unit/hostsock_stub.c tests/unit/hostsock_nodgram.c
 SYS_SRCS	:= user/host/hostsock.c user/ctl/control.c user/ctl/rules.c user/ctl/ctl.c user/engine.c user/engine_cmd.c \
@@ -108,7 +108,8 @@ $(BUILD)/fuzz_vnet: tests/fuzz/fuzz_frame.c $(TEST_SRCS) $(HEADERS) | $(BUILD)
 		-fno-sanitize-recover=all $< $(TEST_SRCS) -o $@
 
 # the stream port's framing (the port itself: its pool and log only)
-FUZZ_STREAM_SRCS := user/port/stream.c user/port/bufpool.c user/port/port.c user/port/umem.c user/log.c
+FUZZ_STREAM_SRCS := user/port/stream.c user/port/bufpool.c user/port/port.c user/port/capture.c \
+		    user/net/csum.c user/port/umem.c user/log.c
 $(BUILD)/fuzz_stream: tests/fuzz/fuzz_stream.c $(FUZZ_STREAM_SRCS) $(HEADERS) | $(BUILD)
 	$(CLANG) $(CPPFLAGS) $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $< $(FUZZ_STREAM_SRCS) -o $@

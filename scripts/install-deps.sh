@@ -6,7 +6,8 @@
 set -eu
 
 PACKAGES="make gcc pkg-config clang llvm libclang-rt-14-dev
-libbpf-dev libxdp-dev bpftool libmnl-dev libjansson-dev linux-libc-dev
+libbpf-dev libxdp-dev bpftool libmnl-dev libjansson-dev libseccomp-dev libcap-ng-dev
+linux-libc-dev
 libcmocka-dev python3-pytest iproute2 iputils-ping procps nftables curl cpio
 ndisc6 isc-dhcp-client python3-scapy
 podman runc conmon uidmap rootlesskit containernetworking-plugins busybox-static

@@ -231,6 +231,8 @@ static int worker_epoll_wait(struct worker *w, int wait, uint64_t *asleep)
 	*asleep = 0;
 	if (!wait || !steer_may_sleep(&w->e->steer, w->ctx.worker))
 		return epoll_wait(w->ctx.epfd, w->events, EPOLL_BATCH, 0);
+	if (w->port->cap)	/* what it captured must not wait for more */
+		capture_idle(w->port->cap);
 	start = now_ns();
 	n = epoll_wait(w->ctx.epfd, w->events, EPOLL_BATCH, wait);
 	steer_awake(&w->e->steer, w->ctx.worker);
@@ -388,6 +390,7 @@ static int engine_open_ports(struct engine *e, const struct engine_params *p)
 			return ret;
 		port_frame_out(w->port, &w->ctx.out);
 		port_set_test_loss(w->port, p->test_tx_loss);
+		w->port->cap = p->pcap ? &p->pcap->workers[q] : NULL;
 	}
 	return 0;
 }
@@ -407,13 +410,17 @@ static int worker_pin(struct worker *w, unsigned cpu)
 }
 
 /**
- * engine_start() - load and attach the XDP program, start one worker per queue
+ * engine_open() - load and attach the XDP program, open every queue's port
  * @e: zeroed engine
  * @p: link and gateway parameters
  *
+ * No thread runs yet: the caller may still confine the process
+ * (sandbox.c), then engine_start() starts the workers.  Commands
+ * (forwarded ports) may be queued in between.
+ *
  * Return: 0, or negative errno (logged).  Call engine_stop() either way.
  */
-int engine_start(struct engine *e, const struct engine_params *p)
+int engine_open(struct engine *e, const struct engine_params *p)
 {
 	int ret;
 
@@ -423,6 +430,8 @@ int engine_start(struct engine *e, const struct engine_params *p)
 	if (e->stop_fd < 0 || !e->workers)
 		return -ENOMEM;
 	e->nworkers = p->queues;
+	e->ncpus = p->ncpus;
+	e->cpus = p->cpus;
 	for (unsigned q = 0; q < e->nworkers; q++)
 		e->workers[q].cmd_fd = e->workers[q].cmd_wr = -1;
 	ret = engine_commands_init(e);
@@ -437,12 +446,20 @@ int engine_start(struct engine *e, const struct engine_params *p)
 		ret = engine_open_ports(e, p);
 	if (!ret && p->backend == BACKEND_XDP)
 		ret = xdp_prog_attach(&e->prog, p->ifindex, p->ifname, p->xdp_generic);
+	return ret;
+}
+
+/* Starts one worker per queue (pinned as --cpus says); 0 or negative errno. */
+int engine_start(struct engine *e)
+{
+	int ret = 0;
+
 	for (unsigned q = 0; !ret && q < e->nworkers; q++) {
 		ret = -pthread_create(&e->workers[q].thread, NULL, worker_run,
 				      &e->workers[q]);
 		e->workers[q].running = !ret;
-		if (!ret && p->ncpus)
-			ret = worker_pin(&e->workers[q], p->cpus[q % p->ncpus]);
+		if (!ret && e->ncpus)
+			ret = worker_pin(&e->workers[q], e->cpus[q % e->ncpus]);
 	}
 	return ret;
 }

@@ -26,6 +26,8 @@ enum backend {
 	BACKEND_STREAM,	/* a VM on a Unix stream socket (one queue) */
 };
 
+struct pcap;
+
 struct engine_params {
 	enum backend backend;
 	const int *tap_fds;	/* BACKEND_TAP: one per queue, owned from now */
@@ -45,6 +47,7 @@ struct engine_params {
 	bool tx_csum;		/* checksum offload through AF_XDP TX metadata */
 	const struct gateway *gw;
 	const uint8_t *guest_mac;	/* if known at start, else NULL */
+	struct pcap *pcap;		/* --pcap (pcap_open() done), or NULL */
 };
 
 /* The XDP program and one worker per queue. */
@@ -54,9 +57,12 @@ struct engine {
 	unsigned nworkers;
 	struct steer steer;	/* flow ownership, hand-off rings */
 	int stop_fd;		/* eventfd: readable once the engine stops */
+	unsigned ncpus;		/* --cpus, for engine_start() */
+	const uint16_t *cpus;
 };
 
-int engine_start(struct engine *e, const struct engine_params *p);
+int engine_open(struct engine *e, const struct engine_params *p);
+int engine_start(struct engine *e);
 void engine_print_counters(const struct engine *e, FILE *out);
 int engine_stop(struct engine *e);
 int engine_forward_add(struct engine *e, const struct fwd_rule *r, int fd);

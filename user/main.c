@@ -33,6 +33,8 @@
 #include "gateway_setup.h"
 #include "rules.h"
 #include "hostsock.h"
+#include "sandbox.h"
+#include "capture.h"
 #include "log.h"
 #include "netns.h"
 #include "nswatch.h"
@@ -129,7 +131,7 @@ static int exit_status(int wstatus)
 }
 
 /* epoll tags of the main loop's own descriptors (control.h has the API's) */
-enum { TAG_SIGNAL = 1, TAG_EXIT_FD, TAG_LINK, TAG_TAP, TAG_NETNS };
+enum { TAG_SIGNAL = 1, TAG_EXIT_FD, TAG_LINK, TAG_TAP, TAG_NETNS, TAG_PCAP };
 
 /* What the main thread watches once the engine runs. */
 struct main_loop {
@@ -144,6 +146,7 @@ struct main_loop {
 	int exit_fd;		/* --exit-fd, or -1 */
 	struct engine *e;
 	struct control *ctl;
+	struct pcap *pcap;	/* its workers' full buffers to write */
 };
 
 /* A signal arrived; returns an exit status to stop with, or -1. */
@@ -236,6 +239,8 @@ static int serve(struct main_loop *m)
 					return on_link_gone(m);
 			} else if (tag == TAG_TAP) {
 				return on_link_gone(m);
+			} else if (tag == TAG_PCAP) {
+				pcap_drain(m->pcap);
 			} else if (tag == TAG_NETNS) {
 				if (nswatch_gone(&m->netns)) {
 					log_info("the guest's namespace ended: stopping");
@@ -270,6 +275,8 @@ static int main_loop_init(struct main_loop *m, const struct config *cfg)
 		return -EBADF;
 	}
 	m->exit_fd = cfg->exit_fd;
+	if (m->pcap->fd >= 0 && watch(m->epfd, m->pcap->wake_fd, TAG_PCAP))
+		return -errno;
 	if (m->tap_fd >= 0) {	/* EPOLLERR and EPOLLHUP only */
 		struct epoll_event ev = { .events = 0, .data.u64 = TAG_TAP };
 
@@ -436,6 +443,29 @@ static int guest_link_setup(struct guest_link *gl, struct config *cfg,
 	return ret;
 }
 
+/*
+ * Everything is open: hand the paths to remove at exit to the reaper, then
+ * confine the process before its first worker thread (sandbox.c).
+ */
+static int confine(const struct config *cfg, struct reaper *reaper, pid_t child,
+		   struct sandbox_state *st)
+{
+	struct sandbox_opts o = {
+		.namespaces = cfg->sandbox,
+		.seccomp = cfg->seccomp,
+		.seccomp_log = cfg->seccomp_log,
+		.runas = cfg->runas,
+		.command = child > 0,
+	};
+
+	if (cfg->api_socket)
+		reaper_add_path(reaper, cfg->api_socket);
+	if (cfg->pid_file)
+		reaper_add_path(reaper, cfg->pid_file);
+	reaper_seal(reaper);
+	return sandbox_enter(&o, st);
+}
+
 static int run(struct config *cfg)
 {
 	struct guest_link gl = { .stream_fd = -1 };
@@ -447,6 +477,8 @@ static int run(struct config *cfg)
 	struct control ctl = { .listen_fd = -1 };
 	struct main_loop loop = { .epfd = -1, .exit_fd = -1, .netns.fd = -1 };
 	struct ns_target ns = { -1, -1 };
+	struct sandbox_state sandbox;
+	struct pcap pcap = { .fd = -1, .wake_fd = -1 };
 	int sfd, afxdp, backend, status = 1;
 	uint32_t mtu;
 
@@ -456,8 +488,14 @@ static int run(struct config *cfg)
 		log_err("cannot set up signal handling: %s", strerror(-sfd));
 		return 1;
 	}
+	/* COMMAND's process first: held until released, it must not keep
+	 * the reaper's pipe open */
 	if (guest_namespaces(cfg, &child, &ns))
 		goto out;
+	if (reaper_start(&gl.reaper)) {
+		log_err("cannot fork the process that cleans up at exit: %s", strerror(errno));
+		goto out;
+	}
 	afxdp = xsk_probe_multibuffer();
 	backend = choose_backend(cfg, &ns, afxdp);
 	if (backend < 0)
@@ -475,6 +513,8 @@ static int run(struct config *cfg)
 	if (rules_init(&rules, cfg))
 		goto out;
 	gw.policy = rules.current;
+	if (cfg->pcap && pcap_open(&pcap, cfg->pcap, (uint64_t)cfg->pcap_size_mb << 20, cfg->queues))
+		goto out;
 
 	{
 		struct engine_params ep = {
@@ -496,9 +536,10 @@ static int run(struct config *cfg)
 			.tx_csum = !cfg->no_csum_offload,
 			.gw = &gw,
 			.guest_mac = gl.created || gl.ntap ? gl.guest_mac : NULL,
+			.pcap = cfg->pcap ? &pcap : NULL,
 		};
 
-		if (engine_start(&engine, &ep)) {
+		if (engine_open(&engine, &ep)) {
 			engine_stop(&engine);
 			goto out;
 		}
@@ -511,6 +552,7 @@ static int run(struct config *cfg)
 	loop.tap_fd = gl.ntap ? gl.tap_fds[0] : -1;
 	loop.e = &engine;
 	loop.ctl = &ctl;
+	loop.pcap = &pcap;
 	if (main_loop_init(&loop, cfg) ||
 	    control_init(&ctl, &engine, &gw, loop.epfd, cfg->api_socket) ||
 	    publish_all(&ctl, cfg)) {
@@ -519,8 +561,14 @@ static int run(struct config *cfg)
 	}
 	rules.e = &engine;
 	ctl.egress = &rules;
-	gateway_log_serving(&gl, &gw, cfg, backend);
+	ctl.sandbox = &sandbox;
+	ctl.pcap = cfg->pcap ? &pcap : NULL;
 	write_pid_file(cfg->pid_file);
+	if (confine(cfg, &gl.reaper, child.pid, &sandbox) || engine_start(&engine)) {
+		status = 1;
+		goto stop;
+	}
+	gateway_log_serving(&gl, &gw, cfg, backend);
 	signal_ready(cfg->ready_fd);
 	if (child.pid && child_release(&child))
 		log_err("cannot start %s: %s", cfg->command[0], strerror(errno));
@@ -528,14 +576,13 @@ static int run(struct config *cfg)
 	status = serve(&loop);
 stop:
 	control_fini(&ctl);
-	if (cfg->pid_file)
-		unlink(cfg->pid_file);
 	if (engine_stop(&engine)) {
 		log_err("frames were leaked or double-used: this is a bug, please report it");
 		if (!status)
 			status = 1;
 	}
 out:
+	pcap_close(&pcap);	/* the workers stopped: what they held is written */
 	rules_fini(&rules);
 	plumb_teardown(&gl);
 	ns_close(&ns);

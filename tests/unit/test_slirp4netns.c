@@ -81,7 +81,7 @@ static void defaults(void **state)
 	assert_int_equal(cfg.exit_fd, -1);
 	assert_null(cfg.api_socket);
 	assert_null(cfg.userns);
-	assert_false(opts.sandbox || opts.seccomp || opts.netns_path);
+	assert_false(cfg.sandbox || cfg.seccomp || opts.netns_path);
 	uint32_t a = config_host_addr(&cfg, CIDR_HOST_DHCP_S4N);
 	assert_string_equal(ntop(AF_INET, &a), "10.0.2.15");
 }
@@ -95,7 +95,7 @@ static void podman_command_line(void **state)
 			       "--netns-type=path", "/run/netns/netns-1234", "tap0"), 0);
 	assert_true(cfg.disable_host_loopback);
 	assert_int_equal(cfg.mtu, 65520);
-	assert_true(opts.sandbox && opts.seccomp && opts.netns_path);
+	assert_true(cfg.sandbox && cfg.seccomp && opts.netns_path);
 	assert_false(cfg.disable_ipv6);
 	assert_true(cfg.configure);
 	assert_int_equal(cfg.exit_fd, 3);

@@ -80,6 +80,17 @@ static const char usage[] =
 "                        udp://192.168.1.0/24:53, tcp://[2001:db8::]/32:443;\n"
 "                        a deny wins, the longest prefix decides within each\n"
 "  --default-deny        deny what no --allow allows (forwards still pass)\n"
+"  --no-sandbox          keep capabilities, the file system and every system\n"
+"                        call (default: confined once set up; for debugging)\n"
+"  --runas USER          started as root, run as USER once set up (default\n"
+"                        nobody)\n"
+"  --seccomp-log         a system call outside the sandbox's list is logged by\n"
+"                        the kernel (dmesg) instead of killing xdpslirp\n"
+"  --pcap FILE           capture every frame to and from the guest (pcap,\n"
+"                        nanosecond timestamps); start_capture and\n"
+"                        stop_capture in the API pause and resume it\n"
+"  --pcap-size MB        keep FILE under MB megabytes (8-1000000): the\n"
+"                        oldest half of it is dropped when full\n"
 "  --api-socket PATH     control API (slirp4netns's JSON protocol)\n"
 "  --exit-fd FD          exit when FD is closed\n"
 "  --pid-file PATH       write our pid to PATH (removed at exit)\n"
@@ -117,7 +128,8 @@ enum {
 	OPT_DISABLE_DNS, OPT_NO_DHCP, OPT_FORWARD_TO_HOST, OPT_API_SOCKET, OPT_EXIT_FD,
 	OPT_PID_FILE, OPT_POLL, OPT_SPIN_US, OPT_CPUS, OPT_NO_CSUM_OFFLOAD, OPT_CIDR6,
 	OPT_DISABLE_IPV6, OPT_RA_INTERVAL, OPT_BACKEND, OPT_USERNS_PATH, OPT_SOCKET, OPT_MACADDRESS, OPT_OUTBOUND, OPT_OUTBOUND6,
-	OPT_ALLOW, OPT_DENY, OPT_DEFAULT_DENY,
+	OPT_ALLOW, OPT_DENY, OPT_DEFAULT_DENY, OPT_NO_SANDBOX, OPT_RUNAS, OPT_SECCOMP_LOG,
+	OPT_PCAP, OPT_PCAP_SIZE,
 };
 
 static const struct option options[] = {
@@ -146,6 +158,11 @@ static const struct option options[] = {
 	{ "allow",	  required_argument, NULL, OPT_ALLOW },
 	{ "deny",	  required_argument, NULL, OPT_DENY },
 	{ "default-deny", no_argument,	     NULL, OPT_DEFAULT_DENY },
+	{ "no-sandbox",	  no_argument,	     NULL, OPT_NO_SANDBOX },
+	{ "runas",	  required_argument, NULL, OPT_RUNAS },
+	{ "seccomp-log",  no_argument,	     NULL, OPT_SECCOMP_LOG },
+	{ "pcap",	  required_argument, NULL, OPT_PCAP },
+	{ "pcap-size",	  required_argument, NULL, OPT_PCAP_SIZE },
 	{ "api-socket",	  required_argument, NULL, OPT_API_SOCKET },
 	{ "exit-fd",	  required_argument, NULL, OPT_EXIT_FD },
 	{ "pid-file",	  required_argument, NULL, OPT_PID_FILE },
@@ -386,6 +403,7 @@ void config_defaults(struct config *cfg)
 	cfg->udp_timeout_s = 60;
 	cfg->spin_us = 50;
 	cfg->configure = true;
+	cfg->sandbox = cfg->seccomp = true;
 }
 
 /* --backend xdp|tap|auto */
@@ -458,6 +476,7 @@ static const struct num_option {
 	{ OPT_UDP_TIMEOUT, "--udp-timeout", 1, 86400, offsetof(struct config, udp_timeout_s) },
 	{ OPT_EXIT_FD, "--exit-fd", 0, INT_MAX, offsetof(struct config, exit_fd) },
 	{ OPT_SPIN_US, "--spin-us", 0, 100000, offsetof(struct config, spin_us) },
+	{ OPT_PCAP_SIZE, "--pcap-size", 8, 1000000, offsetof(struct config, pcap_size_mb) },
 	{ OPT_TEST_TX_LOSS, "--test-tx-loss", 0, 1000, offsetof(struct config, test_tx_loss) },
 };
 
@@ -574,6 +593,20 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 	case OPT_DEFAULT_DENY:
 		cfg->default_deny = true;
 		return true;
+	case OPT_NO_SANDBOX:
+		cfg->sandbox = cfg->seccomp = false;
+		return true;
+	case OPT_RUNAS:
+		cfg->runas = arg;
+		if (*arg)
+			return true;
+		fprintf(err, "xdpslirp: --runas needs a user name\n");
+		return false;
+	case OPT_SECCOMP_LOG:
+		cfg->seccomp_log = true;
+		return true;
+	case OPT_PCAP:
+		return path_option("--pcap", arg, &cfg->pcap, err);
 	case OPT_API_SOCKET:
 		return path_option("--api-socket", arg, &cfg->api_socket, err);
 	case OPT_USERNS_PATH:

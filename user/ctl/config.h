@@ -75,6 +75,12 @@ struct config {
 	unsigned n_rules;		/* --allow, --deny, in order */
 	struct policy_rule rules[POLICY_MAX_RULES];
 	bool default_deny;		/* --default-deny */
+	bool sandbox;			/* off: --no-sandbox (slirp4netns: */
+	bool seccomp;			/* on with --enable-sandbox, -seccomp) */
+	bool seccomp_log;		/* --seccomp-log */
+	const char *runas;		/* --runas, NULL: nobody if root */
+	const char *pcap;		/* --pcap FILE */
+	uint32_t pcap_size_mb;		/* --pcap-size, 0: no limit */
 	const char *api_socket;
 	const char *pid_file;
 	int exit_fd;			/* -1: none */

@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <cap-ng.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,8 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "sandbox.h"
+#include "capture.h"
 #include "hostaddr.h"
 #include "ipv6.h"
 #include "hostsock.h"
@@ -223,6 +226,38 @@ static json_t *cmd_remove_hostfwd(struct control *c, json_t *args)
 	return json_pack("{s:{}}", "return");
 }
 
+/* What the sandbox did: namespaces, seccomp, uid, capabilities by name. */
+static json_t *sandbox_json(const struct sandbox_state *st)
+{
+	json_t *caps = json_array();
+
+	if (!st)
+		return json_pack("{s:b,s:b}", "namespaces", 0, "seccomp", 0);
+	for (unsigned c = 0; c < 64; c++)
+		if (st->caps & (1ull << c))
+			json_array_append_new(caps, json_string(capng_capability_to_name(c)));
+	return json_pack("{s:b,s:b,s:b,s:i,s:o}", "namespaces", st->namespaces,
+			 "seccomp", st->seccomp, "own_user_namespace", st->own_userns,
+			 "uid", (int)st->uid, "capabilities", caps);
+}
+
+/* The capture's state; main thread (frames: relaxed reads of the workers'). */
+static json_t *capture_json(const struct pcap *p)
+{
+	json_int_t frames = 0, dropped = 0;
+
+	if (!p)
+		return json_pack("{s:b}", "enabled", 0);
+	for (unsigned q = 0; q < p->nworkers; q++) {
+		frames += (json_int_t)__atomic_load_n(&p->workers[q].frames, __ATOMIC_RELAXED);
+		dropped += (json_int_t)__atomic_load_n(&p->workers[q].dropped, __ATOMIC_RELAXED);
+	}
+	return json_pack("{s:b,s:I,s:I,s:I,s:I,s:I}", "enabled",
+			 __atomic_load_n(&p->enabled, __ATOMIC_RELAXED), "frames", frames,
+			 "dropped_no_room", dropped, "written", (json_int_t)p->written,
+			 "file_bytes", (json_int_t)p->size, "halvings", (json_int_t)p->halvings);
+}
+
 static json_t *cmd_get_stats(struct control *c)
 {
 	json_t *workers = json_array();
@@ -249,7 +284,17 @@ static json_t *cmd_get_stats(struct control *c)
 			"flows", "tcp", (int)(st.flows - st.datagram),
 			"tcp_half_open", (int)st.half_open, "datagram", (int)st.datagram));
 	}
-	return json_pack("{s:{s:o}}", "return", "workers", workers);
+	return json_pack("{s:{s:o,s:o,s:o}}", "return", "workers", workers,
+			 "sandbox", sandbox_json(c->sandbox), "capture", capture_json(c->pcap));
+}
+
+/* start_capture, stop_capture: --pcap's file only (the sandbox opens no other). */
+static json_t *cmd_capture(struct control *c, bool on)
+{
+	if (!c->pcap || c->pcap->fd < 0)
+		return bad_request("no capture file: start xdpslirp with --pcap FILE");
+	pcap_enable(c->pcap, on);
+	return json_pack("{s:o}", "return", capture_json(c->pcap));
 }
 
 static json_t *cmd_list_flows(struct control *c)
@@ -296,6 +341,8 @@ static json_t *control_execute(struct control *c, json_t *req)
 		return cmd_get_stats(c);
 	if (!strcmp(cmd, "list_flows"))
 		return cmd_list_flows(c);
+	if (!strcmp(cmd, "start_capture") || !strcmp(cmd, "stop_capture"))
+		return cmd_capture(c, cmd[2] == 'a');
 	if (c->egress) {
 		const char *why;
 		json_t *answer = rules_api(c->egress, cmd, args, &why);
@@ -437,7 +484,6 @@ static int api_listen(struct control *c, const char *path)
 			ret == -EADDRINUSE ? " (remove the stale socket file, or is another xdpslirp using it?)" : "");
 		return ret;
 	}
-	c->path = path;
 	return epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->listen_fd, &(struct epoll_event){
 		.events = EPOLLIN, .data.u64 = CONTROL_TAG_LISTEN }) ? -errno : 0;
 }
@@ -463,6 +509,9 @@ int control_init(struct control *c, struct engine *e, const struct gateway *gw, 
 	c->rules = calloc(FWD_MAX, sizeof(*c->rules));
 	if (!c->rules)
 		return -ENOMEM;
+	/* jansson seeds its hash from /dev/urandom on first use: now,
+	 * while the file system is still there (sandbox.c) */
+	json_object_seed(0);
 	for (unsigned i = 0; i < API_MAX_CLIENTS; i++) {
 		c->clients[i].fd = -1;
 		c->clients[i].buf = NULL;
@@ -477,7 +526,7 @@ int control_init(struct control *c, struct engine *e, const struct gateway *gw, 
 	return api_listen(c, api_path);
 }
 
-/* Closes the API (its socket file is removed) and frees everything. */
+/* Closes the API (the reaper removes its socket file) and frees everything. */
 void control_fini(struct control *c)
 {
 	for (unsigned i = 0; i < API_MAX_CLIENTS; i++) {
@@ -485,10 +534,8 @@ void control_fini(struct control *c)
 			client_close(c, &c->clients[i]);
 		free(c->clients[i].buf);
 	}
-	if (c->listen_fd >= 0) {
+	if (c->listen_fd >= 0)
 		close(c->listen_fd);
-		unlink(c->path);
-	}
 	free(c->rules);
 	memset(c, 0, sizeof(*c));
 	c->listen_fd = -1;

@@ -17,18 +17,21 @@
 
 struct api_client;
 struct rule_set;
+struct sandbox_state;
+struct pcap;
 
 /* The forwarded ports and the API server: main thread only. */
 struct control {
 	struct engine *e;
 	struct rule_set *egress;		/* add_rule, remove_rule, list_rules */
+	const struct sandbox_state *sandbox;	/* for get_stats */
+	struct pcap *pcap;			/* --pcap, or NULL */
 	const struct gateway *gw;
 	int epfd;
 	struct fwd_rule *rules;		/* FWD_MAX */
 	unsigned n;
 	uint32_t next_id;		/* ids start at 1 and are never reused */
 	int listen_fd;
-	const char *path;
 	struct api_client {
 		int fd;			/* -1: free */
 		uint64_t deadline_ms;

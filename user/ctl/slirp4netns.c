@@ -139,10 +139,10 @@ static bool s4n_apply(struct config *cfg, struct s4n_opts *o, int opt, const cha
 	case S4N_OUTBOUND6:
 		return config_option(cfg, "outbound-addr6", arg, err);
 	case S4N_SANDBOX:
-		o->sandbox = true;
+		cfg->sandbox = true;
 		return true;
 	case S4N_SECCOMP:
-		o->seccomp = true;
+		cfg->seccomp = true;
 		return true;
 	case S4N_NETNS_TYPE:
 		if (!strcmp(arg, "pid") || !strcmp(arg, "path")) {
@@ -196,7 +196,7 @@ static int s4n_positional(struct config *cfg, const struct s4n_opts *o, int argc
 /**
  * s4n_parse() - parse slirp4netns's command line into @cfg
  * @cfg: filled in
- * @o: what has no xdpslirp equivalent yet (the sandbox flags)
+ * @o: what has no xdpslirp equivalent (--netns-type)
  * @argc: argument count
  * @argv: arguments (referenced, not copied)
  * @err: where errors go (--help and --version go to stdout)
@@ -213,6 +213,7 @@ int s4n_parse(struct config *cfg, struct s4n_opts *o, int argc, char **argv, FIL
 	cfg->slirp4netns = true;
 	cfg->configure = false;
 	cfg->disable_ipv6 = true;
+	cfg->sandbox = cfg->seccomp = false;	/* each on when asked, as slirp4netns */
 	cfg->mtu = 1500;
 	strcpy(cfg->guest_ifname, "tap0");
 	optind = 0;

@@ -7,10 +7,8 @@
 
 #include "config.h"
 
-/* slirp4netns options with no effect yet (the sandbox comes with issue 14). */
+/* slirp4netns options that have no xdpslirp option. */
 struct s4n_opts {
-	bool sandbox;		/* --enable-sandbox */
-	bool seccomp;		/* --enable-seccomp */
 	bool netns_path;	/* --netns-type=path */
 };
 

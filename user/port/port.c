@@ -24,6 +24,8 @@ static void out_send_offload(void *port, const struct frame *f, const struct tx_
 {
 	struct port *p = port;
 
+	if (p->cap)
+		capture_frame(p->cap, f, o);
 	p->ops->transmit(p, f, o);
 }
 

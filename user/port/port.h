@@ -10,7 +10,8 @@
  * or transmitted as a reply built in place), builds frames in memory it
  * allocates from the port, and flushes at the end of a round.  Each port's
  * own file explains how it does that; the protocol code above only sees
- * struct frame and struct frame_out.
+ * struct frame and struct frame_out.  With --pcap, every frame received or
+ * transmitted here is also copied to the capture (capture.c).
  */
 #ifndef XDPSLIRP_PORT_H
 #define XDPSLIRP_PORT_H
@@ -18,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "capture.h"
 #include "counters.h"
 #include "frame.h"
 
@@ -53,13 +55,18 @@ struct port {
 	bool tx_offload;	/* transmit() takes a struct tx_offload */
 	uint32_t gso_max;	/* longest TCP super-frame it takes, 0: none */
 	const char *offloads;	/* their names, for the counters; NULL: none */
+	struct capture *cap;	/* --pcap: its worker's buffers, or NULL */
 	uint32_t test_loss;	/* per mille of transmissions dropped (tests) */
 	uint64_t loss_rng;	/* xorshift state for test_loss */
 };
 
 static inline unsigned port_receive(struct port *p, struct frame *frames, unsigned max)
 {
-	return p->ops->receive(p, frames, max);
+	unsigned n = p->ops->receive(p, frames, max);
+
+	for (unsigned i = 0; p->cap && i < n; i++)
+		capture_frame(p->cap, &frames[i], NULL);
+	return n;
 }
 
 static inline void port_release(struct port *p, const struct frame *f)
@@ -69,6 +76,8 @@ static inline void port_release(struct port *p, const struct frame *f)
 
 static inline void port_transmit(struct port *p, const struct frame *f)
 {
+	if (p->cap)
+		capture_frame(p->cap, f, NULL);
 	p->ops->transmit(p, f, NULL);
 }
 

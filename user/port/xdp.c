@@ -43,6 +43,7 @@ int xdp_prog_load(struct xdp_prog *x)
 			strerror(errno));
 		return ret ? ret : -EINVAL;
 	}
+	x->ncpus = libbpf_num_possible_cpus();
 	return 0;
 }
 
@@ -108,7 +109,7 @@ int xdp_prog_attach(struct xdp_prog *x, int ifindex, const char *ifname,
 /* Sums the program's per-CPU counters. */
 void xdp_prog_counters(const struct xdp_prog *x, uint64_t out[XDP_CNT_MAX])
 {
-	int ncpus = libbpf_num_possible_cpus();
+	int ncpus = x->ncpus;
 	uint64_t *vals;
 
 	memset(out, 0, sizeof(uint64_t) * XDP_CNT_MAX);

@@ -13,6 +13,8 @@ struct xdpslirp_bpf;
 struct xdp_prog {
 	struct xdpslirp_bpf *skel;
 	int link_fd;
+	int ncpus;		/* per-CPU values per key, read at load: sysfs
+				 * is out of reach once sandboxed */
 };
 
 int xdp_prog_probe(void);

@@ -13,8 +13,10 @@
  *   only when its network works.  The child dies with us (PR_SET_PDEATHSIG):
  *   with its last process gone, the namespace and the guest's link go too.
  * - The reaper is a tiny forked process that waits for the end of a pipe
- *   whose only writer is xdpslirp, then deletes the link xdpslirp created.
- *   It covers SIGKILL and crashes, which no exit handler does.
+ *   whose only writer is xdpslirp, then deletes the link xdpslirp created
+ *   and unlinks its files (API socket, pid file, --socket): a sandboxed
+ *   xdpslirp can do neither.  It covers SIGKILL and crashes, which no exit
+ *   handler does.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -254,36 +256,77 @@ int child_release(struct child *c)
 	return ret;
 }
 
-/* Runs in the reaper: wait for our parent's end, then delete @ifname. */
-static void __attribute__((noreturn)) reaper_main(int fd, const char *ifname)
+/* What the reaper is told: "L<ifname>\0", "P<path>\0", then "S". */
+#define REAP_LINK	'L'
+#define REAP_PATH	'P'
+#define REAP_SEAL	'S'
+#define REAP_ROOM	16384	/* what it takes before the seal */
+
+/* Runs in the reaper at our end: deletes and unlinks what it was told. */
+static void reap(const char *msgs, size_t len)
 {
 	struct nl nl = { 0 };
-	char buf;
+	bool nl_ok = false;
+
+	for (const char *m = msgs; m < msgs + len; m += strlen(m) + 1) {
+		if (*m == REAP_PATH) {
+			unlink(m + 1);
+		} else if (*m == REAP_LINK) {
+			if (!nl_ok)
+				nl_ok = !nl_open(&nl);
+			if (nl_ok)
+				nl_link_delete(&nl, m + 1);
+		}
+	}
+	if (nl_ok)
+		nl_close(&nl);
+}
+
+/*
+ * Runs in the reaper: collect what to clean until the seal (what comes
+ * after it, perhaps from a compromised sandboxed parent, is ignored), then
+ * wait for our parent's end and clean.
+ */
+static void __attribute__((noreturn)) reaper_main(int fd)
+{
+	static char msgs[REAP_ROOM];
+	size_t len = 0, done = 0;
+	bool sealed = false;
+	char buf[512];
+	ssize_t n;
 
 	/* Hold no other descriptor: no socket, link or pipe of the parent's. */
 	if (dup2(fd, 3) < 0)
 		_exit(1);
 	fd = 3;
 	close_range(4, ~0u, 0);
-	while (read(fd, &buf, 1) < 0 && errno == EINTR)
-		;
-	if (!nl_open(&nl))
-		nl_link_delete(&nl, ifname);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		for (ssize_t i = 0; i < n && !sealed; i++) {
+			if (len == done && buf[i] == REAP_SEAL)
+				sealed = true;
+			else if (len < sizeof(msgs) - 1 && (msgs[len++] = buf[i]) == '\0')
+				done = len;	/* a whole message */
+		}
+	}
+	reap(msgs, done);
 	_exit(0);
 }
 
 /**
- * reaper_start() - make sure @ifname is deleted when xdpslirp ends
+ * reaper_start() - fork the process that cleans up when xdpslirp ends
  * @r: filled in on success
- * @ifname: a link in the current namespace that xdpslirp created
  *
- * The reaper closes every inherited descriptor but its pipe, and keeps the
- * signal mask it inherits, so a terminal's ^C does not
- * stop it before its parent has cleaned up.
+ * It holds no descriptor but its pipe and keeps the signal mask it
+ * inherits, so a terminal's ^C does not stop it before its parent has
+ * cleaned up.  reaper_add() tells it what to clean, reaper_seal() ends that.
  *
  * Return: 0 or negative errno.
  */
-int reaper_start(struct reaper *r, const char *ifname)
+int reaper_start(struct reaper *r)
 {
 	int p[2];
 
@@ -299,11 +342,44 @@ int reaper_start(struct reaper *r, const char *ifname)
 	}
 	if (r->pid == 0) {
 		close(p[1]);
-		reaper_main(p[0], ifname);
+		reaper_main(p[0]);
 	}
 	close(p[0]);
 	r->fd = p[1];
 	return 0;
+}
+
+static int reaper_say(struct reaper *r, char kind, const char *what)
+{
+	char msg[PIPE_BUF];
+	int len = snprintf(msg, sizeof(msg), "%c%s", kind, what);
+
+	if (r->pid <= 0 || len < 0 || (size_t)len >= sizeof(msg))
+		return -ENAMETOOLONG;
+	return write(r->fd, msg, (size_t)len + 1) == len + 1 ? 0 : -errno;
+}
+
+/* At our end, whatever it is, @ifname (in this namespace) is deleted. */
+int reaper_add_link(struct reaper *r, const char *ifname)
+{
+	return reaper_say(r, REAP_LINK, ifname);
+}
+
+/* At our end, @path is unlinked (a relative one from the start's directory). */
+int reaper_add_path(struct reaper *r, const char *path)
+{
+	int ret = reaper_say(r, REAP_PATH, path);
+
+	if (ret)
+		log_warn("%s will not be removed at exit: %s", path, strerror(-ret));
+	return ret;
+}
+
+/* Nothing more is added: the sandbox is about to start. */
+void reaper_seal(struct reaper *r)
+{
+	if (r->pid > 0 && write(r->fd, "S", 1) != 1)
+		log_warn("cannot seal the reaper's list: %s", strerror(errno));
 }
 
 /* Lets the reaper run now and waits for it. */

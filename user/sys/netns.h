@@ -15,7 +15,7 @@ struct child {
 	int userns_fd;	/* its user namespace, if it has its own; else -1 */
 };
 
-/* A process that deletes a link when xdpslirp dies, however it dies. */
+/* A process that deletes a link and files when xdpslirp dies, however it dies. */
 struct reaper {
 	pid_t pid;
 	int fd;		/* write end of its pipe: its EOF is our death */
@@ -26,7 +26,10 @@ int netns_nl_open(struct nl *nl, int netns_fd);
 int netns_sysctl_write(int netns_fd, const char *path, const char *val);
 int child_spawn(struct child *c, char *const argv[], bool userns);
 int child_release(struct child *c);
-int reaper_start(struct reaper *r, const char *ifname);
+int reaper_start(struct reaper *r);
+int reaper_add_link(struct reaper *r, const char *ifname);
+int reaper_add_path(struct reaper *r, const char *path);
+void reaper_seal(struct reaper *r);
 void reaper_stop(struct reaper *r);
 
 #endif

@@ -7,7 +7,7 @@
  *   guest's namespace, give the host end no address and no IPv6 (the host
  *   stack must stay silent on it), and configure the guest end as a DHCP
  *   client would: lo up, address, link up, default route via the gateway.
- *   A reaper deletes the pair if xdpslirp dies without cleaning up.
+ *   The reaper (netns.c) deletes the pair when xdpslirp ends, however.
  *
  * Everything goes through rtnetlink (netlink.c); nothing shells out.
  */
@@ -129,7 +129,7 @@ static int create_veth(struct guest_link *gl, struct nl *nl,
 		return ret;
 	}
 	gl->created = true;
-	ret = reaper_start(&gl->reaper, gl->host_ifname);
+	ret = reaper_add_link(&gl->reaper, gl->host_ifname);
 	if (ret)
 		return ret;
 	disable_ipv6(gl->host_ifname);
@@ -365,29 +365,24 @@ int plumb_setup_stream(struct guest_link *gl, const struct config *cfg, uint32_t
 	gl->stream_fd = stream_listen(cfg->socket_path);
 	if (gl->stream_fd < 0)
 		return gl->stream_fd;
-	gl->stream_path = cfg->socket_path;
+	reaper_add_path(&gl->reaper, cfg->socket_path);
 	snprintf(gl->host_ifname, sizeof(gl->host_ifname), "socket");
 	memcpy(gl->host.mac, tap_gateway_mac, ETH_ALEN);
 	gl->host.mtu = mtu;
 	return 0;
 }
 
-/* Deletes what plumb_setup() created (the guest end goes with the host end). */
+/* Deletes what plumb_setup() created (the guest end goes with the host end):
+ * the reaper deletes the link and unlinks the socket's path.
+ */
 void plumb_teardown(struct guest_link *gl)
 {
-	struct nl nl = { 0 };
-
-	if (gl->created && !nl_open(&nl)) {
-		nl_link_delete(&nl, gl->host_ifname);
-		nl_close(&nl);
-	}
 	reaper_stop(&gl->reaper);
 	gl->created = false;
 	while (gl->ntap)	/* a tap we created ends with its last fd */
 		close(gl->tap_fds[--gl->ntap]);
 	if (gl->stream_fd > 0) {
 		close(gl->stream_fd);
-		unlink(gl->stream_path);
 		gl->stream_fd = -1;
 	}
 }

@@ -16,13 +16,12 @@ struct guest_link {
 					 * tap: our MAC and the link's MTU */
 	uint8_t guest_mac[ETH_ALEN];	/* the guest end's, when we created it */
 	bool created;			/* veth pair created by us */
-	struct reaper reaper;
+	struct reaper reaper;		/* started first: cleans up at our end */
 	unsigned ntap;			/* tap backend: its queues' fds */
 	int tap_fds[NS_MAX_FDS];
 	unsigned tap_offloads;		/* ...the TUN_F_* offloads it took */
 	bool tap_existed;		/* served a tap made by someone else */
 	int stream_fd;			/* --socket: listening, or -1 */
-	const char *stream_path;	/* ...removed at teardown */
 };
 
 int plumb_setup(struct guest_link *gl, const struct config *cfg, int netns_fd,
