@@ -99,11 +99,13 @@ else
 	e2e_suite e2e-4q 4 - tests/e2e/test_tcp.py tests/e2e/test_udp.py
 	e2e_suite e2e6-4q 4 - tests/e2e/test_ipv6.py -k "tcp6 or udp6"
 	e2e_suite e2e-tap 2 $tap tests/e2e/test_tcp.py tests/e2e/test_udp.py \
-		tests/e2e/test_forward.py tests/e2e/test_ipv6.py tests/e2e/test_policy.py
+		tests/e2e/test_forward.py tests/e2e/test_ipv6.py tests/e2e/test_policy.py \
+		tests/e2e/test_sandbox.py tests/e2e/test_capture.py
 	e2e_suite e2e-tap-4q 4 $tap tests/e2e/test_tcp.py tests/e2e/test_udp.py
 	e2e_suite e2e-rootless 2 "$tap XDPSLIRP_TEST_ROOTLESS=65534" tests/e2e/test_tcp.py \
 		tests/e2e/test_forward.py tests/e2e/test_policy.py \
-		tests/e2e/test_udp.py tests/e2e/test_ipv6.py
+		tests/e2e/test_udp.py tests/e2e/test_ipv6.py tests/e2e/test_sandbox.py \
+		tests/e2e/test_capture.py
 fi
 
 echo "$passed passed, $failed failed" | tee "$BUILD/check-summary"
