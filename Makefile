@@ -33,7 +33,7 @@ PROTO_SRCS	:= user/counters.c user/log.c $(wildcard user/net/*.c user/flow/*.c u
 		   user/host/sock.c user/host/hostaddr.c
 TEST_SRCS	:= $(PROTO_SRCS) tests/unit/hostsock_stub.c tests/unit/hostsock_nodgram.c
 SYS_SRCS	:= user/host/hostsock.c user/ctl/control.c user/ctl/rules.c user/ctl/ctl.c user/engine.c user/engine_cmd.c \
-		   $(wildcard user/sys/*.c) user/port/xdp.c user/port/xsk.c user/port/tap.c user/port/stream.c \
+		   $(wildcard user/sys/*.c) user/port/xdp.c user/port/xdp_policy.c user/port/xsk.c user/port/tap.c user/port/stream.c \
 		   user/port/bufpool.c
 MAIN_SRC	:= user/main.c user/gateway_setup.c
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
@@ -52,7 +52,7 @@ $(BUILD)/xdpslirp.bpf.o: bpf/xdpslirp.bpf.c include/xdp_shared.h | $(BUILD)
 	$(CLANG) -O2 -g -target bpf $(WARN) -Iinclude -I$(ARCH_INC) -c $< -o $@
 
 $(BUILD)/xdpslirp.skel.h: $(BUILD)/xdpslirp.bpf.o
-	$(BPFTOOL) gen skeleton $< name xdpslirp_bpf > $@
+	$(BPFTOOL) gen skeleton $< name xdpslirp_bpf > $@.tmp && mv $@.tmp $@
 
 # --- engine ---
 $(BUILD)/%.o: user/%.c $(HEADERS) $(BUILD)/xdpslirp.skel.h | $(BUILD)

@@ -446,6 +446,8 @@ int engine_open(struct engine *e, const struct engine_params *p)
 		ret = engine_open_ports(e, p);
 	if (!ret && p->backend == BACKEND_XDP)
 		ret = xdp_prog_attach(&e->prog, p->ifindex, p->ifname, p->xdp_generic);
+	if (!ret && p->backend == BACKEND_XDP)	/* failing, the engine judges alone */
+		xdp_policy_write(&e->prog, p->gw->policy, p->gw);
 	return ret;
 }
 
@@ -481,9 +483,12 @@ void engine_print_counters(const struct engine *e, FILE *out)
 	}
 	if (e->prog.skel) {
 		xdp_prog_counters(&e->prog, xdp);
-		fprintf(out, "xdpslirp: xdp: redirected %llu, no socket %llu\n",
+		fprintf(out, "xdpslirp: xdp: redirected %llu, no socket %llu; policy: denied %llu, blocked %llu, passed on to answer %llu\n",
 			(unsigned long long)xdp[XDP_CNT_REDIRECTED],
-			(unsigned long long)xdp[XDP_CNT_NO_SOCKET]);
+			(unsigned long long)xdp[XDP_CNT_NO_SOCKET],
+			(unsigned long long)xdp[XDP_CNT_POLICY_DENIED],
+			(unsigned long long)xdp[XDP_CNT_POLICY_BLOCKED],
+			(unsigned long long)xdp[XDP_CNT_POLICY_NOTICE]);
 	} else if (e->nworkers) {
 		const struct port *port = e->workers[0].port;
 

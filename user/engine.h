@@ -27,6 +27,7 @@ enum backend {
 };
 
 struct pcap;
+struct policy;
 
 struct engine_params {
 	enum backend backend;
@@ -84,6 +85,8 @@ void engine_worker_stats(const struct engine *e, unsigned q, struct engine_stats
 struct policy;
 unsigned engine_list_flows(struct engine *e, struct flow_info *out, unsigned cap);
 int engine_policy_set(struct engine *e, const struct policy *p, bool reset);
-int engine_forward_remove(struct engine *e, uint32_t id);
+int engine_forward_remove(struct engine *e, const struct fwd_rule *r);
+void engine_xdp_policy(struct engine *e, struct policy *old, const struct policy *p);
+uint64_t engine_xdp_rule_drops(const struct engine *e, unsigned i);
 
 #endif

@@ -321,6 +321,27 @@ int engine_policy_set(struct engine *e, const struct policy *p, bool reset)
 }
 
 /**
+ * engine_xdp_policy() - the XDP program judges by @p from now on
+ * @e: the engine, its workers already using @p (engine_policy_set())
+ * @old: the policy @p replaces: what the program dropped under it counts
+ *	 as its hits (before policy_carry_hits()); NULL at start
+ * @p: the new policy
+ */
+void engine_xdp_policy(struct engine *e, struct policy *old, const struct policy *p)
+{
+	if (!e->prog.skel)
+		return;
+	xdp_policy_fold_drops(&e->prog, old);
+	xdp_policy_write(&e->prog, p, e->workers[0].ctx.gw);
+}
+
+/* What the XDP program dropped for rule @i of the policy in force. */
+uint64_t engine_xdp_rule_drops(const struct engine *e, unsigned i)
+{
+	return xdp_policy_drops(&e->prog, i);
+}
+
+/**
  * engine_forward_add() - serve a forwarded port
  * @e: the engine (started or starting)
  * @r: the rule, with its id
@@ -348,15 +369,20 @@ int engine_forward_add(struct engine *e, const struct fwd_rule *r, int fd)
 	if (ret) {
 		close(fd);
 		worker_fwd_release(&e->workers[owner], r);
+	} else if (r->proto == IPPROTO_UDP) {	/* its replies are no new flows */
+		xdp_policy_fwd_udp(&e->prog, r->guest_port, true);
 	}
 	return ret;
 }
 
-/* Stops serving the forwarded port of rule @id. */
-int engine_forward_remove(struct engine *e, uint32_t id)
+/* Stops serving the forwarded port of rule @r. */
+int engine_forward_remove(struct engine *e, const struct fwd_rule *r)
 {
-	struct fwd_cmd c = { .op = FWD_REMOVE, .rule.id = id };
+	struct fwd_cmd c = { .op = FWD_REMOVE, .rule.id = r->id };
 	int ret = 0;
+
+	if (r->proto == IPPROTO_UDP)
+		xdp_policy_fwd_udp(&e->prog, r->guest_port, false);
 
 	for (unsigned q = 0; q < e->nworkers; q++)
 		ret = worker_command(&e->workers[q], &c) ?: ret;

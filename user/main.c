@@ -35,6 +35,7 @@
 #include "hostsock.h"
 #include "sandbox.h"
 #include "capture.h"
+#include "hostnets.h"
 #include "log.h"
 #include "netns.h"
 #include "nswatch.h"
@@ -131,7 +132,7 @@ static int exit_status(int wstatus)
 }
 
 /* epoll tags of the main loop's own descriptors (control.h has the API's) */
-enum { TAG_SIGNAL = 1, TAG_EXIT_FD, TAG_LINK, TAG_TAP, TAG_NETNS, TAG_PCAP };
+enum { TAG_SIGNAL = 1, TAG_EXIT_FD, TAG_LINK, TAG_TAP, TAG_NETNS, TAG_PCAP, TAG_HOSTNETS };
 
 /* What the main thread watches once the engine runs. */
 struct main_loop {
@@ -147,7 +148,26 @@ struct main_loop {
 	struct engine *e;
 	struct control *ctl;
 	struct pcap *pcap;	/* its workers' full buffers to write */
+	struct hostnets *hostnets;	/* --block-host-networks, into... */
+	struct rule_set *rules;		/* ...the egress rules */
 };
+
+/* --block-host-networks: the host's networks into the rules, now and on
+ * every change; 0 or negative errno (logged).
+ */
+static int host_networks_refresh(struct hostnets *h, struct rule_set *rs)
+{
+	static struct policy_rule host[POLICY_MAX_RULES];	/* main thread only */
+	int n = hostnets_read(h, host, POLICY_MAX_RULES);
+
+	if (n < 0) {
+		log_warn("--block-host-networks: cannot read the host's networks: %s",
+			 strerror(-n));
+		return n;
+	}
+	rules_set_host(rs, host, (unsigned)n);
+	return 0;
+}
 
 /* A signal arrived; returns an exit status to stop with, or -1. */
 static int on_signal(struct main_loop *m)
@@ -241,6 +261,8 @@ static int serve(struct main_loop *m)
 				return on_link_gone(m);
 			} else if (tag == TAG_PCAP) {
 				pcap_drain(m->pcap);
+			} else if (tag == TAG_HOSTNETS) {
+				host_networks_refresh(m->hostnets, m->rules);
 			} else if (tag == TAG_NETNS) {
 				if (nswatch_gone(&m->netns)) {
 					log_info("the guest's namespace ended: stopping");
@@ -276,6 +298,8 @@ static int main_loop_init(struct main_loop *m, const struct config *cfg)
 	}
 	m->exit_fd = cfg->exit_fd;
 	if (m->pcap->fd >= 0 && watch(m->epfd, m->pcap->wake_fd, TAG_PCAP))
+		return -errno;
+	if (m->hostnets->mon.sock && watch(m->epfd, hostnets_fd(m->hostnets), TAG_HOSTNETS))
 		return -errno;
 	if (m->tap_fd >= 0) {	/* EPOLLERR and EPOLLHUP only */
 		struct epoll_event ev = { .events = 0, .data.u64 = TAG_TAP };
@@ -479,6 +503,7 @@ static int run(struct config *cfg)
 	struct ns_target ns = { -1, -1 };
 	struct sandbox_state sandbox;
 	struct pcap pcap = { .fd = -1, .wake_fd = -1 };
+	struct hostnets hostnets = { 0 };
 	int sfd, afxdp, backend, status = 1;
 	uint32_t mtu;
 
@@ -511,6 +536,9 @@ static int run(struct config *cfg)
 		goto out;
 	gateway_setup(&gw, cfg, &gl.host);
 	if (rules_init(&rules, cfg))
+		goto out;
+	if (cfg->block_host_networks &&
+	    (hostnets_open(&hostnets) || host_networks_refresh(&hostnets, &rules)))
 		goto out;
 	gw.policy = rules.current;
 	if (cfg->pcap && pcap_open(&pcap, cfg->pcap, (uint64_t)cfg->pcap_size_mb << 20, cfg->queues))
@@ -553,6 +581,8 @@ static int run(struct config *cfg)
 	loop.e = &engine;
 	loop.ctl = &ctl;
 	loop.pcap = &pcap;
+	loop.hostnets = &hostnets;
+	loop.rules = &rules;
 	if (main_loop_init(&loop, cfg) ||
 	    control_init(&ctl, &engine, &gw, loop.epfd, cfg->api_socket) ||
 	    publish_all(&ctl, cfg)) {
@@ -583,6 +613,7 @@ stop:
 	}
 out:
 	pcap_close(&pcap);	/* the workers stopped: what they held is written */
+	hostnets_close(&hostnets);
 	rules_fini(&rules);
 	plumb_teardown(&gl);
 	ns_close(&ns);

@@ -143,6 +143,7 @@ class Xdpslirp:
         block = err[err.rfind("queue 0: rx ", 0, ends[-1] if ends else -1):]
         snap = {"evicted": 0, "flows": 0, "half_open": 0, "handed_off": 0, "dropped": 0,
                 "fast_retransmits": 0, "working_ms": 0,
+                "xdp_denied": 0, "xdp_blocked": 0, "xdp_notices": 0,
                 "rx_frames": {}, "tx_frames": {}, "drops": {}}
         for q, rx, tx in re.findall(r"queue (\d+): rx (\d+) frames \d+ bytes, tx (\d+) frames",
                                     block):
@@ -152,7 +153,10 @@ class Xdpslirp:
                          ("half_open", r"half-open (\d+)"), ("dropped", r", dropped (\d+)"),
                          ("handed_off", r"handed off (\d+)"),
                          ("fast_retransmits", r"tcp fast retransmits (\d+)"),
-                         ("working_ms", r"time working (\d+) ms")):
+                         ("working_ms", r"time working (\d+) ms"),
+                         ("xdp_denied", r"policy: denied (\d+)"),
+                         ("xdp_blocked", r"policy: denied \d+, blocked (\d+)"),
+                         ("xdp_notices", r"passed on to answer (\d+)")):
             snap[key] = sum(int(v) for v in re.findall(pat, block))
         for line in re.findall(r"queue \d+: dropped:(.*)", block):
             for k, v in re.findall(r" (\w+) (\d+)", line):

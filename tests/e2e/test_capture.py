@@ -100,6 +100,8 @@ def test_size_limit_drops_the_oldest_half(xdpslirp, topo, user_dir, api_path):
     assert cap["halvings"] >= 4 and cap["file_bytes"] <= 8 << 20, cap
     assert x.stop() == 0
     assert os.path.getsize(pcap) <= 8 << 20
-    # still a whole capture, and its newest part: the transfer's end is there
-    flags = tshark(pcap, "-Y", "tcp.flags.fin == 1", "-T", "fields", "-e", "tcp.srcport")
-    assert "7202" in flags.split(), flags
+    # still a whole capture, and its newest part: the transfer's end (a FIN
+    # of its connection; while a halving runs, the worker may drop frames,
+    # counted "dropped_no_room") is there
+    ports = tshark(pcap, "-Y", "tcp.flags.fin == 1", "-T", "fields", "-e", "tcp.port")
+    assert any("7202" in line.split(",") for line in ports.split()), ports

@@ -80,6 +80,8 @@ static const char usage[] =
 "                        udp://192.168.1.0/24:53, tcp://[2001:db8::]/32:443;\n"
 "                        a deny wins, the longest prefix decides within each\n"
 "  --default-deny        deny what no --allow allows (forwards still pass)\n"
+"  --block-host-networks deny the host's addresses and on-link prefixes,\n"
+"                        kept current as they change\n"
 "  --no-sandbox          keep capabilities, the file system and every system\n"
 "                        call (default: confined once set up; for debugging)\n"
 "  --runas USER          started as root, run as USER once set up (default\n"
@@ -129,7 +131,7 @@ enum {
 	OPT_PID_FILE, OPT_POLL, OPT_SPIN_US, OPT_CPUS, OPT_NO_CSUM_OFFLOAD, OPT_CIDR6,
 	OPT_DISABLE_IPV6, OPT_RA_INTERVAL, OPT_BACKEND, OPT_USERNS_PATH, OPT_SOCKET, OPT_MACADDRESS, OPT_OUTBOUND, OPT_OUTBOUND6,
 	OPT_ALLOW, OPT_DENY, OPT_DEFAULT_DENY, OPT_NO_SANDBOX, OPT_RUNAS, OPT_SECCOMP_LOG,
-	OPT_PCAP, OPT_PCAP_SIZE,
+	OPT_PCAP, OPT_PCAP_SIZE, OPT_BLOCK_HOST_NETWORKS,
 };
 
 static const struct option options[] = {
@@ -158,6 +160,7 @@ static const struct option options[] = {
 	{ "allow",	  required_argument, NULL, OPT_ALLOW },
 	{ "deny",	  required_argument, NULL, OPT_DENY },
 	{ "default-deny", no_argument,	     NULL, OPT_DEFAULT_DENY },
+	{ "block-host-networks", no_argument, NULL, OPT_BLOCK_HOST_NETWORKS },
 	{ "no-sandbox",	  no_argument,	     NULL, OPT_NO_SANDBOX },
 	{ "runas",	  required_argument, NULL, OPT_RUNAS },
 	{ "seccomp-log",  no_argument,	     NULL, OPT_SECCOMP_LOG },
@@ -592,6 +595,9 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 		return rule_option(cfg, opt == OPT_DENY, arg, err);
 	case OPT_DEFAULT_DENY:
 		cfg->default_deny = true;
+		return true;
+	case OPT_BLOCK_HOST_NETWORKS:
+		cfg->block_host_networks = true;
 		return true;
 	case OPT_NO_SANDBOX:
 		cfg->sandbox = cfg->seccomp = false;

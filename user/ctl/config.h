@@ -75,6 +75,7 @@ struct config {
 	unsigned n_rules;		/* --allow, --deny, in order */
 	struct policy_rule rules[POLICY_MAX_RULES];
 	bool default_deny;		/* --default-deny */
+	bool block_host_networks;	/* --block-host-networks */
 	bool sandbox;			/* off: --no-sandbox (slirp4netns: */
 	bool seccomp;			/* on with --enable-sandbox, -seccomp) */
 	bool seccomp_log;		/* --seccomp-log */

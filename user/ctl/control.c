@@ -103,7 +103,7 @@ static int control_unpublish(struct control *c, uint32_t id)
 	for (unsigned i = 0; i < c->n; i++) {
 		if (c->rules[i].id != id)
 			continue;
-		engine_forward_remove(c->e, id);
+		engine_forward_remove(c->e, &c->rules[i]);
 		c->rules[i] = c->rules[--c->n];
 		return 0;
 	}
@@ -226,6 +226,31 @@ static json_t *cmd_remove_hostfwd(struct control *c, json_t *args)
 	return json_pack("{s:{}}", "return");
 }
 
+/*
+ * The rules with their hits (list_rules' answer) and what the XDP program
+ * refused on its own; the workers' policy drops are in their "dropped".
+ */
+static json_t *policy_json(struct control *c)
+{
+	json_t *list = NULL, *o;
+	uint64_t xdp[XDP_CNT_MAX];
+	const char *why;
+
+	if (c->egress)
+		list = rules_api(c->egress, "list_rules", NULL, &why);
+	o = list ? json_incref(json_object_get(list, "return")) : json_object();
+	json_decref(list);
+	if (c->e->prog.skel) {
+		xdp_prog_counters(&c->e->prog, xdp);
+		json_object_set_new(o, "xdp", json_pack("{s:I,s:I,s:I,s:I}",
+			"denied", (json_int_t)xdp[XDP_CNT_POLICY_DENIED],
+			"blocked", (json_int_t)xdp[XDP_CNT_POLICY_BLOCKED],
+			"passed_on_to_answer", (json_int_t)xdp[XDP_CNT_POLICY_NOTICE],
+			"default_deny", (json_int_t)engine_xdp_rule_drops(c->e, XDP_POLICY_DEFAULT)));
+	}
+	return o;
+}
+
 /* What the sandbox did: namespaces, seccomp, uid, capabilities by name. */
 static json_t *sandbox_json(const struct sandbox_state *st)
 {
@@ -284,8 +309,9 @@ static json_t *cmd_get_stats(struct control *c)
 			"flows", "tcp", (int)(st.flows - st.datagram),
 			"tcp_half_open", (int)st.half_open, "datagram", (int)st.datagram));
 	}
-	return json_pack("{s:{s:o,s:o,s:o}}", "return", "workers", workers,
-			 "sandbox", sandbox_json(c->sandbox), "capture", capture_json(c->pcap));
+	return json_pack("{s:{s:o,s:o,s:o,s:o}}", "return", "workers", workers,
+			 "policy", policy_json(c), "sandbox", sandbox_json(c->sandbox),
+			 "capture", capture_json(c->pcap));
 }
 
 /* start_capture, stop_capture: --pcap's file only (the sandbox opens no other). */

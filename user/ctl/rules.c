@@ -34,7 +34,8 @@
 int rules_init(struct rule_set *rs, const struct config *cfg)
 {
 	rs->rules = calloc(POLICY_MAX_RULES, sizeof(*rs->rules));
-	if (rs->rules) {
+	rs->host = calloc(POLICY_MAX_RULES, sizeof(*rs->host));
+	if (rs->rules && rs->host) {
 		memcpy(rs->rules, cfg->rules, cfg->n_rules * sizeof(*rs->rules));
 		rs->n = cfg->n_rules;
 		rs->next_id = cfg->n_rules + 1;
@@ -53,7 +54,20 @@ void rules_fini(struct rule_set *rs)
 {
 	policy_free(rs->current);
 	free(rs->rules);
+	free(rs->host);
 	memset(rs, 0, sizeof(*rs));
+}
+
+/* The policy of @rules (@n of them) and the host's networks after them. */
+static struct policy *compile(const struct rule_set *rs, const struct policy_rule *rules,
+			      unsigned n)
+{
+	static struct policy_rule all[POLICY_MAX_RULES];	/* main thread only */
+	unsigned nhost = rs->nhost < POLICY_MAX_RULES - n ? rs->nhost : POLICY_MAX_RULES - n;
+
+	memcpy(all, rules, n * sizeof(*rules));
+	memcpy(all + n, rs->host, nhost * sizeof(*rs->host));
+	return policy_build(all, n + nhost, rs->default_deny);
 }
 
 /*
@@ -63,7 +77,7 @@ void rules_fini(struct rule_set *rs)
 static int rules_commit(struct rule_set *rs, const struct policy_rule *rules, unsigned n,
 			bool reset, const char **why)
 {
-	struct policy *p = policy_build(rules, n, rs->default_deny);
+	struct policy *p = compile(rs, rules, n);
 	int ret;
 
 	if (!p) {
@@ -75,6 +89,8 @@ static int rules_commit(struct rule_set *rs, const struct policy_rule *rules, un
 		log_err("a worker did not take the new egress policy; the old one is kept in memory");
 		*why = "a worker did not answer: the rules may not be in force everywhere";
 	} else {
+		if (rs->e)
+			engine_xdp_policy(rs->e, rs->current, p);
 		policy_carry_hits(p, rs->current);
 		policy_free(rs->current);
 	}
@@ -85,6 +101,37 @@ static int rules_commit(struct rule_set *rs, const struct policy_rule *rules, un
 	return ret;
 }
 
+/**
+ * rules_set_host() - --block-host-networks: the host's networks now
+ * @rs: the rules
+ * @host: deny rules, one per address or prefix (hostnets.c)
+ * @n: how many
+ *
+ * Recompiles (without a reset) only if the list changed.
+ */
+void rules_set_host(struct rule_set *rs, const struct policy_rule *host, unsigned n)
+{
+	const char *why;
+
+	if (n > POLICY_MAX_RULES)
+		n = POLICY_MAX_RULES;
+	for (unsigned i = 0; i < n; i++)
+		if (i >= rs->nhost || rs->host[i].plen != host[i].plen ||
+		    !inany_equal(&rs->host[i].prefix, &host[i].prefix))
+			goto changed;
+	if (n == rs->nhost)
+		return;
+changed:
+	for (unsigned i = 0; i < n; i++) {
+		rs->host[i] = host[i];
+		rs->host[i].id = RULES_HOST_ID + i;
+	}
+	rs->nhost = n;
+	log_info("the host's networks: %u addresses and prefixes denied", n);
+	if (rules_commit(rs, rs->rules, rs->n, false, &why))
+		log_warn("the host's networks: %s", why);
+}
+
 /* "reset": absent is false. */
 static bool arg_reset(json_t *args, bool *reset)
 {
@@ -92,6 +139,12 @@ static bool arg_reset(json_t *args, bool *reset)
 
 	*reset = json_is_true(v);
 	return !v || json_is_boolean(v);
+}
+
+/* Rule @i's hits: the engine's, and the XDP program's own drops. */
+static uint64_t rule_hits(const struct rule_set *rs, unsigned i)
+{
+	return policy_hits(rs->current, i) + (rs->e ? engine_xdp_rule_drops(rs->e, i) : 0);
 }
 
 static json_t *add_rule(struct rule_set *rs, json_t *args, const char **why)
@@ -157,10 +210,13 @@ static json_t *list_rules(const struct rule_set *rs)
 		char text[POLICY_RULE_TEXT];
 
 		policy_rule_format(&r[i], text, sizeof(text));
-		json_array_append_new(entries, json_pack("{s:i,s:s,s:s,s:I}", "id", (int)r[i].id,
-							 "action", r[i].deny ? "deny" : "allow",
-							 "rule", text, "hits",
-							 (json_int_t)policy_hits(rs->current, i)));
+		json_t *e = json_pack("{s:i,s:s,s:s,s:I}", "id", (int)r[i].id,
+				      "action", r[i].deny ? "deny" : "allow", "rule", text,
+				      "hits", (json_int_t)rule_hits(rs, i));
+
+		if (r[i].id >= RULES_HOST_ID)	/* --block-host-networks */
+			json_object_set_new(e, "host_network", json_true());
+		json_array_append_new(entries, e);
 	}
 	return json_pack("{s:{s:s,s:o}}", "return", "default",
 			 rs->default_deny ? "deny" : "allow", "entries", entries);

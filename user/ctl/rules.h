@@ -22,10 +22,16 @@ struct rule_set {
 	bool default_deny;
 	struct policy *current;
 	struct engine *e;		/* NULL until the engine runs */
+	struct policy_rule *host;	/* --block-host-networks: POLICY_MAX_RULES */
+	unsigned nhost;
 };
+
+/* Ids of the host's networks' rules: listed, not removable. */
+#define RULES_HOST_ID	1000000000u
 
 int rules_init(struct rule_set *rs, const struct config *cfg);
 void rules_fini(struct rule_set *rs);
 json_t *rules_api(struct rule_set *rs, const char *cmd, json_t *args, const char **why);
+void rules_set_host(struct rule_set *rs, const struct policy_rule *host, unsigned n);
 
 #endif

@@ -412,6 +412,41 @@ static const struct blocked {
 	{ { 0xff }, 8, "ff00::/8: multicast" },
 };
 
+/**
+ * policy_blocked_prefix() - entry @i of the always-blocked list
+ * @i: from 0
+ * @prefix: set to its prefix
+ * @plen: and length, over the 128 bits of struct inany
+ *
+ * For the XDP program's copy of the list (xdp_policy.c).  After the list,
+ * one more: ::ffff:0:0/96, blocked for IPv6 datagrams only.
+ *
+ * Return: 1 for a list entry, 2 for the IPv6-only one, 0 past the end.
+ */
+int policy_blocked_prefix(unsigned i, struct inany *prefix, uint8_t *plen)
+{
+	const unsigned n = sizeof(blocked) / sizeof(blocked[0]);
+
+	memset(prefix, 0, sizeof(*prefix));
+	if (i < n) {
+		memcpy(prefix->b, blocked[i].b, 16);
+		*plen = blocked[i].plen;
+		return 1;
+	}
+	if (i > n)
+		return 0;
+	prefix->b[10] = prefix->b[11] = 0xff;
+	*plen = 96;
+	return 2;
+}
+
+/* Adds @n to rule @i's hits (what the XDP program decided on its own). */
+void policy_add_hits(struct policy *p, unsigned i, uint64_t n)
+{
+	if (i < p->nrules)
+		__atomic_fetch_add(&p->hits[i], n, __ATOMIC_RELAXED);
+}
+
 /* True if @a is in the prefix @b/@plen: whole bytes, then the rest. */
 static bool in_prefix(const struct inany *a, const uint8_t *b, unsigned plen)
 {

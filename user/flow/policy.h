@@ -39,5 +39,7 @@ uint64_t policy_hits(const struct policy *p, unsigned i);
 bool policy_default_deny(const struct policy *p);
 void policy_carry_hits(struct policy *to, const struct policy *from);
 const char *policy_always_blocked(const struct inany *dst, bool v6);
+int policy_blocked_prefix(unsigned i, struct inany *prefix, uint8_t *plen);
+void policy_add_hits(struct policy *p, unsigned i, uint64_t n);
 
 #endif

@@ -135,4 +135,6 @@ void xdp_prog_close(struct xdp_prog *x)
 	x->link_fd = -1;
 	xdpslirp_bpf__destroy(x->skel);
 	x->skel = NULL;
+	free(x->policy_keys);
+	x->policy_keys = NULL;
 }

@@ -42,21 +42,12 @@ void nl_close(struct nl *nl)
 	nl->sock = NULL;
 }
 
-/**
- * nl_request() - send one request and read until its acknowledgement
- * @nl: socket
- * @nlh: the request; flags NLM_F_REQUEST | NLM_F_ACK are added
- * @cb: called for each reply message before the acknowledgement, or NULL
- * @data: passed to @cb
- *
- * Return: 0, or the negative errno the kernel answered.
- */
-static int nl_request(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+/* Sends @nlh (its flags set) and reads the answers until the last. */
+static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	uint32_t seq = ++nl->seq;
 
-	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
 	nlh->nlmsg_seq = seq;
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
@@ -72,6 +63,45 @@ static int nl_request(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *da
 		if (ret == MNL_CB_STOP)
 			return 0;
 	}
+}
+
+/**
+ * nl_request() - send one request and read until its acknowledgement
+ * @nl: socket
+ * @nlh: the request; flags NLM_F_REQUEST | NLM_F_ACK are added
+ * @cb: called for each reply message before the acknowledgement, or NULL
+ * @data: passed to @cb
+ *
+ * Return: 0, or the negative errno the kernel answered.
+ */
+static int nl_request(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+	return nl_talk(nl, nlh, cb, data);
+}
+
+/**
+ * nl_dump() - dump every object of @type (RTM_GETADDR, RTM_GETROUTE...)
+ * @nl: socket
+ * @type: the request
+ * @hdr_len: its family header's size (struct ifaddrmsg, struct rtmsg), sent
+ *	     zeroed but for the family: AF_UNSPEC, both
+ * @cb: called for each object
+ * @data: passed to @cb
+ *
+ * Return: 0, or negative errno.
+ */
+int nl_dump(struct nl *nl, uint16_t type, size_t hdr_len, mnl_cb_t cb, void *data)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtgenmsg *g;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	g = mnl_nlmsg_put_extra_header(nlh, hdr_len);
+	g->rtgen_family = AF_UNSPEC;
+	return nl_talk(nl, nlh, cb, data);
 }
 
 static struct nlmsghdr *nl_msg(char *buf, uint16_t type, uint16_t flags)

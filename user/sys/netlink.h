@@ -3,10 +3,12 @@
 #define XDPSLIRP_NETLINK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/if_ether.h>
 
 struct mnl_socket;
+struct nlmsghdr;
 
 /* An rtnetlink socket, bound to the namespace it was opened in. */
 struct nl {
@@ -41,6 +43,8 @@ int nl_link_up(struct nl *nl, int ifindex);
 int nl_link_set(struct nl *nl, int ifindex, uint32_t mtu, const uint8_t *mac);
 int nl_addr_add(struct nl *nl, int ifindex, int family, const void *addr, unsigned prefix_len);
 int nl_route_add_default(struct nl *nl, int ifindex, int family, const void *gateway);
+int nl_dump(struct nl *nl, uint16_t type, size_t hdr_len,
+	    int (*cb)(const struct nlmsghdr *nlh, void *data), void *data);
 int nl_open_link_monitor(struct nl *nl);
 int nl_fd(const struct nl *nl);
 bool nl_link_deleted(struct nl *nl, int ifindex);
