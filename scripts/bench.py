@@ -16,17 +16,22 @@ nginx); 1,000 concurrent connections downloading (wrk, keep-alive, 1 MiB
 responses); CPU seconds the gateway process used per GB moved, from the
 same runs as the single-stream TCP cells; the idle CPU use of xdpslirp; a
 20 s upload through xdpslirp whose last second must reach 80% of its median
-second; a chart (gnuplot, PNG).  Prints a markdown table of medians with
+second; the egress policy's cost (1,000 rules against none: TCP up and
+short HTTP connections) and a denied-destination UDP flood (the workers'
+own "time working" counters, AF_XDP against the tap backend, where the
+engine refuses each datagram, and an allowed upload's throughput beside
+it); a chart (gnuplot, PNG).  Prints a markdown table of medians with
 ratios, writes the raw results as JSON.  Options: --reps N (default 3),
 --seconds S (default 5), --json PATH (default build/bench.json, or
 build/bench-partial.json for a partial run), --mtus LIST, --only TEXT (cells whose
-name contains TEXT), --paths LIST, --xdpslirp-args="ARGS", --before BINARY
+name contains TEXT), --policy (the policy measurements alone), --paths LIST, --xdpslirp-args="ARGS", --before BINARY
 (another xdpslirp build as one more path, "before", in the same run: a
 change's cost measured against the binary it changes).
 """
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -365,6 +370,86 @@ def idle_cpu(seconds=3):
     return (b - a) / os.sysconf("SC_CLK_TCK") / seconds * 100
 
 
+# A UDP flood from the guest to a destination the policy denies
+FLOOD = """
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+end, n = time.monotonic() + float(sys.argv[1]), 0
+while time.monotonic() < end:
+    for _ in range(1000):
+        s.sendto(b"x" * 64, (sys.argv[2], 9))
+    n += 1000
+print("flood", n)
+"""
+FLOOD_RULE = ["--deny", "udp://198.18.0.1:9"]
+
+
+def thousand_rules():
+    """1,000 deny rules that none of the bench's traffic matches (in
+    198.18.0.0/15, the benchmarking range)."""
+    args = []
+    for i in range(1000):
+        args += ["--deny", f"tcp://198.18.{i // 250}.{i % 250 + 1}/32:{1000 + i}"]
+    return args
+
+
+def with_counters(extra, command, mtu=65520):
+    """sh -c @command through xdpslirp (@extra options): its output, the
+    workers' "time working" in ms and the XDP program's policy drops, from
+    the counters xdpslirp prints at exit."""
+    p = subprocess.run(in_host(XDPSLIRP, "--mtu", str(mtu), *extra, "--", "sh", "-c", command),
+                       capture_output=True, text=True)
+    work = sum(int(v) for v in re.findall(r"time working (\d+) ms", p.stderr))
+    drops = re.search(r"policy: denied (\d+)", p.stderr)
+    return p.stdout, work, int(drops.group(1)) if drops else 0
+
+
+def policy_bench(t, reps):
+    """Medians of: TCP up and HTTP close with 1,000 rules and without; the
+    workers' ms working while idle, under the flood (AF_XDP and tap), and
+    an upload with and without the flood beside it."""
+    up = " ".join(iperf(t)("10.0.2.2"))
+    http = " ".join(wrk(t)("10.0.2.2")).replace("Connection: close", "'Connection: close'")
+    flood = f"/usr/bin/python3 -c '{FLOOD}' {t} 198.18.0.1"
+    local = f"/usr/bin/python3 -c '{FLOOD}' {t} 127.0.0.1"     # never reaches the gateway
+    r = {k: [] for k in ("up", "up_rules", "http", "http_rules", "idle", "flood_xdp", "flood_tap",
+                         "sent", "xdp_drops", "up_flood", "up_local_flood")}
+    for rep in range(reps):
+        for key, extra, cmd, parse in (("up", [], up, parse_gbps),
+                                       ("up_rules", thousand_rules(), up, parse_gbps),
+                                       ("http", [], http, parse_rps),
+                                       ("http_rules", thousand_rules(), http, parse_rps),
+                                       ("up_flood", FLOOD_RULE, f"{flood} >/dev/null & {up}",
+                                        parse_gbps),
+                                       ("up_local_flood", FLOOD_RULE,
+                                        f"{local} >/dev/null & {up}", parse_gbps)):
+            r[key].append(parse(with_counters(extra, cmd)[0]))
+        r["idle"].append(with_counters(FLOOD_RULE, f"sleep {t}")[1])
+        out, work, drops = with_counters(FLOOD_RULE, flood)
+        r["flood_xdp"].append(work)
+        r["xdp_drops"].append(drops)
+        r["sent"].append(int(out.split()[1]) if out.startswith("flood") else None)
+        r["flood_tap"].append(with_counters(FLOOD_RULE + ["--backend", "tap"], flood)[1])
+        print(f"rep {rep + 1} policy: " + ", ".join(f"{k} {v[-1]}" for k, v in r.items()),
+              file=sys.stderr, flush=True)
+    return {k: statistics.median([x for x in v if x is not None] or [0]) for k, v in r.items()}
+
+
+def print_policy(m, t):
+    def pct(a, b):
+        return f"{a / b:.2f}x" if b else "-"
+    print(f"\nxdpslirp with 1,000 rules against none: TCP up {m['up_rules']:.2f} vs "
+          f"{m['up']:.2f} Gbit/s ({pct(m['up_rules'], m['up'])}), HTTP Connection: close "
+          f"{m['http_rules']:.2f} vs {m['http']:.2f} k req/s ({pct(m['http_rules'], m['http'])})")
+    print(f"denied UDP flood from the guest, {t} s: {m['sent']:.0f} datagrams, "
+          f"{m['xdp_drops']:.0f} dropped in XDP; workers' time working: {m['idle']:.0f} ms "
+          f"idle, {m['flood_xdp']:.0f} ms under the flood (AF_XDP), {m['flood_tap']:.0f} ms "
+          f"(tap backend: the engine refuses each); an allowed upload beside the flood "
+          f"{m['up_flood']:.2f} Gbit/s, beside the same flood sent to the guest's own "
+          f"loopback (its CPU cost without the gateway) {m['up_local_flood']:.2f} "
+          f"({pct(m['up_flood'], m['up_local_flood'])}), alone {m['up']:.2f}")
+
+
 RUNNERS = {"kernel": run_kernel, "xdpslirp": run_xdpslirp, "xdpslirp-tap": run_xdpslirp_tap,
            "xdpslirp-s4n": run_xdpslirp_s4n, "pasta": run_pasta, "slirp4netns": run_slirp4netns,
            "before": run_before}
@@ -380,6 +465,7 @@ def main():
     ap.add_argument("--paths", default=",".join(PATHS))
     ap.add_argument("--xdpslirp-args", default="")
     ap.add_argument("--before", default="")
+    ap.add_argument("--policy", action="store_true")
     opt = ap.parse_args()
     XDPSLIRP_ARGS[:] = opt.xdpslirp_args.split()
     PATHS[:] = opt.paths.split(",")
@@ -411,7 +497,7 @@ def main():
     cpu_of = {name: f"gateway CPU, {name}" for name, *_ in cells
               if name.startswith(("TCP up, ", "TCP down, "))}
     cells += [(c, None, None, None, "s/GB", False) for c in cpu_of.values()]
-    cells = [c for c in cells if opt.only in c[0]]
+    cells = [c for c in cells if opt.only in c[0] and not opt.policy]
     raw = {c[0]: {p: [] for p in RUNNERS} for c in cells}
     setup()
     www = tempfile.mkdtemp(prefix="xdpslirp-bench-")
@@ -437,9 +523,10 @@ def main():
                     print(f"rep {rep + 1} {name:24} {p:12} "
                           f"{'failed' if v is None else f'{v:.2f} {unit}'}",
                           file=sys.stderr, flush=True)
-        full = not opt.only     # a partial run skips the xdpslirp-only checks
+        full = not opt.only and not opt.policy  # a partial run skips the xdpslirp-only checks
         idle = idle_cpu() if full else None
         steady = {mtu: over_time(mtu) for mtu in map(int, opt.mtus.split(","))} if full else {}
+        policy = policy_bench(t, opt.reps) if full or opt.policy else None
     finally:
         for srv in servers:     # SIGTERM: nginx takes its worker down with it
             srv.terminate()
@@ -483,6 +570,8 @@ def main():
         print(f"| {name} ({unit}) | {fmt(m['kernel'])} | {fmt(m['xdpslirp'])} | "
               f"{fmt(m['pasta'])} | {fmt(m['slirp4netns'])} | {r('pasta')} | "
               f"{r('slirp4netns')} | {r('kernel')} |" + "".join(cols[p] for p in others))
+    if policy:
+        print_policy(policy, t)
     if idle is not None:
         print(f"\nxdpslirp idle (adaptive polling): {idle:.2f}% of one CPU")
     for mtu, r in steady.items():
@@ -503,6 +592,7 @@ def main():
     with open(opt.json, "w") as f:
         json.dump({"date": time.strftime("%Y-%m-%dT%H:%M:%S"), "reps": opt.reps,
                    "seconds": opt.seconds, "results": raw, "idle_cpu_percent": idle,
+                   "policy": policy,
                    "last_second_over_median": steady},
                   f, indent=1)
 
