@@ -92,6 +92,13 @@ $(BUILD)/asan/%: tests/unit/%.c $(ASAN_OBJS) $(HEADERS) tests/unit/frames.h | $(
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $(SAN) $< $(ASAN_OBJS) -o $@ -lcmocka
 
+# --- the XDP program's verdicts against the engine's (BPF_PROG_TEST_RUN, root) ---
+BPF_TEST_SRCS	:= user/port/xdp.c user/port/xdp_policy.c user/flow/policy.c user/net/inany.c user/log.c
+BPF_TESTS	:= $(BUILD)/bpf-tests/test_xdp_policy
+$(BUILD)/bpf-tests/%: tests/bpf/%.c $(BPF_TEST_SRCS) $(HEADERS) $(BUILD)/xdpslirp.skel.h | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(XCFLAGS) $< $(BPF_TEST_SRCS) -o $@ -lcmocka -lbpf
+
 # --- fuzzing (libFuzzer, clang) ---
 $(BUILD)/fuzz_frame: tests/fuzz/fuzz_frame.c $(TEST_SRCS) $(HEADERS) | $(BUILD)
 	$(CLANG) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
@@ -138,7 +145,7 @@ fuzz: $(FUZZ_TARGETS)
 
 # --- the suites, as make check runs them ---
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(ASAN_TESTS) $(FUZZ_TARGETS)
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(ASAN_TESTS) $(BPF_TESTS) $(FUZZ_TARGETS)
 	@scripts/check.sh
 
 demo: deps

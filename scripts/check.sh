@@ -2,7 +2,8 @@
 # Runs every suite of 'make check' (after make built them) and ends with the
 # line "N passed, N failed".  Exit status: 0 only if nothing failed.
 #
-#   unit tests (cmocka, TAP output), the same under ASan+UBSan, short fuzz
+#   unit tests (cmocka, TAP output), the same under ASan+UBSan, the XDP
+#   program's policy verdicts (BPF_PROG_TEST_RUN), short fuzz
 #   runs of the frame-input (IPv4 and IPv6) and TCP paths, and the
 #   end-to-end tests (pytest, as root).
 set -u
@@ -41,6 +42,13 @@ echo "== unit tests"
 for t in "$BUILD"/tests/test_*; do run_unit "$t"; done
 echo "== unit tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 for t in "$BUILD"/asan/test_*; do run_unit "$t"; done
+echo "== the XDP program's egress verdicts against the engine's (BPF_PROG_TEST_RUN)"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "loading the XDP program needs root: run make check as root"
+	count 0 1
+else
+	for t in "$BUILD"/bpf-tests/test_*; do run_unit "$t"; done
+fi
 
 # fuzz_smoke NAME SEEDS [OPTIONS]: a short libFuzzer run counts as one test
 fuzz_smoke() {
