@@ -3,6 +3,9 @@
 #   make            build build/xdpslirp (XDP program embedded as a skeleton)
 #   make check      install what is missing, then unit tests (plain and under
 #                   ASan+UBSan), a fuzz smoke run and the end-to-end tests
+#                   (some again against the engine built with sanitizers)
+#   make asan       the engine with ASan+UBSan and with TSan (build/xdpslirp-asan,
+#                   build/xdpslirp-tsan)
 #   make demo       install what is missing, build, show a guest using it
 #   make fuzz       run each fuzzer for FUZZ_SECONDS (default 300)
 #   make bench      xdpslirp vs pasta, slirp4netns and kernel routing (iperf3)
@@ -41,7 +44,7 @@ UNIT_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 ASAN_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/%)
 HEADERS		:= $(wildcard user/*.h user/*/*.h include/*.h)
 
-.PHONY: all deps check fuzz demo bench install clean
+.PHONY: all deps check fuzz demo bench install clean asan
 all: $(BUILD)/xdpslirp $(BUILD)/slirp4netns
 
 deps:
@@ -61,6 +64,26 @@ $(BUILD)/%.o: user/%.c $(HEADERS) $(BUILD)/xdpslirp.skel.h | $(BUILD)
 
 $(BUILD)/xdpslirp: $(patsubst user/%.c,$(BUILD)/%.o,$(PROTO_SRCS) $(SYS_SRCS) $(MAIN_SRC))
 	$(CC) $(XCFLAGS) $^ -o $@ $(LDLIBS)
+
+# --- the engine itself under sanitizers (make asan): ASan+UBSan, and TSan for
+# the multi-worker paths; check.sh runs end-to-end suites against both ---
+ENGINE_SRCS	:= $(PROTO_SRCS) $(SYS_SRCS) $(MAIN_SRC)
+TSAN		:= -fsanitize=thread -fno-omit-frame-pointer
+$(BUILD)/asan-engine/%.o: user/%.c $(HEADERS) $(BUILD)/xdpslirp.skel.h | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(XCFLAGS) $(SAN) -c $< -o $@
+
+$(BUILD)/tsan-engine/%.o: user/%.c $(HEADERS) $(BUILD)/xdpslirp.skel.h | $(BUILD)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(XCFLAGS) $(TSAN) -c $< -o $@
+
+$(BUILD)/xdpslirp-asan: $(patsubst user/%.c,$(BUILD)/asan-engine/%.o,$(ENGINE_SRCS))
+	$(CC) $(XCFLAGS) $(SAN) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/xdpslirp-tsan: $(patsubst user/%.c,$(BUILD)/tsan-engine/%.o,$(ENGINE_SRCS))
+	$(CC) $(XCFLAGS) $(TSAN) $^ -o $@ $(LDLIBS)
+
+asan: $(BUILD)/xdpslirp-asan $(BUILD)/xdpslirp-tsan
 
 # invoked under this name, the binary is a drop-in slirp4netns (user/ctl/slirp4netns.c)
 $(BUILD)/slirp4netns: $(BUILD)/xdpslirp
@@ -145,7 +168,8 @@ fuzz: $(FUZZ_TARGETS)
 
 # --- the suites, as make check runs them ---
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(ASAN_TESTS) $(BPF_TESTS) $(FUZZ_TARGETS)
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(ASAN_TESTS) $(BPF_TESTS) $(FUZZ_TARGETS) \
+		$(BUILD)/xdpslirp-asan $(BUILD)/xdpslirp-tsan
 	@scripts/check.sh
 
 demo: deps

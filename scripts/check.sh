@@ -94,6 +94,29 @@ e2e_suite() {
 	count "$p" "$f"
 }
 
+# e2e_sanitized NAME BINARY QUEUES ENV TESTS...: e2e_suite against a
+# sanitized build of the engine (make asan); any report a sanitizer writes
+# (one file per process) fails it, whether or not a test noticed.  The
+# sanitizers' runtimes read /proc and trace threads, which the sandbox
+# forbids: these runs use --no-sandbox (every other suite runs sandboxed).
+e2e_sanitized() {
+	name=$1 binary=$2 queues=$3 vars=$4
+	shift 4
+	dir="$PWD/$BUILD/$name-reports"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	[ "$vars" = "-" ] && vars=
+	e2e_suite "$name" "$queues" "XDPSLIRP=$PWD/$binary XDPSLIRP_TEST_ARGS=--no-sandbox \
+ASAN_OPTIONS=log_path=$dir/asan UBSAN_OPTIONS=log_path=$dir/ubsan:print_stacktrace=1 \
+TSAN_OPTIONS=log_path=$dir/tsan:suppressions=$PWD/tests/sanitizers/tsan.supp $vars" "$@"
+	reports=$(ls "$dir" | wc -l)
+	if [ "$reports" -ne 0 ]; then
+		cat "$dir"/* | head -n 80
+		echo "== $name: $reports sanitizer reports (in $dir)"
+		count 0 1
+	fi
+}
+
 echo "== end-to-end tests"
 if [ "$(id -u)" -ne 0 ]; then
 	echo "end-to-end tests need root (namespaces, XDP, AF_XDP): run make check as root"
@@ -114,6 +137,14 @@ else
 		tests/e2e/test_forward.py tests/e2e/test_policy.py \
 		tests/e2e/test_udp.py tests/e2e/test_ipv6.py tests/e2e/test_sandbox.py \
 		tests/e2e/test_capture.py
+	# the engine under ASan+UBSan and under TSan: TCP, UDP, forwards and
+	# the API, IPv6, two workers (hand-off rings, claims), and the tap
+	e2e_sanitized e2e-asan "$BUILD/xdpslirp-asan" 2 - tests/e2e/test_tcp.py \
+		tests/e2e/test_udp.py tests/e2e/test_forward.py tests/e2e/test_ipv6.py
+	e2e_sanitized e2e-asan-tap "$BUILD/xdpslirp-asan" 2 $tap tests/e2e/test_tcp.py \
+		tests/e2e/test_udp.py
+	e2e_sanitized e2e-tsan "$BUILD/xdpslirp-tsan" 2 - tests/e2e/test_tcp.py \
+		tests/e2e/test_udp.py tests/e2e/test_forward.py
 fi
 
 echo "$passed passed, $failed failed" | tee "$BUILD/check-summary"

@@ -19,6 +19,9 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.environ.get("XDPSLIRP", os.path.join(ROOT, "build", "xdpslirp"))
+# options every xdpslirp of the run gets first (the sanitized suites:
+# --no-sandbox, as the sanitizers' runtimes read /proc and trace threads)
+EXTRA_ARGS = tuple(os.environ.get("XDPSLIRP_TEST_ARGS", "").split())
 _seq = itertools.count()
 
 
@@ -74,7 +77,7 @@ class Xdpslirp:
             args = ("--queues", QUEUES) + tuple(args)
         if BACKEND and "--backend" not in args and not own_port:
             args = ("--backend", BACKEND) + tuple(args)
-        args = tuple(args)
+        args = EXTRA_ARGS + tuple(args)
         if ROOTLESS and "--ifname" in args:
             pytest.skip("--ifname serves a link through XDP: root only")
         if ROOTLESS and "--netns" in args:
@@ -350,7 +353,7 @@ def in_netns(ns, *cmd, timeout=30):
 
 def run_command_mode(*args, timeout=60):
     """xdpslirp [args] as a whole process; returns CompletedProcess."""
-    return subprocess.run([BINARY] + list(args), capture_output=True, text=True,
+    return subprocess.run([BINARY, *EXTRA_ARGS] + list(args), capture_output=True, text=True,
                           timeout=timeout)
 
 

@@ -102,6 +102,12 @@ struct flow *flow_lookup(struct flow_table *t, const struct flow_key *k)
 	}
 }
 
+/* The owner updates a count the main thread reads (engine_print_counters()). */
+static void flow_count_set(uint32_t *count, uint32_t v)
+{
+	__atomic_store_n(count, v, __ATOMIC_RELAXED);
+}
+
 /* Takes a free slot for @k (not present); NULL when the table is full. */
 struct flow *flow_insert(struct flow_table *t, const struct flow_key *k)
 {
@@ -123,7 +129,7 @@ struct flow *flow_insert(struct flow_table *t, const struct flow_key *k)
 	if (t->active != FLOW_NONE)
 		t->flows[t->active].prev = idx;
 	t->active = idx;
-	t->count++;
+	flow_count_set(&t->count, t->count + 1);
 	return f;
 }
 
@@ -154,7 +160,7 @@ void flow_remove(struct flow_table *t, struct flow *f)
 		t->flows[f->next].prev = f->prev;
 	f->state = FLOW_FREE;
 	t->free[t->nfree++] = idx;
-	t->count--;
+	flow_count_set(&t->count, t->count - 1);
 }
 
 /* Appends @f to the pending list (newest last). */
@@ -170,7 +176,7 @@ void flow_pending_add(struct flow_table *t, struct flow *f)
 		t->pend_head = idx;
 	t->pend_tail = idx;
 	f->flags |= FLOW_PENDING;
-	t->npending++;
+	flow_count_set(&t->npending, t->npending + 1);
 }
 
 /* Takes @f off the pending list, if it is on it. */
@@ -187,7 +193,7 @@ void flow_pending_del(struct flow_table *t, struct flow *f)
 	else
 		t->pend_tail = f->pend_prev;
 	f->flags &= (uint16_t)~FLOW_PENDING;
-	t->npending--;
+	flow_count_set(&t->npending, t->npending - 1);
 }
 
 struct flow *flow_pending_oldest(struct flow_table *t)

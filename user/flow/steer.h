@@ -45,6 +45,7 @@ struct steer {
 	int wake[STEER_MAX_WORKERS];	/* eventfd in each worker's epoll */
 	/* set while a worker may block in epoll_wait(): only then is it woken */
 	struct { bool asleep; uint8_t pad[63]; } state[STEER_MAX_WORKERS];
+	uint32_t *order;		/* the word steer_order() updates */
 };
 
 struct gw_ctx;

@@ -72,10 +72,11 @@ void ipv6_guest_seen_store(const struct gateway *gw, const struct inany *a)
 	     __atomic_load_n(&s->addr[1], __ATOMIC_RELAXED) == w[1]) ||
 	    __atomic_exchange_n(&s->busy, 1, __ATOMIC_ACQUIRE))
 		return;		/* known, or another worker is writing it */
+	/* a seqlock: the odd count is visible before the words (their
+	 * release stores order it first), the even one after them */
 	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&s->addr[0], w[0], __ATOMIC_RELAXED);
-	__atomic_store_n(&s->addr[1], w[1], __ATOMIC_RELAXED);
+	__atomic_store_n(&s->addr[0], w[0], __ATOMIC_RELEASE);
+	__atomic_store_n(&s->addr[1], w[1], __ATOMIC_RELEASE);
 	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&s->busy, 0, __ATOMIC_RELEASE);
 }
@@ -90,9 +91,9 @@ bool ipv6_guest_seen_load(const struct guest_seen *s, struct inany *a)
 		return false;
 	do {
 		seq = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
-		w[0] = __atomic_load_n(&s->addr[0], __ATOMIC_RELAXED);
-		w[1] = __atomic_load_n(&s->addr[1], __ATOMIC_RELAXED);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		/* acquire loads: the second look at the count comes after them */
+		w[0] = __atomic_load_n(&s->addr[0], __ATOMIC_ACQUIRE);
+		w[1] = __atomic_load_n(&s->addr[1], __ATOMIC_ACQUIRE);
 	} while ((seq & 1) || seq != __atomic_load_n(&s->seq, __ATOMIC_RELAXED));
 	memcpy(a->b, w, 16);
 	return w[0] || w[1];
