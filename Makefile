@@ -137,6 +137,11 @@ $(BUILD)/fuzz_vnet: tests/fuzz/fuzz_frame.c $(TEST_SRCS) $(HEADERS) | $(BUILD)
 	$(CLANG) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -DFUZZ_VNET -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $< $(TEST_SRCS) -o $@
 
+# the command lines (xdpslirp's, slirp4netns's) and the rule and forward syntax
+$(BUILD)/fuzz_args: tests/fuzz/fuzz_args.c $(TEST_SRCS) $(HEADERS) | $(BUILD)
+	$(CLANG) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $< $(TEST_SRCS) -o $@
+
 # the stream port's framing (the port itself: its pool and log only)
 FUZZ_STREAM_SRCS := user/port/stream.c user/port/bufpool.c user/port/port.c user/port/capture.c \
 		    user/net/csum.c user/port/umem.c user/log.c
@@ -151,10 +156,10 @@ $(BUILD)/fuzz_tcp: tests/fuzz/fuzz_tcp.c $(FUZZ_TCP_SRCS) $(HEADERS) | $(BUILD)
 
 FUZZ_SECONDS	?= 300
 FUZZ_TARGETS	:= $(BUILD)/fuzz_frame $(BUILD)/fuzz_ipv6 $(BUILD)/fuzz_vnet $(BUILD)/fuzz_stream \
-		   $(BUILD)/fuzz_tcp
+		   $(BUILD)/fuzz_tcp $(BUILD)/fuzz_args
 fuzz: $(FUZZ_TARGETS)
 	@mkdir -p $(BUILD)/corpus $(BUILD)/corpus-ipv6 $(BUILD)/corpus-vnet $(BUILD)/corpus-stream \
-		$(BUILD)/corpus-tcp
+		$(BUILD)/corpus-tcp $(BUILD)/corpus-args
 	$(BUILD)/fuzz_frame -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
 		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus tests/fuzz/seeds
 	$(BUILD)/fuzz_ipv6 -max_total_time=$(FUZZ_SECONDS) -max_len=66000 \
@@ -165,6 +170,8 @@ fuzz: $(FUZZ_TARGETS)
 		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-stream tests/fuzz/seeds-stream
 	$(BUILD)/fuzz_tcp -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-tcp tests/fuzz/seeds-tcp
+	$(BUILD)/fuzz_args -max_total_time=$(FUZZ_SECONDS) \
+		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-args tests/fuzz/seeds-args
 
 # --- the suites, as make check runs them ---
 check: deps

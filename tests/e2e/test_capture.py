@@ -38,14 +38,16 @@ def follow_server_bytes(path):
 
 
 @pytest.mark.parametrize("family", ["ipv4", "ipv6"])
-def test_transfer_captured_with_valid_checksums(xdpslirp, topo, user_dir, family):
+def test_transfer_captured_with_valid_checksums(xdpslirp, topo, user_dir, api_path, family):
     addr = REMOTE if family == "ipv4" else REMOTE6
     n, seed = 3 << 20, 21
     topo.server(topo.remote, addr, 7201)
     pcap = os.path.join(user_dir, "cap.pcap")
-    x = start(xdpslirp, topo, "--pcap", pcap)
+    x = start(xdpslirp, topo, "--pcap", pcap, "--api-socket", api_path)
     r = topo.peer("client", addr, 7201, "down", n, seed)
     assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr
+    cap = api(topo, api_path, {"execute": "get_stats"})["return"]["capture"]
+    assert cap["dropped_no_room"] == 0, cap     # 4 x 2 MiB per worker hold it all
     assert x.stop() == 0
     status = tshark(pcap, "-Y", "tcp", "-T", "fields", "-e", "tcp.checksum.status").split()
     assert len(status) > 20 and set(status) == {"1"}, set(status)   # 1: good

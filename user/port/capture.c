@@ -6,11 +6,12 @@
  * Theory of operation: the capture sits in the port interface (port.h):
  * each frame a port receives, and each it transmits, is copied as a pcap
  * record into its worker's current buffer; no system call per frame.  A
- * worker has two buffers of CAPTURE_BUF bytes.  When the current one is
- * full, or the worker is about to sleep, it hands that buffer to the main
- * thread (a release store of ->full, then one eventfd write) and fills the
- * other; if that one is still being written, frames are counted as
- * dropped instead of waiting.  The main thread writes handed-over buffers
+ * worker has a ring of CAPTURE_NBUF buffers of CAPTURE_BUF bytes.  When the
+ * current one is full, or the worker is about to sleep, it hands that
+ * buffer to the main thread (a release store of ->full, then one eventfd
+ * write) and fills the next; if that one is still being written, frames
+ * are counted as dropped instead of waiting.  The main thread writes a
+ * worker's buffers in ring order, oldest first.  The main thread writes handed-over buffers
  * to the file (pcap_drain()) and gives them back.
  *
  * Records are what crossed the port: a transmitted frame whose checksum the
@@ -108,16 +109,17 @@ static void finish_rx_csum(uint8_t *pkt, uint32_t len)
 		finish_csum(pkt + start, l4len, off);
 }
 
-/* The current buffer goes to the main thread; the worker takes the other. */
+/* The current buffer goes to the main thread; the worker takes the next. */
 static void hand_over(struct capture *c)
 {
 	struct capture_buf *b = &c->buf[c->cur];
 
 	if (!b->len)
 		return;
+	b->seq = ++c->handed;	/* the order the main thread writes them in */
 	__atomic_store_n(&b->full, 1, __ATOMIC_RELEASE);
 	eventfd_write(c->pcap->wake_fd, 1);
-	c->cur ^= 1;
+	c->cur = (c->cur + 1) % CAPTURE_NBUF;
 }
 
 /**
@@ -162,7 +164,8 @@ void capture_frame(struct capture *c, const struct frame *f, const struct tx_off
 /* The worker is about to sleep: what it captured goes to the file now. */
 void capture_idle(struct capture *c)
 {
-	if (c->buf[c->cur].len && !__atomic_load_n(&c->buf[c->cur ^ 1].full, __ATOMIC_ACQUIRE))
+	if (c->buf[c->cur].len &&
+	    !__atomic_load_n(&c->buf[(c->cur + 1) % CAPTURE_NBUF].full, __ATOMIC_ACQUIRE))
 		hand_over(c);
 }
 
@@ -262,6 +265,29 @@ static void pcap_write_buf(struct pcap *p, struct capture_buf *b)
 	__atomic_store_n(&b->full, 0, __ATOMIC_RELEASE);
 }
 
+/*
+ * Writes @c's handed-over buffers in the order they were handed over
+ * (their ->seq, set before the release store of ->full that we acquire).
+ */
+static void pcap_write_handed(struct pcap *p, struct capture *c)
+{
+	struct capture_buf *full[CAPTURE_NBUF];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < CAPTURE_NBUF; i++)
+		if (__atomic_load_n(&c->buf[i].full, __ATOMIC_ACQUIRE))
+			full[n++] = &c->buf[i];
+	for (unsigned i = 1; i < n; i++)	/* insertion sort: a handful */
+		for (unsigned j = i; j > 0 && full[j - 1]->seq > full[j]->seq; j--) {
+			struct capture_buf *t = full[j];
+
+			full[j] = full[j - 1];
+			full[j - 1] = t;
+		}
+	for (unsigned i = 0; i < n; i++)
+		pcap_write_buf(p, full[i]);
+}
+
 /**
  * pcap_open() - create the capture file and each worker's buffers
  * @p: zeroed
@@ -292,7 +318,7 @@ int pcap_open(struct pcap *p, const char *path, uint64_t limit, unsigned nworker
 	p->nworkers = nworkers;
 	for (unsigned q = 0; q < nworkers; q++) {
 		p->workers[q].pcap = p;
-		for (int b = 0; b < 2; b++) {
+		for (int b = 0; b < CAPTURE_NBUF; b++) {
 			p->workers[q].buf[b].data = malloc(CAPTURE_BUF);
 			if (!p->workers[q].buf[b].data)
 				return -ENOMEM;
@@ -321,9 +347,7 @@ void pcap_drain(struct pcap *p)
 
 	eventfd_read(p->wake_fd, &n);
 	for (unsigned q = 0; q < p->nworkers; q++)
-		for (int b = 0; b < 2; b++)
-			if (__atomic_load_n(&p->workers[q].buf[b].full, __ATOMIC_ACQUIRE))
-				pcap_write_buf(p, &p->workers[q].buf[b]);
+		pcap_write_handed(p, &p->workers[q]);
 }
 
 /* Once the workers stopped: writes what they hold, in order, and closes. */
@@ -332,10 +356,10 @@ void pcap_close(struct pcap *p)
 	for (unsigned q = 0; q < p->nworkers; q++) {
 		struct capture *c = &p->workers[q];
 
-		pcap_write_buf(p, &c->buf[c->cur ^ 1]);	/* the older, if full */
-		pcap_write_buf(p, &c->buf[c->cur]);
-		free(c->buf[0].data);
-		free(c->buf[1].data);
+		pcap_write_handed(p, c);
+		pcap_write_buf(p, &c->buf[c->cur]);	/* the one it was filling */
+		for (int b = 0; b < CAPTURE_NBUF; b++)
+			free(c->buf[b].data);
 	}
 	free(p->workers);
 	free(p->bounce);

@@ -7,7 +7,8 @@
 
 #include "frame.h"
 
-#define CAPTURE_BUF	(2u << 20)	/* per buffer; two per worker */
+#define CAPTURE_BUF	(2u << 20)	/* per buffer... */
+#define CAPTURE_NBUF	4		/* ...and buffers per worker */
 #define PCAP_MAX_CHUNKS	8192		/* buffer writes remembered for halving */
 
 struct pcap;
@@ -16,16 +17,18 @@ struct pcap;
 struct capture_buf {
 	uint8_t *data;
 	uint32_t len;
+	uint32_t seq;		/* when it was handed over */
 	int full;		/* atomic: 1 while the main thread's */
 };
 
-/* One worker's side of the capture: two buffers, one filling. */
+/* One worker's side of the capture: a ring of buffers, one filling. */
 struct capture {
 	struct pcap *pcap;
-	struct capture_buf buf[2];
+	struct capture_buf buf[CAPTURE_NBUF];
 	unsigned cur;
+	uint32_t handed;	/* buffers handed over so far */
 	uint64_t frames;	/* captured; the worker writes, others read */
-	uint64_t dropped;	/* no room: the other buffer not written yet */
+	uint64_t dropped;	/* no room: the next buffer not written yet */
 };
 
 /* The capture file, the main thread's. */
