@@ -9,7 +9,7 @@ PACKAGES="make gcc pkg-config clang llvm libclang-rt-14-dev
 libbpf-dev libxdp-dev bpftool libmnl-dev libjansson-dev libseccomp-dev libcap-ng-dev
 linux-libc-dev
 libcmocka-dev python3-pytest iproute2 iputils-ping procps nftables curl cpio
-ndisc6 isc-dhcp-client python3-scapy
+ndisc6 isc-dhcp-client python3-scapy tshark tcpdump
 podman runc conmon uidmap rootlesskit containernetworking-plugins busybox-static
 qemu-system-x86 linux-image-amd64"
 
