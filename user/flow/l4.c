@@ -3,9 +3,11 @@
  * l4.c - what happens to flows outside the guest's frames, by protocol:
  * events on their host sockets, their timers, and the end of the engine.
  */
+#include <errno.h>
 #include <netinet/in.h>
 
 #include "l4.h"
+#include "log.h"
 #include "ping.h"
 #include "tcp.h"
 #include "udp.h"
@@ -21,6 +23,27 @@ void l4_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 		udp_sock_event(ctx, fl, events);
 	else
 		ping_sock_event(ctx, fl, events);
+}
+
+#define FD_WARN_INTERVAL_NS	(10 * 1000000000ull)
+
+/**
+ * l4_socket_failed() - a new flow's host socket could not be had
+ * @ctx: worker context
+ * @err: the errno
+ *
+ * Out of descriptors (the open-file limit, or the system's), the flow is
+ * refused as any other that fails (RST, or the datagram dropped) and the
+ * established ones go on; this says so, at most once per 10 s per worker.
+ */
+void l4_socket_failed(struct gw_ctx *ctx, int err)
+{
+	if ((err != EMFILE && err != ENFILE) ||
+	    (ctx->fd_warned_at && ctx->now - ctx->fd_warned_at < FD_WARN_INTERVAL_NS))
+		return;
+	ctx->fd_warned_at = ctx->now ? ctx->now : 1;
+	log_warn("out of file descriptors (%s): new flows are refused until some close; raise the open-file limit (ulimit -n)",
+		 err == EMFILE ? "this process's limit" : "the system's");
 }
 
 /**

@@ -50,6 +50,7 @@
 #include "eth.h"
 #include "hostaddr.h"
 #include "hostsock.h"
+#include "l4.h"
 #include "icmp.h"
 #include "ip.h"
 #include "ipv4.h"
@@ -207,6 +208,7 @@ enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
 		return drop(ctx, DROP_DNS_OFF);
 	}
 	if (fl->sock < 0) {
+		l4_socket_failed(ctx, -fl->sock);
 		tcp_connect_failed(ctx, fl, -fl->sock);
 		return VERDICT_DONE;
 	}

@@ -59,6 +59,7 @@ UDP_SEGMENT sends; those from the host arrive with recvmmsg().  A
 #include "ipv4.h"
 #include "ndp.h"
 #include "steer.h"
+#include "l4.h"
 #include "udp.h"
 
 #define NS_PER_S	1000000000ull
@@ -150,6 +151,8 @@ struct flow *dgram_mapping(struct gw_ctx *ctx, const struct flow_key *k,
 	fl->sock = open_socket(ctx->gw, family);
 	ev.data.u64 = EPOLL_FLOW_BASE + flow_index(t, fl);
 	if (fl->sock < 0 || epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, fl->sock, &ev)) {
+		if (fl->sock < 0)
+			l4_socket_failed(ctx, -fl->sock);
 		udp_close(ctx, fl);
 		return NULL;
 	}
