@@ -132,6 +132,11 @@ $(BUILD)/fuzz_ipv6: tests/fuzz/fuzz_frame.c $(TEST_SRCS) $(HEADERS) | $(BUILD)
 	$(CLANG) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -DFUZZ_IPV6 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $< $(TEST_SRCS) -o $@
 
+# the same harness, its input a UDP payload to the DHCP server, DNS or the host
+$(BUILD)/fuzz_udp4: tests/fuzz/fuzz_frame.c $(TEST_SRCS) $(HEADERS) | $(BUILD)
+	$(CLANG) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -DFUZZ_UDP4 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $< $(TEST_SRCS) -o $@
+
 # the same harness, a virtio-net header (as a guest writes it on a tap) first
 $(BUILD)/fuzz_vnet: tests/fuzz/fuzz_frame.c $(TEST_SRCS) $(HEADERS) | $(BUILD)
 	$(CLANG) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -DFUZZ_VNET -fsanitize=fuzzer,address,undefined \
@@ -156,10 +161,10 @@ $(BUILD)/fuzz_tcp: tests/fuzz/fuzz_tcp.c $(FUZZ_TCP_SRCS) $(HEADERS) | $(BUILD)
 
 FUZZ_SECONDS	?= 300
 FUZZ_TARGETS	:= $(BUILD)/fuzz_frame $(BUILD)/fuzz_ipv6 $(BUILD)/fuzz_vnet $(BUILD)/fuzz_stream \
-		   $(BUILD)/fuzz_tcp $(BUILD)/fuzz_args
+		   $(BUILD)/fuzz_tcp $(BUILD)/fuzz_args $(BUILD)/fuzz_udp4
 fuzz: $(FUZZ_TARGETS)
 	@mkdir -p $(BUILD)/corpus $(BUILD)/corpus-ipv6 $(BUILD)/corpus-vnet $(BUILD)/corpus-stream \
-		$(BUILD)/corpus-tcp $(BUILD)/corpus-args
+		$(BUILD)/corpus-tcp $(BUILD)/corpus-args $(BUILD)/corpus-udp4
 	$(BUILD)/fuzz_frame -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
 		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus tests/fuzz/seeds
 	$(BUILD)/fuzz_ipv6 -max_total_time=$(FUZZ_SECONDS) -max_len=66000 \
@@ -172,6 +177,8 @@ fuzz: $(FUZZ_TARGETS)
 		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-tcp tests/fuzz/seeds-tcp
 	$(BUILD)/fuzz_args -max_total_time=$(FUZZ_SECONDS) \
 		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-args tests/fuzz/seeds-args
+	$(BUILD)/fuzz_udp4 -max_total_time=$(FUZZ_SECONDS) -max_len=66000 \
+		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-udp4 tests/fuzz/seeds-udp4
 
 # --- the suites, as make check runs them ---
 check: deps

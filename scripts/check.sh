@@ -72,6 +72,7 @@ fuzz_smoke fuzz_vnet tests/fuzz/seeds-vnet -max_len=70000
 fuzz_smoke fuzz_stream tests/fuzz/seeds-stream -max_len=300000
 fuzz_smoke fuzz_tcp tests/fuzz/seeds-tcp
 fuzz_smoke fuzz_args tests/fuzz/seeds-args -max_len=4096
+fuzz_smoke fuzz_udp4 tests/fuzz/seeds-udp4 -max_len=66000
 
 # e2e_suite LOG QUEUES ENV TESTS...: pytest on TESTS with XDPSLIRP_TEST_QUEUES
 # and the variables in ENV ("-": none); log in $BUILD/LOG.log

@@ -17,6 +17,11 @@
  * accepts must describe the frame truthfully enough for what follows, and
  * its flags (partial checksum, TCP super-frame) go with the frame into
  * eth_input().
+ * Built with -DFUZZ_UDP4 (fuzz_udp4), the rest is a UDP payload from the
+ * guest: byte 1 picks where it goes (DHCP to the broadcast address, DNS to
+ * the DNS address, or another port of the gateway's) and the harness writes
+ * true Ethernet, IPv4 and UDP headers, so that inputs reach deep into the
+ * DHCP server and the DNS forwarder's query checks.
  * Checked beyond "no crash" (ASan/UBSan do that): a dropped frame counts
  * exactly one reason; a reply is no longer than the request, its pieces add
  * up, and every checksum in it verifies (IPv4 and IPv6 alike).
@@ -161,6 +166,45 @@ static size_t frame_from_input(const uint8_t *in, size_t n)
 							 (uint32_t)(n - IN_SKIP))));
 		memcpy(buf + 56, &c, 2);
 	}
+	return len;
+}
+#elif defined(FUZZ_UDP4)
+#define IN_SKIP	1
+
+/* Ethernet, IPv4 and UDP headers before the payload, to where byte 0 says. */
+static size_t frame_from_input(const uint8_t *in, size_t n)
+{
+	static const struct { uint8_t dst[4]; uint16_t sport, dport; } to[] = {
+		{ { 255, 255, 255, 255 }, 68, 67 },	/* DHCP */
+		{ { 10, 0, 2, 3 }, 40000, 53 },		/* DNS */
+		{ { 10, 0, 2, 2 }, 40000, 7 },		/* the gateway: the host */
+	};
+	size_t plen = n - IN_SKIP, len = 42 + plen;
+	unsigned w = in[0] % 3;
+	uint16_t c;
+
+	memcpy(buf, w ? GW_MAC : (const uint8_t[]){ 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, 6);
+	memcpy(buf + 6, GUEST_MAC, 6);
+	buf[12] = 0x08;
+	buf[13] = 0x00;
+	memset(buf + 14, 0, 28);
+	buf[14] = 0x45;
+	buf[16] = (uint8_t)((28 + plen) >> 8);
+	buf[17] = (uint8_t)(28 + plen);
+	buf[22] = 64;
+	buf[23] = IPPROTO_UDP;
+	if (w)
+		memcpy(buf + 26, (const uint8_t[]){ 10, 0, 2, 100 }, 4);
+	memcpy(buf + 30, to[w].dst, 4);
+	c = csum_ipv4_header(buf + 14, 20);
+	memcpy(buf + 24, &c, 2);
+	buf[34] = (uint8_t)(to[w].sport >> 8);
+	buf[35] = (uint8_t)to[w].sport;
+	buf[36] = (uint8_t)(to[w].dport >> 8);
+	buf[37] = (uint8_t)to[w].dport;
+	buf[38] = (uint8_t)((8 + plen) >> 8);
+	buf[39] = (uint8_t)(8 + plen);
+	memcpy(buf + 42, in + IN_SKIP, plen);	/* UDP checksum 0: none */
 	return len;
 }
 #else
