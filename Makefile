@@ -7,7 +7,7 @@
 #   make asan       the engine with ASan+UBSan and with TSan (build/xdpslirp-asan,
 #                   build/xdpslirp-tsan)
 #   make demo       install what is missing, build, show a guest using it
-#   make fuzz       run each fuzzer for FUZZ_SECONDS (default 300)
+#   make fuzz       run each fuzzer for FUZZ_EXECS runs or FUZZ_SECONDS, print a table
 #   make bench      xdpslirp vs pasta, slirp4netns and kernel routing (iperf3)
 #   make deps       install build and test dependencies (Debian, as root)
 #   make install    install xdpslirp and its slirp4netns name (PREFIX=/usr/local)
@@ -159,26 +159,16 @@ $(BUILD)/fuzz_tcp: tests/fuzz/fuzz_tcp.c $(FUZZ_TCP_SRCS) $(HEADERS) | $(BUILD)
 	$(CLANG) $(CPPFLAGS) -Itests/unit -Itests/fuzz $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $< $(FUZZ_TCP_SRCS) -o $@
 
-FUZZ_SECONDS	?= 300
-FUZZ_TARGETS	:= $(BUILD)/fuzz_frame $(BUILD)/fuzz_ipv6 $(BUILD)/fuzz_vnet $(BUILD)/fuzz_stream \
-		   $(BUILD)/fuzz_tcp $(BUILD)/fuzz_args $(BUILD)/fuzz_udp4
+# the control API's requests (control.c, rules.c), the engine stubbed
+FUZZ_API_SRCS	:= user/ctl/control.c user/ctl/rules.c $(TEST_SRCS)
+$(BUILD)/fuzz_api: tests/fuzz/fuzz_api.c $(FUZZ_API_SRCS) $(HEADERS) | $(BUILD)
+	$(CLANG) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $< $(FUZZ_API_SRCS) -o $@ -ljansson -lcap-ng
+
+# tests/fuzz/targets lists them, with their seeds and input sizes
+FUZZ_TARGETS	:= $(addprefix $(BUILD)/,$(shell awk '!/^\#/ && NF { print $$1 }' tests/fuzz/targets))
 fuzz: $(FUZZ_TARGETS)
-	@mkdir -p $(BUILD)/corpus $(BUILD)/corpus-ipv6 $(BUILD)/corpus-vnet $(BUILD)/corpus-stream \
-		$(BUILD)/corpus-tcp $(BUILD)/corpus-args $(BUILD)/corpus-udp4
-	$(BUILD)/fuzz_frame -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
-		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus tests/fuzz/seeds
-	$(BUILD)/fuzz_ipv6 -max_total_time=$(FUZZ_SECONDS) -max_len=66000 \
-		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-ipv6 tests/fuzz/seeds-ipv6
-	$(BUILD)/fuzz_vnet -max_total_time=$(FUZZ_SECONDS) -max_len=70000 \
-		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-vnet tests/fuzz/seeds-vnet
-	$(BUILD)/fuzz_stream -max_total_time=$(FUZZ_SECONDS) -max_len=300000 \
-		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-stream tests/fuzz/seeds-stream
-	$(BUILD)/fuzz_tcp -max_total_time=$(FUZZ_SECONDS) \
-		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-tcp tests/fuzz/seeds-tcp
-	$(BUILD)/fuzz_args -max_total_time=$(FUZZ_SECONDS) \
-		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-args tests/fuzz/seeds-args
-	$(BUILD)/fuzz_udp4 -max_total_time=$(FUZZ_SECONDS) -max_len=66000 \
-		-artifact_prefix=$(BUILD)/ $(BUILD)/corpus-udp4 tests/fuzz/seeds-udp4
+	@BUILD=$(BUILD) scripts/fuzz.sh
 
 # --- the suites, as make check runs them ---
 check: deps

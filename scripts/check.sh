@@ -3,13 +3,13 @@
 # line "N passed, N failed".  Exit status: 0 only if nothing failed.
 #
 #   unit tests (cmocka, TAP output), the same under ASan+UBSan, the XDP
-#   program's policy verdicts (BPF_PROG_TEST_RUN), short fuzz
-#   runs of the frame-input (IPv4 and IPv6) and TCP paths, and the
+#   program's policy verdicts (BPF_PROG_TEST_RUN), a short run of each
+#   fuzzer (tests/fuzz/targets), and the
 #   end-to-end tests (pytest, as root).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
-FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-15}
+FUZZ_SMOKE_SECONDS=${FUZZ_SMOKE_SECONDS:-10}
 passed=0
 failed=0
 
@@ -50,15 +50,17 @@ else
 	for t in "$BUILD"/bpf-tests/test_*; do run_unit "$t"; done
 fi
 
-# fuzz_smoke NAME SEEDS [OPTIONS]: a short libFuzzer run counts as one test
+# fuzz_smoke NAME SEEDS MAX_LEN: a short libFuzzer run counts as one test
 fuzz_smoke() {
-	name=$1 seeds=$2
-	shift 2
+	name=$1 seeds=$2 maxlen=$3
 	echo "== fuzz smoke: $name, ${FUZZ_SMOKE_SECONDS}s"
 	mkdir -p "$BUILD/corpus-$name"
-	if "$BUILD/$name" -max_total_time="$FUZZ_SMOKE_SECONDS" -timeout=10 "$@" \
-		-artifact_prefix="$BUILD/" "$BUILD/corpus-$name" "$seeds" \
-		>"$BUILD/$name.log" 2>&1; then
+	dict=
+	[ -f "tests/fuzz/$name.dict" ] && dict="-dict=tests/fuzz/$name.dict"
+	# shellcheck disable=SC2086
+	if "$BUILD/$name" -max_total_time="$FUZZ_SMOKE_SECONDS" -timeout=10 \
+		-max_len="$maxlen" $dict -artifact_prefix="$BUILD/" "$BUILD/corpus-$name" \
+		"$seeds" >"$BUILD/$name.log" 2>&1; then
 		tail -n 1 "$BUILD/$name.log"
 		count 1 0
 	else
@@ -66,13 +68,9 @@ fuzz_smoke() {
 		count 0 1
 	fi
 }
-fuzz_smoke fuzz_frame tests/fuzz/seeds -max_len=70000
-fuzz_smoke fuzz_ipv6 tests/fuzz/seeds-ipv6 -max_len=66000
-fuzz_smoke fuzz_vnet tests/fuzz/seeds-vnet -max_len=70000
-fuzz_smoke fuzz_stream tests/fuzz/seeds-stream -max_len=300000
-fuzz_smoke fuzz_tcp tests/fuzz/seeds-tcp
-fuzz_smoke fuzz_args tests/fuzz/seeds-args -max_len=4096
-fuzz_smoke fuzz_udp4 tests/fuzz/seeds-udp4 -max_len=66000
+while read -r name seeds maxlen; do
+	case "$name" in ''|\#*) ;; *) fuzz_smoke "$name" "$seeds" "$maxlen" ;; esac
+done <tests/fuzz/targets
 
 # e2e_suite LOG QUEUES ENV TESTS...: pytest on TESTS with XDPSLIRP_TEST_QUEUES
 # and the variables in ENV ("-": none); log in $BUILD/LOG.log

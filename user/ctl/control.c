@@ -232,14 +232,9 @@ static json_t *cmd_remove_hostfwd(struct control *c, json_t *args)
  */
 static json_t *policy_json(struct control *c)
 {
-	json_t *list = NULL, *o;
+	json_t *o = c->egress ? rules_list_json(c->egress) : json_object();
 	uint64_t xdp[XDP_CNT_MAX];
-	const char *why;
 
-	if (c->egress)
-		list = rules_api(c->egress, "list_rules", NULL, &why);
-	o = list ? json_incref(json_object_get(list, "return")) : json_object();
-	json_decref(list);
 	if (c->e->prog.skel) {
 		xdp_prog_counters(&c->e->prog, xdp);
 		json_object_set_new(o, "xdp", json_pack("{s:I,s:I,s:I,s:I}",
@@ -254,10 +249,11 @@ static json_t *policy_json(struct control *c)
 /* What the sandbox did: namespaces, seccomp, uid, capabilities by name. */
 static json_t *sandbox_json(const struct sandbox_state *st)
 {
-	json_t *caps = json_array();
+	json_t *caps;
 
 	if (!st)
 		return json_pack("{s:b,s:b}", "namespaces", 0, "seccomp", 0);
+	caps = json_array();
 	for (unsigned c = 0; c < 64; c++)
 		if (st->caps & (1ull << c))
 			json_array_append_new(caps, json_string(capng_capability_to_name(c)));
@@ -522,16 +518,15 @@ static int api_listen(struct control *c, const char *path)
  * @epfd: the main thread's epoll, for the API's descriptors
  * @api_path: --api-socket, or NULL
  *
+ * The caller sets what else the API reports on (egress, sandbox, pcap)
+ * afterwards: they start NULL.
+ *
  * Return: 0 or negative errno (logged).
  */
 int control_init(struct control *c, struct engine *e, const struct gateway *gw, int epfd,
 		 const char *api_path)
 {
-	c->e = e;
-	c->gw = gw;
-	c->epfd = epfd;
-	c->next_id = 1;
-	c->listen_fd = -1;
+	*c = (struct control){ .e = e, .gw = gw, .epfd = epfd, .next_id = 1, .listen_fd = -1 };
 	c->rules = calloc(FWD_MAX, sizeof(*c->rules));
 	if (!c->rules)
 		return -ENOMEM;

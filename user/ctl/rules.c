@@ -199,7 +199,9 @@ static json_t *remove_rule(struct rule_set *rs, json_t *args, const char **why)
 	return rules_commit(rs, rest, n, reset, why) ? NULL : json_pack("{s:{}}", "return");
 }
 
-static json_t *list_rules(const struct rule_set *rs)
+/* The rules with their hits, and the default: list_rules' answer, and
+ * get_stats' "policy". */
+json_t *rules_list_json(const struct rule_set *rs)
 {
 	json_t *entries = json_array();
 	const struct policy_rule *r;
@@ -218,8 +220,8 @@ static json_t *list_rules(const struct rule_set *rs)
 			json_object_set_new(e, "host_network", json_true());
 		json_array_append_new(entries, e);
 	}
-	return json_pack("{s:{s:s,s:o}}", "return", "default",
-			 rs->default_deny ? "deny" : "allow", "entries", entries);
+	return json_pack("{s:s,s:o}", "default", rs->default_deny ? "deny" : "allow",
+			 "entries", entries);
 }
 
 /**
@@ -240,6 +242,6 @@ json_t *rules_api(struct rule_set *rs, const char *cmd, json_t *args, const char
 	if (!strcmp(cmd, "remove_rule"))
 		return remove_rule(rs, args, why);
 	if (!strcmp(cmd, "list_rules"))
-		return list_rules(rs);
+		return json_pack("{s:o}", "return", rules_list_json(rs));
 	return NULL;
 }

@@ -31,6 +31,7 @@ struct rule_set {
 
 int rules_init(struct rule_set *rs, const struct config *cfg);
 void rules_fini(struct rule_set *rs);
+json_t *rules_list_json(const struct rule_set *rs);
 json_t *rules_api(struct rule_set *rs, const char *cmd, json_t *args, const char **why);
 void rules_set_host(struct rule_set *rs, const struct policy_rule *host, unsigned n);
 

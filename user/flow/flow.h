@@ -43,6 +43,8 @@ enum tcp_state {
 #define FLOW_SOCK6		0x800	/* datagram flow: its socket is AF_INET6 */
 #define FLOW_NO_GSO		0x1000	/* UDP: the route refused UDP_SEGMENT sends */
 #define FLOW_FWD		0x2000	/* TCP: a client of a forwarded port */
+#define FLOW_WND_UPDATE		0x4000	/* TCP: our window update is unconfirmed:
+					   re-sent on the timer until the guest sends */
 
 /*
  * struct flow - one connection.  The host socket's buffers are the only

@@ -320,6 +320,8 @@ void tcp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 		fl->flags &= (uint16_t)~FLOW_WAIT_WRITABLE;
 		tcp_watch(ctx, fl, EPOLLIN);
 		tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);	/* window update */
+		fl->flags |= FLOW_WND_UPDATE;
+		arm_rto(ctx, fl);
 	}
 	if (events & (EPOLLRDHUP | EPOLLHUP))
 		fl->flags |= FLOW_HOST_HUP;
@@ -329,10 +331,39 @@ void tcp_sock_event(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 	}
 }
 
-/* @fl's timer expired: retransmission timeout, or a zero-window probe. */
+/*
+ * The window update sent when the host socket drained carries nothing the
+ * guest acknowledges: if it is lost and none of our data is in flight to
+ * carry the window again, the guest waits for its persist timer, which may
+ * have backed off to seconds or minutes by then.  So it goes again on the
+ * retransmission timer, backing off, until the guest sends (which clears
+ * FLOW_WND_UPDATE) or WND_UPDATE_RESENDS times: a guest with nothing more
+ * to send is not reset for its silence.  Returns false if data of ours is
+ * in flight (its retransmission carries the window).
+ */
+static bool tcp_resend_window(struct gw_ctx *ctx, struct flow *fl)
+{
+	fl->flags &= (uint16_t)~FLOW_WND_UPDATE;
+	if (fl->snd_una != fl->snd_nxt)
+		return false;
+	tcp_send_ctl(ctx, fl, F_ACK, fl->snd_nxt);
+	if (++fl->retries < WND_UPDATE_RESENDS) {
+		fl->flags |= FLOW_WND_UPDATE;
+		arm_rto(ctx, fl);
+	} else {
+		fl->retries = 0;
+	}
+	return true;
+}
+
+/* @fl's timer expired: retransmission timeout, a zero-window probe, or a
+ * window update to repeat. */
 void tcp_timer(struct gw_ctx *ctx, struct flow *fl)
 {
 	fl->timer_at = 0;
+	if ((fl->flags & FLOW_WND_UPDATE) && fl->state == FLOW_ESTABLISHED &&
+	    tcp_resend_window(ctx, fl))
+		return;
 	if (++fl->retries > RTO_MAX_RETRIES) {
 		tcp_reset_guest(ctx, fl);
 		return;

@@ -122,6 +122,16 @@ static void tcp_acked(struct gw_ctx *ctx, struct flow *fl, uint32_t ack)
 		arm_rto(ctx, fl);
 }
 
+/* The guest sends again: our window update arrived (tcp_resend_window()). */
+static void tcp_window_heard(struct flow *fl)
+{
+	fl->flags &= (uint16_t)~FLOW_WND_UPDATE;
+	if (fl->snd_una == fl->snd_nxt) {
+		fl->timer_at = 0;	/* the timer was the update's */
+		fl->retries = 0;
+	}
+}
+
 /* Bytes of @fl's payload gathered for the next sendmsg(). */
 static uint32_t tcp_pending(const struct gw_ctx *ctx, const struct flow *fl)
 {
@@ -243,6 +253,8 @@ static enum verdict tcp_established_input(struct gw_ctx *ctx, struct flow *fl,
 			fl->retries = 0;	/* the guest answers our probes: keep probing */
 	}
 
+	if (s->len && (fl->flags & FLOW_WND_UPDATE))
+		tcp_window_heard(fl);
 	if (s->len || (flags & F_FIN)) {
 		/* a retransmission may overlap bytes already taken: skip them */
 		uint32_t expect = fl->rcv_nxt + tcp_pending(ctx, fl), skip = expect - s->seq;

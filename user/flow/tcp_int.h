@@ -23,6 +23,7 @@
 #define OUR_WSCALE	7			/* our window up to 8 MiB */
 #define RTO_MIN_NS	(200ull * 1000 * 1000)
 #define RTO_MAX_RETRIES	12
+#define WND_UPDATE_RESENDS	4	/* see tcp_resend_window() */
 #define DEFAULT_MSS	536
 
 /* TCP flags, as in byte 13 of the header */

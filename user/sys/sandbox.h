@@ -3,7 +3,6 @@
 #define XDPSLIRP_SANDBOX_H
 
 #include <stdbool.h>
-#include <stdio.h>
 
 /* What sandbox_enter() does, from the command line. */
 struct sandbox_opts {
