@@ -92,6 +92,10 @@ void counters_print(FILE *out, const char *who, const struct counters *c)
 		(unsigned long long)(counter_read(&c->spin_ns) / 1000000),
 		(unsigned long long)counter_read(&c->handed_off),
 		(unsigned long long)counter_read(&c->tcp_fast_retransmits));
+	if (counter_read(&c->test_duplicated) || counter_read(&c->test_reordered))
+		fprintf(out, "xdpslirp: %s: test faults: duplicated %llu, reordered %llu\n", who,
+			(unsigned long long)counter_read(&c->test_duplicated),
+			(unsigned long long)counter_read(&c->test_reordered));
 	if (dropped)
 		fprintf(out, "xdpslirp: %s: dropped:%s\n", who, reasons);
 }

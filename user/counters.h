@@ -80,6 +80,8 @@ struct counters {
 	uint64_t tcp_fast_retransmits;	/* segments sent again on duplicate ACKs */
 	uint64_t work_ns;	/* time in rounds that found frames or events */
 	uint64_t spin_ns;	/* time in rounds that found nothing, spinning */
+	uint64_t test_duplicated;	/* frames --test-*-dup sent or served twice */
+	uint64_t test_reordered;	/* frames --test-*-reorder moved */
 	uint64_t drop[DROP_MAX];
 };
 

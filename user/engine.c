@@ -240,19 +240,31 @@ static int worker_epoll_wait(struct worker *w, int wait, uint64_t *asleep)
 	return n;
 }
 
-/* Runs the timers that are due: flows', and worker 0's Router Advertisements. */
-static uint64_t worker_timers(struct gw_ctx *ctx)
+/*
+ * Runs the timers that are due, if any is: flows', and worker 0's Router
+ * Advertisements; ctx->next_timer is the earliest deadline after that.  A
+ * timer armed meanwhile lowers it (l4_timer_arm()); one that is stopped
+ * leaves it, and the worker wakes up early once, for nothing.
+ */
+static void worker_timers(struct gw_ctx *ctx)
 {
-	uint64_t next = l4_timers(ctx), ra = ndp_timer(ctx);
+	uint64_t ra;
 
-	return ra && (!next || ra < next) ? ra : next;
+	if (!ctx->next_timer || ctx->next_timer > ctx->now)
+		return;
+	l4_timers(ctx);
+	ra = ndp_timer(ctx);
+	if (ra && (!ctx->next_timer || ra < ctx->next_timer))
+		ctx->next_timer = ra;
 }
 
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
-	uint64_t next_timer = 0, spin_until = 0;
+	uint64_t spin_until = 0;
 	bool worked = false;
+
+	w->ctx.next_timer = now_ns();	/* the first round runs them */
 
 	for (;;) {
 		uint64_t start = now_ns(), asleep;
@@ -264,7 +276,8 @@ static void *worker_run(void *arg)
 		worked = worked || own;
 		if (worked)
 			spin_until = start + w->spin_ns;
-		n = worker_epoll_wait(w, worker_wait_ms(w, rx, spin_until, next_timer), &asleep);
+		n = worker_epoll_wait(w, worker_wait_ms(w, rx, spin_until, w->ctx.next_timer),
+				      &asleep);
 		if (n < 0 && errno != EINTR) {
 			log_err("queue %u: epoll_wait: %s", w->ctx.worker, strerror(errno));
 			break;
@@ -272,8 +285,7 @@ static void *worker_run(void *arg)
 		w->ctx.now = now_ns();
 		if (n > 0 && (work = worker_events(w, n)) < 0)
 			break;
-		if (!next_timer || next_timer <= w->ctx.now)
-			next_timer = worker_timers(&w->ctx);
+		worker_timers(&w->ctx);
 		port_flush(w->port);
 		/* a round with frames served or events is work; an empty one
 		 * that did not sleep is spinning (the time asleep counts as
@@ -389,7 +401,8 @@ static int engine_open_ports(struct engine *e, const struct engine_params *p)
 		if (ret)
 			return ret;
 		port_frame_out(w->port, &w->ctx.out);
-		port_set_test_loss(w->port, p->test_tx_loss);
+		if (port_set_faults(w->port, &p->faults))
+			return -ENOMEM;
 		w->port->cap = p->pcap ? &p->pcap->workers[q] : NULL;
 	}
 	return 0;
@@ -547,6 +560,7 @@ int engine_stop(struct engine *e)
 		struct port *port = e->workers[q].port;
 
 		if (port) {
+			port_fini_faults(port);
 			if (audit_worker(&e->workers[q]))
 				ret = -EFAULT;
 			port->ops->close(port);

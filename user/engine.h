@@ -7,6 +7,7 @@
 
 #include "gateway.h"
 #include "fwd.h"
+#include "port.h"
 #include "steer.h"
 #include "xdp.h"
 
@@ -38,7 +39,7 @@ struct engine_params {
 	int ifindex;
 	unsigned queues;
 	uint32_t max_flows;	/* per worker */
-	uint32_t test_tx_loss;	/* per mille, for tests */
+	struct port_faults faults;	/* --test-tx-loss and the like: tests */
 	enum poll_mode poll;
 	uint32_t spin_us;
 	unsigned ncpus;		/* pin worker q to cpus[q % ncpus]; 0: no pinning */

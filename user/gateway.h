@@ -136,6 +136,8 @@ struct gw_ctx {
 	struct flow_table *flows;
 	int epfd;			/* the worker's epoll: host sockets */
 	uint64_t now;			/* CLOCK_MONOTONIC ns, per burst */
+	uint64_t next_timer;		/* the earliest flow timer, at most: the
+					 * worker sleeps no longer (l4_timer_arm()) */
 	uint64_t fd_warned_at;		/* l4_socket_failed()'s last warning */
 	uint16_t ip_id;			/* next IPv4 identification */
 	uint8_t *scratch;		/* UDP_SCRATCH bytes for datagrams from the host */

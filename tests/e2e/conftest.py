@@ -147,6 +147,7 @@ class Xdpslirp:
         snap = {"evicted": 0, "flows": 0, "half_open": 0, "handed_off": 0, "dropped": 0,
                 "fast_retransmits": 0, "working_ms": 0,
                 "xdp_denied": 0, "xdp_blocked": 0, "xdp_notices": 0,
+                "test_duplicated": 0, "test_reordered": 0,
                 "rx_frames": {}, "tx_frames": {}, "drops": {}}
         for q, rx, tx in re.findall(r"queue (\d+): rx (\d+) frames \d+ bytes, tx (\d+) frames",
                                     block):
@@ -159,7 +160,9 @@ class Xdpslirp:
                          ("working_ms", r"time working (\d+) ms"),
                          ("xdp_denied", r"policy: denied (\d+)"),
                          ("xdp_blocked", r"policy: denied \d+, blocked (\d+)"),
-                         ("xdp_notices", r"passed on to answer (\d+)")):
+                         ("xdp_notices", r"passed on to answer (\d+)"),
+                         ("test_duplicated", r"test faults: duplicated (\d+)"),
+                         ("test_reordered", r"test faults: duplicated \d+, reordered (\d+)")):
             snap[key] = sum(int(v) for v in re.findall(pat, block))
         for line in re.findall(r"queue \d+: dropped:(.*)", block):
             for k, v in re.findall(r" (\w+) (\d+)", line):
@@ -282,6 +285,7 @@ def veth(netns):
 
 PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcp_peer.py")
 RAW = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcp_raw.py")
+UDP_PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "udp_peer.py")
 REMOTE = "198.51.100.2"      # inside the test's own remote namespace only
 REMOTE6 = "2001:db8:51::2"   # the same, IPv6 (documentation prefix, RFC 3849)
 

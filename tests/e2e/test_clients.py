@@ -13,7 +13,6 @@ mount namespace where /etc/resolv.conf names the test's resolver on that
 namespace's loopback: nothing leaves the machine.  (Not ip netns exec: it
 mounts a new /sys, without the cgroup hierarchies runc needs.)  The image is busybox-static, imported from a tar."""
 import hashlib
-import json
 import os
 import shutil
 import signal
@@ -22,10 +21,8 @@ import tempfile
 
 import pytest
 
-from conftest import ROOT, sh, unique, wait_until
+from conftest import ROOT, sh, unique, wait_until, UDP_PEER
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-UDP_PEER = os.path.join(HERE, "udp_peer.py")
 S4N = os.path.join(ROOT, "build", "slirp4netns")
 IMAGE = "localhost/xdpslirp-test-busybox"
 APPLETS = ("sh", "wget", "sha256sum", "nslookup", "ip", "cat", "grep", "httpd", "sleep",

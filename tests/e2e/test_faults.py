@@ -1,14 +1,13 @@
 # SPDX-License-Identifier: MIT
 """Faults and exhaustion (issue 15): the engine out of file descriptors
 refuses new flows cleanly and keeps serving the established ones."""
-import socket
 import socketserver
 import subprocess
 import threading
 
 import pytest
 
-from conftest import BINARY, EXTRA_ARGS
+from conftest import BINARY, EXTRA_ARGS, PEER, REMOTE, UDP_PEER, sh
 
 # In the guest: as many connections as it can get, then checks
 GUEST = """
@@ -79,3 +78,45 @@ def test_out_of_descriptors_refuses_new_flows_only(backend):
     assert lines[1] == "again True", r.stdout + r.stderr
     warnings = r.stderr.count("out of file descriptors")
     assert 1 <= warnings <= 2, r.stderr     # once per worker at most, not per flow
+
+
+# faults of the engine's own toward the guest, and from it, per mille
+FAULTS = ("--test-tx-loss", "10", "--test-tx-dup", "10", "--test-tx-reorder", "20",
+          "--test-rx-dup", "10", "--test-rx-reorder", "20")
+
+
+@pytest.mark.parametrize("backend", ["xdp", "tap"])
+def test_200_flows_through_a_faulty_link(xdpslirp, topo, backend):
+    """150 TCP and 50 UDP flows at once through a link that loses (1% from
+    the guest, nftables there; 1% toward it, the engine), duplicates and
+    reorders both ways: every byte arrives, by hash, and the engine ends
+    with every flow and frame accounted for."""
+    sh("ip", "netns", "exec", topo.guest, "nft", "-f", "-", input="""
+table ip loss {
+    counter lost { }
+    chain out {
+        type filter hook output priority 0;
+        oifname "eth0" numgen random mod 100 < 1 counter name lost drop
+    }
+}
+""")
+    topo.server(topo.remote, REMOTE, 5201)
+    topo.server(topo.remote, REMOTE, 5202, peer=UDP_PEER, mode="echo")
+    x = xdpslirp("--netns", f"/run/netns/{topo.guest}", "--backend", backend, *FAULTS,
+                 netns=topo.host)
+    tcp = subprocess.Popen(["ip", "netns", "exec", topo.guest, "/usr/bin/python3", PEER,
+                            "many", REMOTE, "5201", "150", str(256 << 10)],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    udp = topo.peer("reliable", REMOTE, 5202, 50, 100, 7, peer=UDP_PEER)
+    out, _ = tcp.communicate(timeout=300)
+    assert tcp.returncode == 0 and out.startswith("ok many 150"), out + x.stderr()
+    assert udp.returncode == 0 and udp.stdout.startswith("ok reliable 50 x 100"), \
+        udp.stdout + udp.stderr + x.stderr()
+    snap = x.snapshot()
+    lost = sh("ip", "netns", "exec", topo.guest, "nft", "list", "counter", "ip", "loss",
+              "lost").stdout
+    assert snap["drops"].get("tx_test_loss", 0) > 0, snap
+    assert snap["test_duplicated"] > 0 and snap["test_reordered"] > 0, snap
+    assert " packets 0 " not in lost, lost      # the guest lost some too
+    assert x.stop() == 0
+    x.assert_frames_accounted()

@@ -9,11 +9,8 @@ import subprocess
 
 import pytest
 
-from conftest import BINARY, CLIENT_ADDR_SERVER, REMOTE, sh, wait_until
+from conftest import BINARY, CLIENT_ADDR_SERVER, PEER, REMOTE, UDP_PEER, sh, wait_until
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PEER = os.path.join(HERE, "tcp_peer.py")
-UDP_PEER = os.path.join(HERE, "udp_peer.py")
 MiB = 1 << 20
 
 

@@ -12,10 +12,9 @@ import subprocess
 import pytest
 
 from conftest import (CLIENT_ADDR_SERVER, PEER, REMOTE6, ROOTLESS, in_netns, netns_etc,
-                      run_command_mode, sh, unique, wait_until)
+                      run_command_mode, sh, unique, wait_until, UDP_PEER)
 
 MiB = 1 << 20
-UDP_PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "udp_peer.py")
 
 
 def start(xdpslirp, topo, *args):

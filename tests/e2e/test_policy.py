@@ -3,15 +3,13 @@
 list, both families.  Servers live in the test's own remote namespace and
 the host namespace's loopback; a refused flow must fail at once (RST, ICMP
 "administratively prohibited"), an allowed one must carry its bytes."""
-import os
 import subprocess
 
 import pytest
 
-from conftest import BACKEND, REMOTE, REMOTE6, sh, wait_until
+from conftest import BACKEND, REMOTE, REMOTE6, sh, wait_until, UDP_PEER
 from test_forward import api
 
-UDP_PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "udp_peer.py")
 
 # a TCP connection, or the errno it ended with ("timed out" if none came)
 CONNECT = """

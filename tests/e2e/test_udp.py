@@ -2,14 +2,12 @@
 """UDP, ping to other hosts, the DNS forwarder and DHCP.  Same isolated
 host/guest/remote namespaces as the TCP tests; every resolver is the test's
 own, on loopback."""
-import os
 import re
 
 import pytest
 
-from conftest import REMOTE, REMOTE6, ROOTLESS, in_netns, netns_etc, sh
+from conftest import REMOTE, REMOTE6, ROOTLESS, in_netns, netns_etc, sh, UDP_PEER
 
-UDP_PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "udp_peer.py")
 
 
 def start(xdpslirp, topo, *args):

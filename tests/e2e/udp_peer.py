@@ -8,6 +8,11 @@
   udp_peer.py flood ADDR PORT COUNT MAX SEED
                                         COUNT datagrams of random sizes up to
                                         MAX bytes, each echoed and compared
+  udp_peer.py reliable ADDR PORT FLOWS COUNT SEED
+                                        FLOWS sockets at once, each COUNT
+                                        datagrams to an echo server in turn,
+                                        sent again until echoed (a lossy,
+                                        duplicating link); compares hashes
   udp_peer.py peers ADDR:PORT...        one socket, a datagram to each peer;
                                         prints the source of each reply
   udp_peer.py refused ADDR PORT         connected socket: prints the error
@@ -15,6 +20,7 @@
 """
 import hashlib
 import random
+import selectors
 import socket
 import struct
 import sys
@@ -124,6 +130,51 @@ def segments(addr, port, seg, count, seed):
     return not bad
 
 
+def reliable(addr, port, flows, count, seed, resend=0.2):
+    """@flows sockets, each with one datagram in flight at a time (sequence
+    number first), sent again every @resend s until its echo comes; echoes
+    of older ones (duplicates, late copies) are skipped.  Every flow's hash
+    of what came back must be that of what it sent."""
+    rnd = random.Random(seed)
+    sel = selectors.DefaultSelector()
+    socks = []
+    for i in range(flows):
+        s = socket.socket(family(addr), socket.SOCK_DGRAM)
+        s.setblocking(False)
+        data = [struct.pack("!I", n) + rnd.randbytes(rnd.randint(1, 1400))
+                for n in range(count)]
+        f = {"s": s, "data": data, "next": 0, "at": 0.0, "h": hashlib.sha256(),
+             "want": hashlib.sha256(b"".join(data)).digest(), "resent": 0}
+        socks.append(f)
+        sel.register(s, selectors.EVENT_READ, f)
+    deadline = time.monotonic() + 120
+    while any(f["next"] < count for f in socks) and time.monotonic() < deadline:
+        now = time.monotonic()
+        for f in socks:
+            if f["next"] < count and now - f["at"] >= resend:
+                f["resent"] += f["at"] > 0
+                try:
+                    f["s"].sendto(f["data"][f["next"]], (addr, port))
+                except PermissionError:
+                    pass        # nftables dropped it on the way out: lost
+                f["at"] = now
+        for key, _ in sel.select(timeout=resend / 4):
+            f = key.data
+            while True:
+                try:
+                    got = f["s"].recv(2048)
+                except BlockingIOError:
+                    break
+                if f["next"] < count and got == f["data"][f["next"]]:
+                    f["h"].update(got)
+                    f["next"] += 1
+                    f["at"] = 0.0     # the next one goes at once
+    bad = sum(1 for f in socks if f["h"].digest() != f["want"])
+    print("ok" if not bad else f"MISMATCH {bad}", "reliable", flows, "x", count,
+          "resent", sum(f["resent"] for f in socks), flush=True)
+    return not bad
+
+
 def peers(targets):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.settimeout(5)
@@ -178,6 +229,7 @@ def main():
           "digests": lambda: serve(a[0], int(a[1]), sha256),
           "hashflood": lambda: flood(a[0], int(a[1]), int(a[2]), int(a[3]), int(a[4]), sha256),
           "peers": lambda: peers(a),
+          "reliable": lambda: reliable(a[0], int(a[1]), int(a[2]), int(a[3]), int(a[4])),
           "segments": lambda: segments(a[0], int(a[1]), int(a[2]), int(a[3]), int(a[4])),
           "refused": lambda: refused(a[0], int(a[1])),
           "query": lambda: query(a[0], int(a[1]), a[2], a[3])}[cmd]()

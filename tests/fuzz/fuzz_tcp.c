@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
- * fuzz_tcp.c - libFuzzer target for the TCP input path with live flows.
+ * fuzz_tcp.c - libFuzzer target for whole TCP and UDP conversations: the
+ * flow state machines with live host sockets.
  *
  * The input is a program of small operations on connections between the
  * guest and servers of our own on 127.0.0.1 (hostsock_loop.c): guest
  * segments whose sequence and acknowledgement numbers are chosen near the
  * ones the engine last used (so established and half-open flows are really
- * reached), host events, host data and closes, and timer runs.  Every frame
- * the engine builds is checked for valid IPv4 and TCP checksums; at the end
- * every flow is closed and the table must be empty.
+ * reached), host events, host data and closes; guest datagrams to the
+ * host's UDP server (or to a closed port), the server's answers and socket
+ * errors; and timer runs.  Every frame the engine builds is checked for
+ * valid IPv4, TCP, UDP and ICMP checksums.  After every operation the flow
+ * table must be consistent (the active and pending lists, the free stack
+ * and the counts agree) and every TCP flow's sequence space sane (nothing
+ * acknowledged that was not sent, no more in flight than a socket buffer
+ * holds); at the end every flow is closed and the table must be empty.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -21,8 +27,10 @@
 #include "eth.h"
 #include "frames.h"
 #include "hostsock_loop.h"
+#include "hostsock.h"
 #include "l4.h"
 #include "tcp.h"
+#include "tcp_int.h"
 
 #define check(cond) do { if (!(cond)) __builtin_trap(); } while (0)
 
@@ -53,10 +61,15 @@ static void fz_send(void *port, const struct frame *f)
 	ihl = (p[14] & 0xf) * 4u;
 	check(csum_ipv4_header(p + 14, ihl) == 0);
 	l4len = f->len - 14 - ihl;
-	if (p[23] != IPPROTO_TCP)
-		return;
 	memcpy(&s, p + 26, 4);
 	memcpy(&d, p + 30, 4);
+	if (p[23] == IPPROTO_UDP && (p[14 + ihl + 6] | p[14 + ihl + 7]))
+		check(csum_fold(csum_add(frame_csum(f, 14 + ihl, l4len),
+					 csum_pseudo_ipv4(s, d, IPPROTO_UDP, (uint16_t)l4len))) == 0);
+	if (p[23] == IPPROTO_ICMP)
+		check(csum_fold(frame_csum(f, 14 + ihl, l4len)) == 0);
+	if (p[23] != IPPROTO_TCP)
+		return;
 	check(csum_fold(csum_add(frame_csum(f, 14 + ihl, l4len),
 				 csum_pseudo_ipv4(s, d, IPPROTO_TCP, (uint16_t)l4len))) == 0);
 	memcpy(&last_seq, p + 14 + ihl + 4, 4);
@@ -96,6 +109,78 @@ static uint32_t guest_segment(uint8_t *buf, uint8_t conn, const uint8_t *in,
 	memcpy(th + 20, (uint8_t[]){ 2, 4, in[6], in[7], 1, 3, 3, in[5] & 15 }, 8);
 	memcpy(th + 28, payload, plen);
 	return 14 + 20 + 28 + plen;
+}
+
+/*
+ * A guest datagram for connection @conn to the host's UDP server, or with
+ * bit 2 of @conn to the port after it (closed: ICMP comes back), or with
+ * bit 3 a DNS query to the DNS address (the same server is the upstream
+ * resolver: its answers are the upstream's).  The UDP checksum is 0 (none,
+ * as IPv4 allows).
+ */
+static uint32_t guest_datagram(uint8_t *buf, uint8_t conn, const uint8_t *payload,
+			       uint32_t plen)
+{
+	bool dns = conn & 8;
+	uint8_t *uh = build_ipv4(buf, htonl(dns ? 0x0a000203 : 0x0a000202), IPPROTO_UDP,
+				 8 + plen) + 20;
+	uint16_t port;
+
+	if (hostsock_loop_udp_server(&port) < 0)
+		port = 9;
+	put16(uh, (uint16_t)(50000 + (conn & 3)));
+	put16(uh + 2, dns ? 53 : (uint16_t)(port + !!(conn & 4)));
+	put16(uh + 4, (uint16_t)(8 + plen));
+	put16(uh + 6, 0);
+	memcpy(uh + 8, payload, plen);
+	return 14 + 20 + 8 + plen;
+}
+
+/* The UDP server answers what it got, @arg picks the size; then a socket
+ * event (with bit 7, an error too) on the UDP flows @arg's low bits pick. */
+static void udp_host_op(struct gw_ctx *ctx, uint8_t arg)
+{
+	struct flow_table *t = ctx->flows;
+	static uint8_t junk[2048];
+	struct sockaddr_in from;
+	socklen_t len = sizeof(from);
+	uint16_t port;
+	int srv = hostsock_loop_udp_server(&port);
+
+	if (srv >= 0 && recvfrom(srv, junk, sizeof(junk), MSG_DONTWAIT,
+				 (struct sockaddr *)&from, &len) >= 0)
+		sendto(srv, junk, (size_t)arg * 7, MSG_DONTWAIT, (struct sockaddr *)&from, len);
+	for (uint32_t i = t->active; i != FLOW_NONE; i = t->flows[i].next) {
+		struct flow *fl = &t->flows[i];
+
+		if (fl->key.proto == IPPROTO_UDP && (i & 3) == (arg & 3)) {
+			l4_sock_event(ctx, fl, EPOLLIN | (arg & 0x80 ? EPOLLERR : 0));
+			return;
+		}
+	}
+}
+
+/* The flow table agrees with itself, and every TCP flow's numbers are sane. */
+static void check_flows(const struct flow_table *t)
+{
+	uint32_t active = 0, pending = 0, dgram = 0;
+
+	for (uint32_t i = t->active; i != FLOW_NONE; i = t->flows[i].next) {
+		const struct flow *fl = &t->flows[i];
+
+		check(i < t->max && fl->state != FLOW_FREE && ++active <= t->max);
+		if (fl->key.proto != IPPROTO_TCP) {
+			dgram++;
+			continue;
+		}
+		check(fl->state != FLOW_ESTABLISHED ||
+		      (seq_le(fl->snd_una, fl->snd_nxt) &&
+		       fl->snd_nxt - fl->snd_una <= HOSTSOCK_SNDBUF_MAX * 2));
+	}
+	for (uint32_t i = t->pend_head; i != FLOW_NONE; i = t->flows[i].pend_next)
+		check(i < t->max && (t->flows[i].flags & FLOW_PENDING) && ++pending <= t->max);
+	check(active == t->count && pending == t->npending && dgram == t->ndgram);
+	check(t->nfree + t->count == t->max);
 }
 
 static void host_op(struct gw_ctx *ctx, uint8_t op, uint8_t arg)
@@ -141,6 +226,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct counters cnt = { 0 };
 	struct gw_ctx ctx;
 	size_t pos = 0;
+	uint16_t port;
 
 	if (!flows.max) {
 		flow_table_init(&flows, 16);
@@ -148,6 +234,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		epfd = epoll_create1(EPOLL_CLOEXEC);
 	}
 	test_gateway(&gw);
+	if (hostsock_loop_udp_server(&port) >= 0) {	/* the upstream resolver */
+		gw.n_dns = 1;
+		gw.dns[0].in4 = (struct sockaddr_in){ .sin_family = AF_INET,
+			.sin_port = htons(port), .sin_addr = { htonl(INADDR_LOOPBACK) } };
+	}
 	test_ctx(&ctx, &gw, &cnt, &flows, frags);
 	ctx.epfd = epfd;
 	ctx.out.alloc = fz_alloc;
@@ -175,11 +266,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			pos += plen;
 		} else if (op <= 4) {
 			host_op(&ctx, op, conn);
+		} else if (op == 5) {
+			uint32_t plen = data[pos + 9] % 64 * 23;
+			struct frame f;
+
+			if (plen > size - pos - 10)
+				plen = (uint32_t)(size - pos - 10);
+			frame_over(&f, rx_raw + 2,
+				   guest_datagram(rx_raw + 2, conn, data + pos + 10, plen));
+			if (eth_input(&ctx, &f) == VERDICT_REPLY)
+				fz_send(NULL, &f);
+			pos += plen;
+		} else if (op == 6) {
+			udp_host_op(&ctx, conn);
 		} else {
 			ctx.now += (uint64_t)data[pos + 2] << 24;	/* up to 4 s */
 			l4_timers(&ctx);
 		}
 		pos += 10;
+		check_flows(&flows);
 	}
 	l4_close_all(&ctx);
 	check(flows.count == 0 && flows.npending == 0 && flows.nfree == flows.max);

@@ -4,9 +4,14 @@
  * asks for, the connection goes to a listener of our own on 127.0.0.1, so
  * the fuzzer never sends a byte anywhere else.  The accepted end of each
  * connection is the "server" the fuzzer drives (hostsock_loop_peer()).
+ * UDP sockets are real, bound to the loopback device: the fuzzer's guest
+ * sends to the gateway address only (the host's 127.0.0.1), and with
+ * SO_BINDTODEVICE "lo" nothing could leave the machine if it did not.
+ * Without the privilege for that, there is no UDP socket (-EACCES).
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -75,4 +80,39 @@ void hostsock_loop_reset(void)
 			sock_abort(peer_of[i] - 1);
 			peer_of[i] = 0;
 		}
+}
+
+/* A UDP socket for the engine, bound to the loopback device. */
+int hostsock_udp_open(const struct gateway *gw, int family)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	(void)gw;
+	if (fd < 0)
+		return -errno;
+	if (family != AF_INET || setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, "lo", 3)) {
+		close(fd);
+		return -EACCES;
+	}
+	return fd;
+}
+
+/* The fuzzer's UDP server on 127.0.0.1 (made once); its port in @port. */
+int hostsock_loop_udp_server(uint16_t *port)
+{
+	static int fd = -1;
+	static uint16_t bound;
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_addr = { htonl(INADDR_LOOPBACK) } };
+	socklen_t len = sizeof(sa);
+
+	if (fd < 0) {
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+		    getsockname(fd, (struct sockaddr *)&sa, &len))
+			return -1;
+		bound = ntohs(sa.sin_port);
+	}
+	*port = bound;
+	return fd;
 }

@@ -105,7 +105,10 @@ static const char usage[] =
 "                        software (default: the kernel's AF_XDP TX metadata\n"
 "                        does it, where it has it)\n"
 "  --test-tx-loss PERMILLE  drop that share of frames sent to the guest\n"
-"                        (testing loss recovery only; default 0)\n"
+"  --test-tx-dup PERMILLE, --test-tx-reorder PERMILLE  send that share twice,\n"
+"                        or after the next one\n"
+"  --test-rx-dup PERMILLE, --test-rx-reorder PERMILLE  the same for frames\n"
+"                        from the guest (testing recovery only; default 0)\n"
 "  --backend KIND        what carries the guest's frames: xdp (AF_XDP on a\n"
 "                        veth, or on a VM's tap with --ifname), tap (a tap\n"
 "                        the engine holds: no privileges needed) or auto\n"
@@ -131,7 +134,8 @@ enum {
 	OPT_PID_FILE, OPT_POLL, OPT_SPIN_US, OPT_CPUS, OPT_NO_CSUM_OFFLOAD, OPT_CIDR6,
 	OPT_DISABLE_IPV6, OPT_RA_INTERVAL, OPT_BACKEND, OPT_USERNS_PATH, OPT_SOCKET, OPT_MACADDRESS, OPT_OUTBOUND, OPT_OUTBOUND6,
 	OPT_ALLOW, OPT_DENY, OPT_DEFAULT_DENY, OPT_NO_SANDBOX, OPT_RUNAS, OPT_SECCOMP_LOG,
-	OPT_PCAP, OPT_PCAP_SIZE, OPT_BLOCK_HOST_NETWORKS,
+	OPT_PCAP, OPT_PCAP_SIZE, OPT_BLOCK_HOST_NETWORKS, OPT_TEST_TX_DUP, OPT_TEST_TX_REORDER,
+	OPT_TEST_RX_DUP, OPT_TEST_RX_REORDER,
 };
 
 static const struct option options[] = {
@@ -150,6 +154,10 @@ static const struct option options[] = {
 	{ "max-flows",	  required_argument, NULL, OPT_MAX_FLOWS },
 	{ "disable-host-loopback", no_argument, NULL, OPT_NO_HOST_LOOPBACK },
 	{ "test-tx-loss", required_argument, NULL, OPT_TEST_TX_LOSS },
+	{ "test-tx-dup", required_argument, NULL, OPT_TEST_TX_DUP },
+	{ "test-tx-reorder", required_argument, NULL, OPT_TEST_TX_REORDER },
+	{ "test-rx-dup", required_argument, NULL, OPT_TEST_RX_DUP },
+	{ "test-rx-reorder", required_argument, NULL, OPT_TEST_RX_REORDER },
 	{ "udp-timeout",  required_argument, NULL, OPT_UDP_TIMEOUT },
 	{ "dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM },
 	{ "disable-dns",  no_argument,	     NULL, OPT_DISABLE_DNS },
@@ -481,6 +489,12 @@ static const struct num_option {
 	{ OPT_SPIN_US, "--spin-us", 0, 100000, offsetof(struct config, spin_us) },
 	{ OPT_PCAP_SIZE, "--pcap-size", 8, 1000000, offsetof(struct config, pcap_size_mb) },
 	{ OPT_TEST_TX_LOSS, "--test-tx-loss", 0, 1000, offsetof(struct config, test_tx_loss) },
+	{ OPT_TEST_TX_DUP, "--test-tx-dup", 0, 1000, offsetof(struct config, test_tx_dup) },
+	{ OPT_TEST_TX_REORDER, "--test-tx-reorder", 0, 1000,
+	  offsetof(struct config, test_tx_reorder) },
+	{ OPT_TEST_RX_DUP, "--test-rx-dup", 0, 1000, offsetof(struct config, test_rx_dup) },
+	{ OPT_TEST_RX_REORDER, "--test-rx-reorder", 0, 1000,
+	  offsetof(struct config, test_rx_reorder) },
 };
 
 /* Applies @opt if it is a numeric option: 1 done, 0 bad value, -1 not one. */

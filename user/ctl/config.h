@@ -62,7 +62,8 @@ struct config {
 	int ready_fd;			/* -1: none */
 	uint32_t max_flows;
 	bool disable_host_loopback;
-	uint32_t test_tx_loss;		/* per mille of frames to the guest dropped */
+	/* per mille of frames lost, duplicated, reordered (tests only) */
+	uint32_t test_tx_loss, test_tx_dup, test_tx_reorder, test_rx_dup, test_rx_reorder;
 	uint32_t udp_timeout_s;
 	bool disable_dns;
 	bool no_dhcp;

@@ -50,13 +50,14 @@ void l4_socket_failed(struct gw_ctx *ctx, int err)
  * l4_timers() - run the timers that are due
  * @ctx: worker context (ctx->now is current)
  *
- * Return: the earliest deadline still pending, or 0 if none.
+ * Return: the earliest deadline still pending, or 0 if none (also in
+ * ctx->next_timer).
  */
 uint64_t l4_timers(struct gw_ctx *ctx)
 {
 	struct flow_table *t = ctx->flows;
-	uint64_t next = 0;
 
+	ctx->next_timer = 0;	/* found anew: the handlers arm timers too */
 	for (uint32_t i = t->active; i != FLOW_NONE;) {
 		struct flow *fl = &t->flows[i];
 
@@ -67,10 +68,11 @@ uint64_t l4_timers(struct gw_ctx *ctx)
 			else
 				udp_timer(ctx, fl);
 		}
-		if (fl->state != FLOW_FREE && fl->timer_at && (!next || fl->timer_at < next))
-			next = fl->timer_at;
+		if (fl->state != FLOW_FREE && fl->timer_at &&
+		    (!ctx->next_timer || fl->timer_at < ctx->next_timer))
+			ctx->next_timer = fl->timer_at;
 	}
-	return next;
+	return ctx->next_timer;
 }
 
 /* At shutdown: end every flow (TCP connections are reset on both sides). */

@@ -263,6 +263,9 @@ static enum verdict tcp_established_input(struct gw_ctx *ctx, struct flow *fl,
 			if (s->len > skip) {
 				tcp_write_queue(ctx, fl, f, s->off + skip, s->len - skip);
 				v = VERDICT_HELD;	/* acknowledged once written */
+			} else if (s->len) {
+				/* all taken already: our ACK was lost, send it again */
+				tcp_ack_later(ctx, fl, false);
 			}
 			if (flags & F_FIN) {
 				tcp_write_flush(ctx);

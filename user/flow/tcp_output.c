@@ -35,6 +35,7 @@
 #include "hostsock.h"
 #include "icmp.h"
 #include "ip.h"
+#include "l4.h"
 #include "ipv4.h"
 #include "ipv6.h"
 #include "log.h"
@@ -226,7 +227,7 @@ void tcp_discard_acked(struct flow *fl)
 void arm_rto(struct gw_ctx *ctx, struct flow *fl)
 {
 	if (!fl->timer_at)
-		fl->timer_at = ctx->now + (RTO_MIN_NS << (fl->retries > 8 ? 8 : fl->retries));
+		l4_timer_arm(ctx, fl, ctx->now + (RTO_MIN_NS << (fl->retries > 8 ? 8 : fl->retries)));
 }
 
 /* Sends our FIN once everything before it went out. */

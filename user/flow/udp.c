@@ -88,7 +88,7 @@ void udp_close(struct gw_ctx *ctx, struct flow *fl)
 void udp_timer(struct gw_ctx *ctx, struct flow *fl)
 {
 	if (fl->last_used + (uint64_t)ctx->gw->udp_timeout_s * NS_PER_S > ctx->now) {
-		fl->timer_at = fl->last_used + (uint64_t)ctx->gw->udp_timeout_s * NS_PER_S;
+		l4_timer_arm(ctx, fl, fl->last_used + (uint64_t)ctx->gw->udp_timeout_s * NS_PER_S);
 		return;
 	}
 	udp_close(ctx, fl);
@@ -164,7 +164,7 @@ void dgram_used(struct gw_ctx *ctx, struct flow *fl)
 {
 	fl->last_used = ctx->now;
 	if (!fl->timer_at)
-		fl->timer_at = udp_expiry(ctx);
+		l4_timer_arm(ctx, fl, udp_expiry(ctx));
 }
 
 /* Payload of one UDP_SEGMENT send, at most (IPv6's limit, the lower one) */

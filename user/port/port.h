@@ -42,6 +42,23 @@ struct port_ops {
 	void (*close)(struct port *p);
 };
 
+/* Faults a test asks for (--test-tx-loss and the like), per mille of the
+ * frames each way: what a lossy, duplicating, reordering link would do. */
+struct port_faults {
+	uint32_t tx_loss, tx_dup, tx_reorder;	/* toward the guest */
+	uint32_t rx_dup, rx_reorder;		/* from the guest */
+};
+
+/* The state of fault injection (port.c): only tests have it. */
+struct port_fault_state {
+	struct port_faults rate;
+	uint64_t rng;		/* xorshift */
+	bool held;		/* a frame kept back, to follow the next one */
+	bool held_has_o;
+	struct tx_offload held_o;
+	struct frame held_f;
+};
+
 /*
  * struct port - what every port has.  Embedded first in each port's own
  * structure.
@@ -56,14 +73,20 @@ struct port {
 	uint32_t gso_max;	/* longest TCP super-frame it takes, 0: none */
 	const char *offloads;	/* their names, for the counters; NULL: none */
 	struct capture *cap;	/* --pcap: its worker's buffers, or NULL */
-	uint32_t test_loss;	/* per mille of transmissions dropped (tests) */
-	uint64_t loss_rng;	/* xorshift state for test_loss */
+	struct port_fault_state *faults;	/* tests only, else NULL */
 };
+
+unsigned port_faulty_receive(struct port *p, struct frame *frames, unsigned n,
+			     unsigned max);
+void port_faulty_transmit(struct port *p, const struct frame *f, const struct tx_offload *o);
+void port_faulty_flush(struct port *p);
 
 static inline unsigned port_receive(struct port *p, struct frame *frames, unsigned max)
 {
 	unsigned n = p->ops->receive(p, frames, max);
 
+	if (p->faults)
+		n = port_faulty_receive(p, frames, n, max);
 	for (unsigned i = 0; p->cap && i < n; i++)
 		capture_frame(p->cap, &frames[i], NULL);
 	return n;
@@ -74,11 +97,22 @@ static inline void port_release(struct port *p, const struct frame *f)
 	p->ops->release(p, f);
 }
 
+/* Sends @f, finishing @o if not NULL (ports with tx_offload only). */
+static inline void port_transmit_offload(struct port *p, const struct frame *f,
+					 const struct tx_offload *o)
+{
+	if (p->faults) {
+		port_faulty_transmit(p, f, o);
+		return;
+	}
+	if (p->cap)
+		capture_frame(p->cap, f, o);
+	p->ops->transmit(p, f, o);
+}
+
 static inline void port_transmit(struct port *p, const struct frame *f)
 {
-	if (p->cap)
-		capture_frame(p->cap, f, NULL);
-	p->ops->transmit(p, f, NULL);
+	port_transmit_offload(p, f, NULL);
 }
 
 static inline bool port_alloc(struct port *p, struct frame *f, uint32_t len)
@@ -88,11 +122,13 @@ static inline bool port_alloc(struct port *p, struct frame *f, uint32_t len)
 
 static inline void port_flush(struct port *p)
 {
+	if (p->faults)
+		port_faulty_flush(p);
 	p->ops->flush(p);
 }
 
 void port_frame_out(struct port *p, struct frame_out *out);
-void port_set_test_loss(struct port *p, uint32_t per_mille);
-bool port_test_loss_hit(struct port *p);
+int port_set_faults(struct port *p, const struct port_faults *rate);
+void port_fini_faults(struct port *p);
 
 #endif

@@ -240,11 +240,6 @@ static void stream_transmit(struct port *port, const struct frame *f, const stru
 	bool queued;
 
 	(void)o;	/* never set: the port offers no offloads */
-	if (port_test_loss_hit(port)) {
-		counter_add(&port->cnt->drop[DROP_TX_TEST_LOSS], 1);
-		stream_release(port, f);
-		return;
-	}
 	queued = s->conn_fd >= 0 && stream_tx_queue(&s->tx, f);
 	if (!queued && s->conn_fd >= 0) {	/* full: make room, once */
 		stream_flush(port);

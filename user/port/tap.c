@@ -101,11 +101,6 @@ static void tap_transmit(struct port *port, const struct frame *f, const struct 
 	struct virtio_net_hdr h;
 	unsigned niov = 1;
 
-	if (port_test_loss_hit(port)) {
-		counter_add(&port->cnt->drop[DROP_TX_TEST_LOSS], 1);
-		tap_release(port, f);
-		return;
-	}
 	vnet_tx_header(&h, f->seg[0].data, o);
 	iov[0] = (struct iovec){ .iov_base = &h, .iov_len = VNET_HDR_LEN };
 	for (uint32_t i = 0; i < f->nseg; i++)

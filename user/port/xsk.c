@@ -455,11 +455,6 @@ static void xsk_port_transmit(struct port *port, const struct frame *f,
 			nsend++;
 			last = i;
 		}
-	if (port_test_loss_hit(port)) {
-		xsk_port_release(port, f);
-		counter_add(&port->cnt->drop[DROP_TX_TEST_LOSS], 1);
-		return;
-	}
 	if (!nsend || xsk_ring_prod__reserve(&p->tx, nsend, &idx) != nsend) {
 		xsk_port_release(port, f);
 		counter_add(&port->cnt->drop[DROP_TX_RING_FULL], 1);
