@@ -11,6 +11,7 @@ import shutil
 import re
 import select
 import signal
+import struct
 import subprocess
 import tempfile
 import time
@@ -348,6 +349,27 @@ def topo(netns):
     t = Topology(netns)
     yield t
     t.close()
+
+
+def framed(frame):
+    """@frame as a stream socket carries it (QEMU's -netdev stream): its
+    length first, 32 bits big-endian."""
+    return struct.pack("!I", len(frame)) + frame
+
+
+def recv_framed(s):
+    """The next frame from stream socket @s."""
+    hdr = b""
+    while len(hdr) < 4:
+        b = s.recv(4 - len(hdr))
+        assert b, "closed"
+        hdr += b
+    n, data = struct.unpack("!I", hdr)[0], b""
+    while len(data) < n:
+        b = s.recv(n - len(data))
+        assert b, "closed mid-frame"
+        data += b
+    return data
 
 
 def in_netns(ns, *cmd, timeout=30):

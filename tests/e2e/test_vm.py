@@ -16,7 +16,7 @@ import subprocess
 
 import pytest
 
-from conftest import sh, unique, wait_until
+from conftest import framed, recv_framed, sh, unique, wait_until
 from pkt import arp_request
 
 # in load order (modules.dep lists each one's dependencies)
@@ -186,23 +186,9 @@ def stream_client(path):
     return s
 
 
-def recv_framed(s):
-    hdr = b""
-    while len(hdr) < 4:
-        b = s.recv(4 - len(hdr))
-        assert b, "closed"
-        hdr += b
-    n, data = struct.unpack("!I", hdr)[0], b""
-    while len(data) < n:
-        b = s.recv(n - len(data))
-        assert b, "closed mid-frame"
-        data += b
-    return data
-
-
 def arp_framed(mac):
     req = arp_request(mac, socket.inet_aton("10.0.2.100"), socket.inet_aton("10.0.2.2"))
-    return struct.pack("!I", len(req)) + req
+    return framed(req)
 
 
 def test_stream_peer_breaking_the_framing(xdpslirp, tmp_path):

@@ -193,14 +193,18 @@ static int tcp_watch_new(struct gw_ctx *ctx, struct flow *fl)
 	return epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, fl->sock, &ev);
 }
 
-/* A SYN from the guest for a new connection: connect() from the host. */
-enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k,
-			      const struct tcp_seg *s, const struct ippkt *p)
+/*
+ * A SYN from the guest for a new connection: connect() from the host.  With
+ * no slot for it (the table full of established flows), a RST refuses it at
+ * once, as for a host that refuses it (@f becomes the answer).
+ */
+enum verdict tcp_admit(struct gw_ctx *ctx, struct frame *f, const struct ippkt *p,
+		       const struct flow_key *k, struct tcp_seg *s)
 {
 	struct flow *fl = tcp_flow_new(ctx, k, FLOW_CONNECTING);
 
 	if (!fl)
-		return VERDICT_DONE;
+		return icmp_rate_ok(ctx) ? tcp_rst_reply(ctx, f, p, s) : VERDICT_DONE;
 	tcp_syn_options(ctx, fl, s);
 	fl->sock = hostsock_tcp_connect(ctx->gw, &p->dst, s->th->dest);
 	if (fl->sock == -EADDRNOTAVAIL) {	/* the DNS address, DNS off */

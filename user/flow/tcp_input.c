@@ -328,7 +328,7 @@ static enum verdict tcp_syn_new(struct gw_ctx *ctx, struct frame *f, const struc
 	enum drop_reason why = egress_check(ctx, p, IPPROTO_TCP, s->th->dest);
 
 	if (why == DROP_MAX)
-		return tcp_admit(ctx, k, s, p);
+		return tcp_admit(ctx, f, p, k, s);
 	counter_add(&ctx->cnt->drop[why], 1);
 	return icmp_rate_ok(ctx) ? tcp_rst_reply(ctx, f, p, s) : VERDICT_DONE;
 }

@@ -70,8 +70,8 @@ struct tcp_seg {
 /* tcp.c */
 void tcp_flow_close(struct gw_ctx *ctx, struct flow *fl, bool abort);
 void tcp_reset_guest(struct gw_ctx *ctx, struct flow *fl);
-enum verdict tcp_admit(struct gw_ctx *ctx, const struct flow_key *k, const struct tcp_seg *s,
-		       const struct ippkt *p);
+enum verdict tcp_admit(struct gw_ctx *ctx, struct frame *f, const struct ippkt *p,
+		       const struct flow_key *k, struct tcp_seg *s);
 enum verdict tcp_syn_acked(struct gw_ctx *ctx, struct flow *fl, struct frame *f,
 			   const struct ippkt *p, const struct tcp_seg *s);
 
