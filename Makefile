@@ -8,6 +8,9 @@
 #                   build/xdpslirp-tsan)
 #   make demo       install what is missing, build, show a guest using it
 #   make fuzz       run each fuzzer for FUZZ_EXECS runs or FUZZ_SECONDS, print a table
+#   make soak       30 minutes (SOAK_SECONDS) of mixed traffic with faults: memory,
+#                   descriptors and flows must stay flat
+#   make check-full make check, with every end-to-end suite against each sanitized build
 #   make bench      xdpslirp vs pasta, slirp4netns and kernel routing (iperf3)
 #   make deps       install build and test dependencies (Debian, as root)
 #   make install    install xdpslirp and its slirp4netns name (PREFIX=/usr/local)
@@ -44,7 +47,7 @@ UNIT_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 ASAN_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/%)
 HEADERS		:= $(wildcard user/*.h user/*/*.h include/*.h)
 
-.PHONY: all deps check fuzz demo bench install clean asan
+.PHONY: all deps check check-full fuzz soak demo bench install clean asan
 all: $(BUILD)/xdpslirp $(BUILD)/slirp4netns
 
 deps:
@@ -175,6 +178,15 @@ check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(ASAN_TESTS) $(BPF_TESTS) $(FUZZ_TARGETS) \
 		$(BUILD)/xdpslirp-asan $(BUILD)/xdpslirp-tsan
 	@scripts/check.sh
+
+check-full: deps
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(ASAN_TESTS) $(BPF_TESTS) $(FUZZ_TARGETS) \
+		$(BUILD)/xdpslirp-asan $(BUILD)/xdpslirp-tsan
+	@CHECK_FULL=1 scripts/check.sh
+
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) /usr/bin/python3 scripts/soak.py
 
 demo: deps
 	@$(MAKE) --no-print-directory all
