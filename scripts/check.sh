@@ -137,15 +137,26 @@ else
 		tests/e2e/test_forward.py tests/e2e/test_policy.py \
 		tests/e2e/test_udp.py tests/e2e/test_ipv6.py tests/e2e/test_sandbox.py \
 		tests/e2e/test_capture.py
-	# the engine under ASan+UBSan and under TSan: TCP, UDP, forwards and
-	# the API, IPv6, two workers (hand-off rings, claims), and the tap
-	# (the faults without the 50 restarts: that one tests the kernel's cleanup)
-	e2e_sanitized e2e-asan "$BUILD/xdpslirp-asan" 2 - tests/e2e/test_tcp.py tests/e2e/test_faults.py \
-		tests/e2e/test_udp.py tests/e2e/test_forward.py tests/e2e/test_ipv6.py -k "not sigkill_50"
-	e2e_sanitized e2e-asan-tap "$BUILD/xdpslirp-asan" 2 $tap tests/e2e/test_tcp.py \
-		tests/e2e/test_udp.py
-	e2e_sanitized e2e-tsan "$BUILD/xdpslirp-tsan" 2 - tests/e2e/test_tcp.py \
-		tests/e2e/test_udp.py tests/e2e/test_forward.py
+	if [ -n "${CHECK_FULL:-}" ]; then
+		# make check-full: every suite against each sanitized build,
+		# on both backends
+		for san in asan tsan; do
+			e2e_sanitized "e2e-$san-full" "$BUILD/xdpslirp-$san" 2 - tests/e2e
+			e2e_sanitized "e2e-$san-tap-full" "$BUILD/xdpslirp-$san" 2 $tap tests/e2e
+		done
+	else
+		# the engine under ASan+UBSan and under TSan: TCP, UDP, forwards
+		# and the API, IPv6, faults, two workers (hand-off rings, claims),
+		# and the tap (the faults without the 50 restarts: that one tests
+		# the kernel's cleanup)
+		e2e_sanitized e2e-asan "$BUILD/xdpslirp-asan" 2 - tests/e2e/test_tcp.py \
+			tests/e2e/test_faults.py tests/e2e/test_udp.py tests/e2e/test_forward.py \
+			tests/e2e/test_ipv6.py -k "not sigkill_50"
+		e2e_sanitized e2e-asan-tap "$BUILD/xdpslirp-asan" 2 $tap tests/e2e/test_tcp.py \
+			tests/e2e/test_udp.py
+		e2e_sanitized e2e-tsan "$BUILD/xdpslirp-tsan" 2 - tests/e2e/test_tcp.py \
+			tests/e2e/test_udp.py tests/e2e/test_forward.py
+	fi
 fi
 
 echo "$passed passed, $failed failed" | tee "$BUILD/check-summary"
