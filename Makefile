@@ -151,7 +151,7 @@ $(BUILD)/fuzz_args: tests/fuzz/fuzz_args.c $(TEST_SRCS) $(HEADERS) | $(BUILD)
 		-fno-sanitize-recover=all $< $(TEST_SRCS) -o $@
 
 # the stream port's framing (the port itself: its pool and log only)
-FUZZ_STREAM_SRCS := user/port/stream.c user/port/bufpool.c user/port/port.c user/port/capture.c \
+FUZZ_STREAM_SRCS := user/port/stream.c user/port/bufpool.c user/port/port.c user/port/capture.c user/port/frame.c \
 		    user/net/csum.c user/port/umem.c user/log.c
 $(BUILD)/fuzz_stream: tests/fuzz/fuzz_stream.c $(FUZZ_STREAM_SRCS) $(HEADERS) | $(BUILD)
 	$(CLANG) $(CPPFLAGS) $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
