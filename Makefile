@@ -140,6 +140,11 @@ $(BUILD)/fuzz_udp4: tests/fuzz/fuzz_frame.c $(TEST_SRCS) $(HEADERS) | $(BUILD)
 	$(CLANG) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -DFUZZ_UDP4 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $< $(TEST_SRCS) -o $@
 
+# the same harness, its input an ARP message after an Ethernet header
+$(BUILD)/fuzz_arp: tests/fuzz/fuzz_frame.c $(TEST_SRCS) $(HEADERS) | $(BUILD)
+	$(CLANG) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -DFUZZ_ARP -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all $< $(TEST_SRCS) -o $@
+
 # the same harness, a virtio-net header (as a guest writes it on a tap) first
 $(BUILD)/fuzz_vnet: tests/fuzz/fuzz_frame.c $(TEST_SRCS) $(HEADERS) | $(BUILD)
 	$(CLANG) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -DFUZZ_VNET -fsanitize=fuzzer,address,undefined \

@@ -11,6 +11,7 @@ clean (no flow, socket or frame left over).
 - a VM that never reads its frames; reassembly slots full;
 - the flow table full, and 300 API clients at once.
 """
+import os
 import socket
 import socketserver
 import struct
@@ -56,7 +57,9 @@ while time.monotonic() < deadline and again < want:
         conns.append(s)
     except ConnectionRefusedError:
         time.sleep(0.05)            # the closed ones end on the engine's time
-print("again", again)
+print("again", again, flush=True)
+if len(sys.argv) > 5:               # hold the flows until the test is done
+    open(sys.argv[5]).read()
 """
 
 
@@ -228,6 +231,8 @@ def test_host_servers_reset_stall_and_vanish(xdpslirp, topo, backend):
     bad = subprocess.Popen(["ip", "netns", "exec", topo.guest, "/usr/bin/python3", "-c",
                             BAD_GUEST, REMOTE], stdin=subprocess.PIPE,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    topo.servers += [good, bad]     # killed at the end even if the test fails, so
+                                    # that the guest's namespace (and xdpslirp) can go
     line = bad.stdout.readline()
     assert line.split() == ["resets", "10", "stalled", "10"], line + bad.stdout.read()
     stall.kill()                # vanishes, with its connections' data unread
@@ -465,7 +470,7 @@ def test_vm_that_never_reads_and_fragment_slots(xdpslirp, tmp_path):
 
 
 
-def test_flow_table_full_and_api_clients_by_the_hundred(xdpslirp, api_path):
+def test_flow_table_full_and_api_clients_by_the_hundred(xdpslirp, api_path, user_dir):
     """The flow table full (--max-flows 32): new connections are refused
     (counted), established ones carry on, and room made is taken again.
     Meanwhile 300 API clients at once: every one is answered (those past
@@ -474,10 +479,15 @@ def test_flow_table_full_and_api_clients_by_the_hundred(xdpslirp, api_path):
 
     srv = Server(("127.0.0.1", 0), Echo)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
+    # the guest (and so xdpslirp and its API) stays until this writer closes
+    hold = os.path.join(user_dir, "hold")
+    os.mkfifo(hold)
+    os.chmod(hold, 0o666)
+    holder = os.open(hold, os.O_RDWR)       # never blocks, and the guest's open neither
     try:
         x = xdpslirp("--max-flows", "32", "--queues", "1", "--api-socket", api_path,
                      "--", "/usr/bin/python3", "-c", GUEST, str(srv.server_address[1]),
-                     "40", "16", "8")
+                     "40", "16", "8", hold)
         answered = []
 
         def client():
@@ -503,9 +513,13 @@ def test_flow_table_full_and_api_clients_by_the_hundred(xdpslirp, api_path):
             t.start()
         for t in clients:
             t.join()
+        os.close(holder)                    # the guest may end now
+        holder = None
         assert len(answered) == 300, len(answered)
         assert x.wait(timeout=60) == 0, x.stderr()
     finally:
+        if holder is not None:
+            os.close(holder)
         srv.shutdown()
         srv.server_close()
     out = x.proc.stdout.read().split("\n")

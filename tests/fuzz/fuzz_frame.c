@@ -22,6 +22,10 @@
  * the DNS address, or another port of the gateway's) and the harness writes
  * true Ethernet, IPv4 and UDP headers, so that inputs reach deep into the
  * DHCP server and the DNS forwarder's query checks.
+ * Built with -DFUZZ_ARP (fuzz_arp), the rest is an ARP message from the
+ * guest: byte 1 picks the Ethernet destination (broadcast or the gateway's
+ * MAC) and the harness writes the Ethernet header with EtherType ARP; a
+ * reply must come from the gateway's MAC, in 42 bytes.
  * Checked beyond "no crash" (ASan/UBSan do that): a dropped frame counts
  * exactly one reason; a reply is no longer than the request, its pieces add
  * up, and every checksum in it verifies (IPv4 and IPv6 alike).
@@ -92,8 +96,9 @@ static void check_frame(const struct frame *f)
 		memcpy(dst.b, p + 38, 16);
 		check(csum_fold(csum_add(frame_csum(f, 54, plen),
 					 ip_pseudo_sum(&src, &dst, p[20], plen))) == 0);
-	} else {
-		check(f->len == 42);
+	} else {	/* ARP: a reply, from our MAC */
+		check(f->len == 42 && f->seg[0].len == 42);
+		check(p[20] == 0 && p[21] == 2 && !memcmp(p + 22, GW_MAC, 6));
 	}
 }
 
@@ -206,6 +211,21 @@ static size_t frame_from_input(const uint8_t *in, size_t n)
 	buf[39] = (uint8_t)(8 + plen);
 	memcpy(buf + 42, in + IN_SKIP, plen);	/* UDP checksum 0: none */
 	return len;
+}
+#elif defined(FUZZ_ARP)
+#define IN_SKIP	1
+
+/* An Ethernet header with EtherType ARP before the input's message. */
+static size_t frame_from_input(const uint8_t *in, size_t n)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+	memcpy(buf, in[0] & 1 ? GW_MAC : bcast, 6);
+	memcpy(buf + 6, GUEST_MAC, 6);
+	buf[12] = 0x08;
+	buf[13] = 0x06;
+	memcpy(buf + 14, in + IN_SKIP, n - IN_SKIP);
+	return 14 + n - IN_SKIP;
 }
 #else
 #ifdef FUZZ_VNET

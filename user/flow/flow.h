@@ -45,6 +45,8 @@ enum tcp_state {
 #define FLOW_FWD		0x2000	/* TCP: a client of a forwarded port */
 #define FLOW_WND_UPDATE		0x4000	/* TCP: our window update is unconfirmed:
 					   re-sent on the timer until the guest sends */
+#define FLOW_HOST_ERR		0x8000	/* TCP: a send to the host socket failed
+					   (reset): the guest is reset at tcp_flush() */
 
 /*
  * struct flow - one connection.  The host socket's buffers are the only

@@ -365,6 +365,10 @@ static bool tcp_resend_window(struct gw_ctx *ctx, struct flow *fl)
 void tcp_timer(struct gw_ctx *ctx, struct flow *fl)
 {
 	fl->timer_at = 0;
+	if (fl->flags & FLOW_HOST_ERR) {	/* tcp_host_failed() */
+		tcp_reset_guest(ctx, fl);
+		return;
+	}
 	if ((fl->flags & FLOW_WND_UPDATE) && fl->state == FLOW_ESTABLISHED &&
 	    tcp_resend_window(ctx, fl))
 		return;

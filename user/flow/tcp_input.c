@@ -141,6 +141,20 @@ static uint32_t tcp_pending(const struct gw_ctx *ctx, const struct flow *fl)
 }
 
 /*
+ * The host connection failed under a send (ECONNRESET, EPIPE).  The send
+ * took the socket's pending error, so the EPOLLERR that follows finds none
+ * and would leave the flow to wait for the guest's timeout: the guest is
+ * reset at the burst's end instead (or, the flush list full, at once by the
+ * timer), not here, where the callers still use the flow.
+ */
+static void tcp_host_failed(struct gw_ctx *ctx, struct flow *fl)
+{
+	fl->flags |= FLOW_HOST_ERR;
+	if (!tcp_flush_later(ctx, fl))
+		l4_timer_arm(ctx, fl, ctx->now);
+}
+
+/*
  * Writes the gathered payload to its flow's host socket.  What the socket
  * took is acknowledged at the burst's end; if it took less (its buffer is
  * full), the guest gets an ACK at once and sends the rest again.
@@ -150,15 +164,20 @@ static void tcp_write_flush(struct gw_ctx *ctx)
 	struct tcp_write *w = &ctx->tcp_out;
 	struct msghdr mh = { .msg_iov = w->iov, .msg_iovlen = w->niov };
 	struct flow *fl = &ctx->flows->flows[w->flow];
+	uint32_t len = w->len;
 	ssize_t n;
 
-	if (!w->len)
+	if (!len)
 		return;
 	n = sendmsg(fl->sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+	w->len = w->niov = 0;
+	if (n < 0 && errno != EAGAIN && errno != ENOBUFS && errno != ENOMEM) {
+		tcp_host_failed(ctx, fl);
+		return;
+	}
 	fl->rcv_nxt += n > 0 ? (uint32_t)n : 0;
 	fl->outq += n > 0 ? (uint32_t)n : 0;
-	tcp_ack_later(ctx, fl, n == (ssize_t)w->len);
-	w->len = w->niov = 0;
+	tcp_ack_later(ctx, fl, n == (ssize_t)len);
 }
 
 /* Gathers in-sequence payload of @fl for tcp_write_flush(). */
@@ -201,6 +220,10 @@ void tcp_flush(struct gw_ctx *ctx)
 		if (fl->state == FLOW_FREE || !(fl->flags & FLOW_FLUSH))
 			continue;	/* closed since (the slot may be reused) */
 		fl->flags &= (uint16_t)~FLOW_FLUSH;
+		if (fl->flags & FLOW_HOST_ERR) {
+			tcp_reset_guest(ctx, fl);
+			continue;
+		}
 		tcp_discard_acked(fl);
 		tcp_send_data(ctx, fl, false);
 		if (fl->state == FLOW_FREE || !(fl->flags & FLOW_ACK_LATER))

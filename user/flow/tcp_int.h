@@ -12,6 +12,7 @@
 #include <linux/tcp.h>
 
 #include "ip.h"
+#include "l4.h"
 #include "tcp.h"
 
 #define TCP_HDR_LEN	20
