@@ -112,11 +112,17 @@ $(BUILD)/asan-objs/%.o: %.c $(HEADERS) | $(BUILD)
 
 $(BUILD)/tests/%: tests/unit/%.c $(TEST_OBJS) $(HEADERS) tests/unit/frames.h | $(BUILD)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $< $(TEST_OBJS) -o $@ -lcmocka
+	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $< $(filter %.o,$^) -o $@ -lcmocka $(TEST_LIBS)
 
 $(BUILD)/asan/%: tests/unit/%.c $(ASAN_OBJS) $(HEADERS) tests/unit/frames.h | $(BUILD)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $(SAN) $< $(ASAN_OBJS) -o $@ -lcmocka
+	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $(SAN) $< $(filter %.o,$^) -o $@ -lcmocka $(TEST_LIBS)
+
+# the control API's test links control.c and rules.c, the engine stubbed
+CONTROL_TEST_SRCS := user/ctl/control.c user/ctl/rules.c tests/unit/control_stub.c
+$(BUILD)/tests/test_control: $(CONTROL_TEST_SRCS:%.c=$(BUILD)/unit-objs/%.o)
+$(BUILD)/asan/test_control: $(CONTROL_TEST_SRCS:%.c=$(BUILD)/asan-objs/%.o)
+$(BUILD)/tests/test_control $(BUILD)/asan/test_control: TEST_LIBS := -ljansson -lcap-ng
 
 # --- the XDP program's verdicts against the engine's (BPF_PROG_TEST_RUN, root) ---
 BPF_TEST_SRCS	:= user/port/xdp.c user/port/xdp_policy.c user/flow/policy.c user/net/inany.c user/log.c
@@ -168,7 +174,7 @@ $(BUILD)/fuzz_tcp: tests/fuzz/fuzz_tcp.c $(FUZZ_TCP_SRCS) $(HEADERS) | $(BUILD)
 		-fno-sanitize-recover=all $< $(FUZZ_TCP_SRCS) -o $@
 
 # the control API's requests (control.c, rules.c), the engine stubbed
-FUZZ_API_SRCS	:= user/ctl/control.c user/ctl/rules.c $(TEST_SRCS)
+FUZZ_API_SRCS	:= $(CONTROL_TEST_SRCS) $(TEST_SRCS)
 $(BUILD)/fuzz_api: tests/fuzz/fuzz_api.c $(FUZZ_API_SRCS) $(HEADERS) | $(BUILD)
 	$(CLANG) $(CPPFLAGS) -Itests/unit $(XCFLAGS) -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all $< $(FUZZ_API_SRCS) -o $@ -ljansson -lcap-ng

@@ -14,7 +14,8 @@ gateway's IPv6 address for the host; slirp4netns with --enable-ipv6); TCP reques
 p99, one way); short HTTP connections (wrk with "Connection: close" against
 nginx); 1,000 concurrent connections downloading (wrk, keep-alive, 1 MiB
 responses); CPU seconds the gateway process used per GB moved, from the
-same runs as the single-stream TCP cells; the idle CPU use of xdpslirp; a
+same runs as the single-stream TCP cells; each gateway's resident memory
+(VmHWM, its peak) idle and over the 1,000-connection cell; the idle CPU use of xdpslirp; a
 20 s upload through xdpslirp whose last second must reach 80% of its median
 second; the egress policy's cost (1,000 rules against none: TCP up and
 short HTTP connections) and a denied-destination UDP flood (the workers'
@@ -37,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -63,12 +65,42 @@ def own_cpu_seconds(p):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class PeakRss(threading.Thread):
+    """Reads a process's VmHWM (the peak of its resident memory) every 50 ms
+    while it lives; mb() is the last value read, in MB (2^20 bytes)."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid, self.kib, self.done = pid, None, threading.Event()
+        self.start()
+
+    def run(self):
+        while True:
+            try:
+                with open(f"/proc/{self.pid}/status") as f:
+                    hwm = [ln for ln in f if ln.startswith("VmHWM:")]
+            except OSError:
+                return
+            if not hwm:     # exited: a zombie has no memory left
+                return
+            self.kib = int(hwm[0].split()[1])
+            if self.done.wait(0.05):
+                return
+
+    def mb(self):
+        self.done.set()
+        self.join()
+        return None if self.kib is None else self.kib / 1024
+
+
 def run_gateway(cmd):
     """Runs a gateway that runs the client itself: (client output, the
-    gateway's own CPU seconds)."""
+    gateway's own CPU seconds, its peak resident memory in MB)."""
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    peak = PeakRss(p.pid)
     out = p.stdout.read()
-    return out, own_cpu_seconds(p)
+    cpu = own_cpu_seconds(p)
+    return out, cpu, peak.mb()
 
 
 def in_host(*cmd):
@@ -206,12 +238,13 @@ def parse_percentile(pct):
     return parse
 
 
-# Each runner returns (client output, gateway CPU seconds or None).
+# Each runner returns (client output, gateway CPU seconds or None, the
+# gateway's peak resident memory in MB or None).
 def run_kernel(mtu, args):
     sh("ip", "-n", HOST, "link", "set", f"{TAG}k", "mtu", str(mtu))
     sh("ip", "-n", KGUEST, "link", "set", "eth0", "mtu", str(mtu))
     return sh("ip", "netns", "exec", KGUEST, *args(server_addr(args, "10.0.2.2", "fd00::2")),
-              check=False).stdout, None
+              check=False).stdout, None, None
 
 
 XDPSLIRP_ARGS = []     # --xdpslirp-args
@@ -260,6 +293,7 @@ def run_s4n(mtu, args, cmd):
         slirp = subprocess.Popen(in_host(*cmd(holder.pid, w, exit_r, v6)),
                                  pass_fds=(w, exit_r), stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
+        peak = PeakRss(slirp.pid)
         os.close(w)
         os.close(exit_r)
         os.read(r, 1)
@@ -272,7 +306,8 @@ def run_s4n(mtu, args, cmd):
         out = sh("nsenter", "-t", str(holder.pid), "-n",
                  *args(server_addr(args, "10.0.2.2", "fd00::2")), check=False).stdout
         slirp.terminate()
-        return out, own_cpu_seconds(slirp)
+        cpu = own_cpu_seconds(slirp)
+        return out, cpu, peak.mb()
     finally:
         os.close(r)
         os.close(exit_w)
@@ -298,7 +333,7 @@ def run_xdpslirp_s4n(mtu, args):
 def over_time(mtu, seconds=20):
     """xdpslirp's single-stream upload, second by second: the last second
     must reach 80% of the median second (no collapse)."""
-    out, _ = run_xdpslirp(mtu, lambda srv: ["iperf3", "-c", srv, "-t", str(seconds), "-J"])
+    out, _, _ = run_xdpslirp(mtu, lambda srv: ["iperf3", "-c", srv, "-t", str(seconds), "-J"])
     try:
         secs = [i["sum"]["bits_per_second"] / 1e9 for i in json.loads(out)["intervals"]]
     except (ValueError, KeyError):
@@ -497,6 +532,11 @@ def main():
     cpu_of = {name: f"gateway CPU, {name}" for name, *_ in cells
               if name.startswith(("TCP up, ", "TCP down, "))}
     cells += [(c, None, None, None, "s/GB", False) for c in cpu_of.values()]
+    # resident memory: idle (a guest that sleeps; parser None: the value is
+    # the peak itself) and the peak over the 1,000-connection runs
+    mem_of = {"1,000 connections down": "resident memory, 1,000 connections (peak)"}
+    cells += [("resident memory, idle (peak)", mtu0, lambda _: ["sleep", "2"], None, "MB",
+               False)] + [(c, None, None, None, "MB", False) for c in mem_of.values()]
     cells = [c for c in cells if opt.only in c[0] and not opt.policy]
     raw = {c[0]: {p: [] for p in RUNNERS} for c in cells}
     setup()
@@ -515,11 +555,13 @@ def main():
                     key = (p, args)
                     if key not in outs or not name.startswith("TCP RR"):
                         outs[key] = RUNNERS[p](mtu, args)
-                    out, cpu = outs[key]
-                    v = parse(out)
+                    out, cpu, mb = outs[key]
+                    v = parse(out) if parse else mb
                     raw[name][p].append(v)
                     if name in cpu_of:
                         raw[cpu_of[name]][p].append(cpu / (v * t / 8) if v and cpu else None)
+                    if name in mem_of:
+                        raw[mem_of[name]][p].append(mb)
                     print(f"rep {rep + 1} {name:24} {p:12} "
                           f"{'failed' if v is None else f'{v:.2f} {unit}'}",
                           file=sys.stderr, flush=True)

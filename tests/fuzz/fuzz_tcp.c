@@ -180,7 +180,7 @@ static void check_flows(const struct flow_table *t)
 	for (uint32_t i = t->pend_head; i != FLOW_NONE; i = t->flows[i].pend_next)
 		check(i < t->max && (t->flows[i].flags & FLOW_PENDING) && ++pending <= t->max);
 	check(active == t->count && pending == t->npending && dgram == t->ndgram);
-	check(t->nfree + t->count == t->max);
+	check(t->nfree + t->count == t->max && t->nstack + (t->max - t->fresh) == t->nfree);
 }
 
 static void host_op(struct gw_ctx *ctx, uint8_t op, uint8_t arg)

@@ -69,8 +69,6 @@ int flow_table_init(struct flow_table *t, uint32_t max)
 	t->seed = flow_random_seed();
 	t->max = max;
 	t->mask = nb - 1;
-	for (uint32_t i = 0; i < max; i++)
-		t->free[i] = max - 1 - i;
 	t->nfree = max;
 	t->active = FLOW_NONE;
 	t->pend_head = t->pend_tail = FLOW_NONE;
@@ -116,7 +114,8 @@ struct flow *flow_insert(struct flow_table *t, const struct flow_key *k)
 
 	if (!t->nfree)
 		return NULL;
-	idx = t->free[--t->nfree];
+	idx = t->nstack ? t->free[--t->nstack] : t->fresh++;
+	t->nfree--;
 	f = &t->flows[idx];
 	memset(f, 0, sizeof(*f));
 	f->key = *k;
@@ -159,7 +158,8 @@ void flow_remove(struct flow_table *t, struct flow *f)
 	if (f->next != FLOW_NONE)
 		t->flows[f->next].prev = f->prev;
 	f->state = FLOW_FREE;
-	t->free[t->nfree++] = idx;
+	t->free[t->nstack++] = idx;
+	t->nfree++;
 	flow_count_set(&t->count, t->count - 1);
 }
 

@@ -86,13 +86,18 @@ struct flow {
 /*
  * struct flow_table - a worker's flows: a slot array and an open-addressing
  * hash (linear probing, backward-shift deletion) keyed with a random seed,
- * so that a guest cannot aim for collisions.  All memory is allocated once.
+ * so that a guest cannot aim for collisions.  All memory is allocated once,
+ * and none of it is written before a flow needs it: slots are taken from
+ * the stack of freed ones, else the next never used (@fresh), and an empty
+ * bucket is 0, so an idle table costs no resident memory.
  */
 struct flow_table {
 	struct flow *flows;
 	uint32_t *buckets;	/* flow index + 1; 0 is empty */
-	uint32_t *free;		/* stack of free slot indices */
-	uint32_t nfree;
+	uint32_t *free;		/* stack of freed slot indices */
+	uint32_t nstack;	/* ... its depth */
+	uint32_t fresh;		/* slots from here on were never used */
+	uint32_t nfree;		/* nstack + (max - fresh) */
 	uint32_t max;
 	uint32_t mask;		/* buckets - 1 */
 	uint64_t seed;
