@@ -4,13 +4,13 @@ normal exit and after SIGKILL."""
 import signal
 import subprocess
 
-from conftest import (BACKEND, in_netns, link_exists, links_with_xdp, run_command_mode,
-                      wait_until)
+from conftest import (BACKEND, BINARY, EXTRA_ARGS, in_netns, link_exists, links_with_xdp,
+                      run_command_mode, wait_until)
 
 
 def test_command_mode_normal_exit_leaves_nothing():
     before = set(links_with_xdp())
-    r = subprocess.run([__import__("conftest").BINARY, "--", "sh", "-c", "echo $PPID"],
+    r = subprocess.run([BINARY, *EXTRA_ARGS, "--", "sh", "-c", "echo $PPID"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     # the host end is named after xdpslirp's pid: the parent of that shell

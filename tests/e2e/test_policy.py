@@ -182,11 +182,16 @@ def test_rule_requests_that_are_wrong(xdpslirp, topo, api_path):
     assert x.stop() == 0
 
 
-# N datagrams (UDP) or SYNs (TCP, raw socket) to ADDR:PORT, as fast as Python goes
+# N datagrams (UDP) or SYNs (TCP, raw socket) to ADDR:PORT, as fast as Python
+# goes; also how many of them the veth dropped before the XDP program saw
+# them (its ring toward the host end holds 256 frames: under load a burst
+# overflows it, counted as the guest end's tx_dropped)
 FLOOD = """
 import socket, struct, sys
 kind, a, port, n = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 fam = socket.AF_INET6 if ":" in a else socket.AF_INET
+dropped = lambda: int(open("/sys/class/net/eth0/statistics/tx_dropped").read())
+d0 = dropped()
 if kind == "udp":
     s = socket.socket(fam, socket.SOCK_DGRAM)
     for i in range(n):
@@ -196,7 +201,7 @@ else:
     for i in range(n):   # checksum left to the XDP-side: a veth does not verify
         syn = struct.pack("!HHIIBBHHH", 20000 + i % 40000, port, i, 0, 5 << 4, 0x02, 65535, 0, 0)
         s.sendto(syn, (a, 0))
-print("sent", n)
+print("sent", n, "dropped", dropped() - d0)
 """
 
 
@@ -211,7 +216,10 @@ def test_denied_flood_stops_in_xdp(xdpslirp, topo, api_path, kind):
     x = start(xdpslirp, topo, "--api-socket", api_path, "--deny", f"{kind}://{REMOTE}:{port}")
     r = topo.guest_run("/usr/bin/python3", "-c", FLOOD, kind, REMOTE, str(port), str(n),
                        timeout=120)
-    assert r.stdout.strip() == f"sent {n}", r.stdout + r.stderr
+    out = r.stdout.split()
+    assert out[:2] == ["sent", str(n)], r.stdout + r.stderr
+    n -= int(out[3])                # what reached the XDP program
+    assert n > 15000, r.stdout
     snap = x.snapshot()
     assert snap["xdp_denied"] + snap["xdp_notices"] == n, snap
     assert 0 < snap["xdp_notices"] < n // 4, snap
@@ -234,8 +242,9 @@ def test_xdp_follows_rules_changed_at_run_time(xdpslirp, topo, api_path):
     r = topo.guest_run("/usr/bin/python3", "-c", FLOOD, "tcp", REMOTE, "7314", "5000",
                        timeout=120)
     assert r.returncode == 0, r.stderr
+    reached = 5000 - int(r.stdout.split()[3])
     snap = x.snapshot()
-    assert snap["xdp_denied"] + snap["xdp_notices"] >= 5000, snap
+    assert reached > 4000 and snap["xdp_denied"] + snap["xdp_notices"] >= reached, snap
     assert x.stop() == 0
 
 
