@@ -109,7 +109,20 @@ static void finish_rx_csum(uint8_t *pkt, uint32_t len)
 		finish_csum(pkt + start, l4len, off);
 }
 
-/* The current buffer goes to the main thread; the worker takes the next. */
+/*
+ * The worker's current buffer, or NULL while the main thread still holds it
+ * (the worker came round to it before it was written): its length is the
+ * main thread's until ->full is clear.
+ */
+static struct capture_buf *cur_buf(struct capture *c)
+{
+	struct capture_buf *b = &c->buf[c->cur];
+
+	return __atomic_load_n(&b->full, __ATOMIC_ACQUIRE) ? NULL : b;
+}
+
+/* The current buffer (the worker's) goes to the main thread; the worker
+ * takes the next. */
 static void hand_over(struct capture *c)
 {
 	struct capture_buf *b = &c->buf[c->cur];
@@ -138,10 +151,12 @@ void capture_frame(struct capture *c, const struct frame *f, const struct tx_off
 
 	if (!__atomic_load_n(&c->pcap->enabled, __ATOMIC_RELAXED))
 		return;
-	if (c->buf[c->cur].len + need > CAPTURE_BUF)
+	b = cur_buf(c);
+	if (b && b->len + need > CAPTURE_BUF) {
 		hand_over(c);
-	b = &c->buf[c->cur];
-	if (__atomic_load_n(&b->full, __ATOMIC_ACQUIRE) || b->len + need > CAPTURE_BUF) {
+		b = cur_buf(c);
+	}
+	if (!b || b->len + need > CAPTURE_BUF) {
 		__atomic_store_n(&c->dropped, c->dropped + 1, __ATOMIC_RELAXED);
 		return;
 	}
@@ -164,7 +179,9 @@ void capture_frame(struct capture *c, const struct frame *f, const struct tx_off
 /* The worker is about to sleep: what it captured goes to the file now. */
 void capture_idle(struct capture *c)
 {
-	if (c->buf[c->cur].len &&
+	struct capture_buf *b = cur_buf(c);
+
+	if (b && b->len &&
 	    !__atomic_load_n(&c->buf[(c->cur + 1) % CAPTURE_NBUF].full, __ATOMIC_ACQUIRE))
 		hand_over(c);
 }
