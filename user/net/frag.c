@@ -170,8 +170,9 @@ bool frag_input(struct gw_ctx *ctx, const struct frame *f, const struct frag_des
 		ipv4_fill_header((struct iphdr *)l3, inany_v4(&d->src), inany_v4(&d->dst),
 				 d->proto, 20 + s->total, 0, (uint16_t)d->id);
 	s->used = false;
-	whole->nseg = 1;
-	whole->len = ETH_HLEN + hlen + s->total;
+	/* all of it: flags left from the caller's stack (FRAME_GSO_UDP) had a
+	 * reassembled datagram cut into segments (seen under TSan) */
+	*whole = (struct frame){ .len = ETH_HLEN + hlen + s->total, .nseg = 1 };
 	whole->seg[0].data = s->buf + 2;
 	whole->seg[0].len = whole->len;
 	return true;
