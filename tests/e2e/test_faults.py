@@ -30,6 +30,9 @@ from pkt import arp_request, fragments, udp
 GUEST = """
 import socket, sys, time
 port, count, close, want = (int(a) for a in sys.argv[1:5])
+# a FIFO whose writer the test holds open: opened now (it has a writer, so
+# this does not block), read at the end (until the test closes its end)
+hold = open(sys.argv[5]) if len(sys.argv) > 5 else None
 conns, refused = [], 0
 for i in range(count):
     s = socket.socket()
@@ -58,8 +61,8 @@ while time.monotonic() < deadline and again < want:
     except ConnectionRefusedError:
         time.sleep(0.05)            # the closed ones end on the engine's time
 print("again", again, flush=True)
-if len(sys.argv) > 5:               # hold the flows until the test is done
-    open(sys.argv[5]).read()
+if hold:                            # the flows stay until the test is done
+    hold.read()
 """
 
 
@@ -487,7 +490,7 @@ def test_flow_table_full_and_api_clients_by_the_hundred(xdpslirp, api_path, user
     hold = os.path.join(user_dir, "hold")
     os.mkfifo(hold)
     os.chmod(hold, 0o666)
-    holder = os.open(hold, os.O_RDWR)       # never blocks, and the guest's open neither
+    holder = os.open(hold, os.O_RDWR)       # neither this nor the guest's open blocks
     try:
         x = xdpslirp("--max-flows", "32", "--queues", "1", "--api-socket", api_path,
                      "--", "/usr/bin/python3", "-c", GUEST, str(srv.server_address[1]),
