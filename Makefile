@@ -12,6 +12,8 @@
 #                   descriptors and flows must stay flat
 #   make check-full make check, with every end-to-end suite against each sanitized build
 #   make bench      xdpslirp vs pasta, slirp4netns and kernel routing (iperf3)
+#   make bench-guests  1, 10 and 50 guests at once egressing to a remote
+#                   namespace: xdpslirp, pasta, slirp4netns, bridge + NAT
 #   make deps       install build and test dependencies (Debian, as root)
 #   make install    install xdpslirp and its slirp4netns name (PREFIX=/usr/local)
 
@@ -47,7 +49,7 @@ UNIT_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 ASAN_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/%)
 HEADERS		:= $(wildcard user/*.h user/*/*.h include/*.h)
 
-.PHONY: all deps check check-full fuzz soak demo bench install clean asan
+.PHONY: all deps check check-full fuzz soak demo bench bench-guests install clean asan
 all: $(BUILD)/xdpslirp $(BUILD)/slirp4netns
 
 deps:
@@ -207,6 +209,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/install-deps.sh --bench
 	@/usr/bin/python3 scripts/bench.py
+
+bench-guests: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/install-deps.sh --bench
+	@/usr/bin/python3 scripts/bench_guests.py
 
 $(BUILD):
 	@mkdir -p $@

@@ -107,18 +107,25 @@ def in_host(*cmd):
     return ["ip", "netns", "exec", HOST] + list(cmd)
 
 
-def setup():
-    for ns in (HOST, SINK, KGUEST):
+def host_and_sink(tag, host, sink, *others):
+    """Namespaces @host, @sink and @others, and a veth pair from @host
+    (192.0.2.1, {tag}a) to @sink (192.0.2.2, {tag}b), which is @host's
+    default route: the only way out of it leads to a namespace of ours."""
+    for ns in (host, sink) + others:
         sh("ip", "netns", "add", ns)
         sh("ip", "-n", ns, "link", "set", "lo", "up")
+    sh("ip", "-n", host, "link", "add", f"{tag}a", "type", "veth", "peer", "name",
+       f"{tag}b", "netns", sink)
+    sh("ip", "-n", host, "addr", "add", "192.0.2.1/24", "dev", f"{tag}a")
+    sh("ip", "-n", sink, "addr", "add", "192.0.2.2/24", "dev", f"{tag}b")
+    sh("ip", "-n", host, "link", "set", f"{tag}a", "up")
+    sh("ip", "-n", sink, "link", "set", f"{tag}b", "up")
+    sh("ip", "-n", host, "route", "add", "default", "via", "192.0.2.2")
+
+
+def setup():
     # a default route for pasta to copy, leading only to our sink namespace
-    sh("ip", "-n", HOST, "link", "add", f"{TAG}a", "type", "veth", "peer", "name",
-       f"{TAG}b", "netns", SINK)
-    sh("ip", "-n", HOST, "addr", "add", "192.0.2.1/24", "dev", f"{TAG}a")
-    sh("ip", "-n", SINK, "addr", "add", "192.0.2.2/24", "dev", f"{TAG}b")
-    sh("ip", "-n", HOST, "link", "set", f"{TAG}a", "up")
-    sh("ip", "-n", SINK, "link", "set", f"{TAG}b", "up")
-    sh("ip", "-n", HOST, "route", "add", "default", "via", "192.0.2.2")
+    host_and_sink(TAG, HOST, SINK, KGUEST)
     # the same for IPv6 (documentation prefix, only in our namespaces)
     sh("ip", "-n", HOST, "addr", "add", "2001:db8:2::1/64", "dev", f"{TAG}a", "nodad")
     sh("ip", "-n", SINK, "addr", "add", "2001:db8:2::2/64", "dev", f"{TAG}b", "nodad")
