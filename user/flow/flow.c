@@ -69,7 +69,6 @@ int flow_table_init(struct flow_table *t, uint32_t max)
 	t->seed = flow_random_seed();
 	t->max = max;
 	t->mask = nb - 1;
-	t->nfree = max;
 	t->active = FLOW_NONE;
 	t->pend_head = t->pend_tail = FLOW_NONE;
 	return 0;
@@ -112,10 +111,9 @@ struct flow *flow_insert(struct flow_table *t, const struct flow_key *k)
 	struct flow *f;
 	uint32_t idx, b;
 
-	if (!t->nfree)
+	if (flow_table_full(t))
 		return NULL;
 	idx = t->nstack ? t->free[--t->nstack] : t->fresh++;
-	t->nfree--;
 	f = &t->flows[idx];
 	memset(f, 0, sizeof(*f));
 	f->key = *k;
@@ -159,7 +157,6 @@ void flow_remove(struct flow_table *t, struct flow *f)
 		t->flows[f->next].prev = f->prev;
 	f->state = FLOW_FREE;
 	t->free[t->nstack++] = idx;
-	t->nfree++;
 	flow_count_set(&t->count, t->count - 1);
 }
 

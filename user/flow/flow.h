@@ -97,7 +97,6 @@ struct flow_table {
 	uint32_t *free;		/* stack of freed slot indices */
 	uint32_t nstack;	/* ... its depth */
 	uint32_t fresh;		/* slots from here on were never used */
-	uint32_t nfree;		/* nstack + (max - fresh) */
 	uint32_t max;
 	uint32_t mask;		/* buckets - 1 */
 	uint64_t seed;
@@ -107,6 +106,12 @@ struct flow_table {
 	uint32_t npending;
 	uint32_t ndgram;	/* datagram flows: UDP mappings, ping sockets */
 };
+
+/* No slot left for another flow. */
+static inline bool flow_table_full(const struct flow_table *t)
+{
+	return t->count == t->max;
+}
 
 #define FLOW_NONE UINT32_MAX
 

@@ -148,7 +148,7 @@ static struct flow *tcp_flow_new(struct gw_ctx *ctx, const struct flow_key *k,
 	struct flow *fl;
 	uint32_t iss;
 
-	if (t->npending >= tcp_pending_max(t) || !t->nfree) {
+	if (t->npending >= tcp_pending_max(t) || flow_table_full(t)) {
 		struct flow *old = flow_pending_oldest(t);
 
 		if (!old) {

@@ -137,9 +137,9 @@ struct flow *dgram_mapping(struct gw_ctx *ctx, const struct flow_key *k,
 
 	if (fl)
 		return fl;
-	if (t->ndgram >= t->max / 2 || !t->nfree)
+	if (t->ndgram >= t->max / 2 || flow_table_full(t))
 		udp_evict_oldest(ctx);
-	if (!t->nfree || !steer_flow_add(ctx, k))
+	if (flow_table_full(t) || !steer_flow_add(ctx, k))
 		return NULL;
 	fl = flow_insert(t, k);
 	t->ndgram++;
