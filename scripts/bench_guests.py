@@ -22,10 +22,12 @@ pasta); the bridge's guests have 1500, as a bridge to a 1500 NIC does.
 The guests start their clients together (a FIFO they all wait on), once
 every gateway is up.  Cells per guest count (--guests, default 1,10,50):
 aggregate Gbit/s (the sum of what the servers received), the gateways' own
-CPU seconds per GB moved (their processes; the kernel path has none), the
-whole machine's busy CPU seconds per GB (/proc/stat: comparable across
-paths, clients and servers included) and the gateways' resident memory
-(the sum of their VmHWM).  Prints a markdown table and writes the raw
+CPU seconds per GB moved (their processes' whole lives, start-up included,
+which weighs with many guests; the kernel path has none), the whole
+machine's busy CPU seconds per GB while the clients ran (/proc/stat:
+comparable across paths, clients and servers included) and the gateways'
+resident memory (the sum of their VmHWM).  The 100-guest comparison:
+--guests 100 --paths xdpslirp,pasta.  Prints a markdown table and writes the raw
 results to build/bench-guests.json (--json PATH).  --guests LIST,
 --seconds S (default 5), --paths LIST.
 """
