@@ -53,7 +53,7 @@
  * up and down.  With a reserve of 256 instead of 64 the fill ring ran dry
  * more often (4-36 frames dropped a run up at MTU 65520, against 0-12) and
  * dropped the guest's ACKs (down at MTU 1500: up to 4,898 in 3 s, against
- * none).  The rings cost little (48 KiB a socket), so they are large
+ * none).  The rings cost little (112 KiB a socket), so they are large
  * enough for the fill ring to take every chunk it may.
  */
 #define CHUNK_SIZE	4096u
