@@ -34,6 +34,7 @@ results to build/bench-guests.json (--json PATH).  --guests LIST,
 import argparse
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -53,7 +54,8 @@ BASE_PORT = 5300
 MTU = 65520
 PATHS = ["kernel", "xdpslirp", "pasta", "slirp4netns"]
 # a client whose data stalls for 10 s gives up (a starved gateway can stall
-# one for ever), and any still running a minute after its time is killed
+# one for ever); guests get GRACE seconds to come up, and a client still
+# running GRACE seconds after its time is killed
 TIMEOUTS = "--connect-timeout 10000 --snd-timeout 10000"
 GRACE = 60
 
@@ -135,7 +137,8 @@ class Guests:
                 p.kill()
             p.wait()
         for fd in (self.go_fd, self.ready_fd):
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def gateway(self, cmd, **kw):
@@ -176,12 +179,16 @@ class Guests:
     def run(self):
         """Starts every client at once; returns (their outputs, the machine's
         busy CPU seconds while they ran)."""
-        n = len(self.clients)
-        got = 0
-        while got < n:
+        n, got = len(self.clients), 0
+        deadline = time.monotonic() + GRACE
+        while got < n:      # a gateway that failed to start never says so
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.ready_fd], [], [], left)[0]:
+                raise RuntimeError(f"only {got} of {n} guests came up")
             got += len(os.read(self.ready_fd, n - got))
         busy = machine_busy()
         os.close(self.go_fd)
+        self.go_fd = -1
         pending = set(self.clients)
         late = threading.Timer(self.seconds + GRACE, kill, [pending])
         late.start()
