@@ -282,20 +282,29 @@ def run_pasta(mtu, args):
                                                                  "2001:db8:2::2"))))
 
 
+def netns_holder(host):
+    """A sleeping process, started in namespace @host, that holds a network
+    namespace of its own: returned once unshare has made it (neither ours
+    nor @host's: ip netns exec enters @host first), which has no signal."""
+    p = subprocess.Popen(["ip", "netns", "exec", host, "unshare", "-n", "sleep", "600"])
+    before = (os.readlink("/proc/self/ns/net"), f"net:[{os.stat(f'/run/netns/{host}').st_ino}]")
+    for _ in range(500):
+        if os.readlink(f"/proc/{p.pid}/ns/net") not in before:
+            return p
+        time.sleep(0.01)
+    p.kill()
+    p.wait()
+    raise RuntimeError("unshare -n made no namespace in 5 s")
+
+
 def run_s4n(mtu, args, cmd):
     """A slirp4netns (or xdpslirp as one: @cmd(holder pid, ready fd, exit
     fd) is its command line) serving a namespace held by a sleeping process;
     the client runs in that namespace."""
-    holder = subprocess.Popen(in_host("unshare", "-n", "sleep", "600"))
+    holder = netns_holder(HOST)
     r, w = os.pipe()
     exit_r, exit_w = os.pipe()
     try:
-        # wait until unshare has created the namespace
-        for _ in range(500):
-            if os.readlink(f"/proc/{holder.pid}/ns/net") != \
-                    os.readlink(f"/proc/{os.getpid()}/ns/net"):
-                break
-            time.sleep(0.01)
         v6 = getattr(args, "v6", False)
         slirp = subprocess.Popen(in_host(*cmd(holder.pid, w, exit_r, v6)),
                                  pass_fds=(w, exit_r), stdout=subprocess.DEVNULL,

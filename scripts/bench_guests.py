@@ -44,8 +44,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import (ROOT, PeakRss, XDPSLIRP, host_and_sink, own_cpu_seconds,  # noqa: E402
-                   parse_gbps, sh)
+from bench import (ROOT, PeakRss, XDPSLIRP, host_and_sink, netns_holder,  # noqa: E402
+                   own_cpu_seconds, parse_gbps, sh)
 
 TAG = f"xsg{os.getpid() % 100000}"
 HOST, SINK = f"{TAG}h", f"{TAG}s"
@@ -162,10 +162,8 @@ class Guests:
                                          stdout=subprocess.PIPE, text=True))
 
     def start_slirp4netns(self, i, cmd):
-        holder = subprocess.Popen(in_host("unshare", "-n", "sleep", "600"))
+        holder = netns_holder(HOST)
         self.holders.append(holder)
-        while os.readlink(f"/proc/{holder.pid}/ns/net") == os.readlink("/proc/self/ns/net"):
-            time.sleep(0.01)    # unshare has no readiness signal
         r, w = os.pipe()
         self.gateway(in_host("slirp4netns", "--configure", f"--mtu={MTU}", f"--ready-fd={w}",
                              str(holder.pid), "tap0"), pass_fds=(w,),
@@ -300,10 +298,10 @@ def main():
 
 
 def report(results, counts, paths, seconds):
-    def fmt(v, r=None):
-        if v is None and r and r["failed"]:
+    def fmt(r, key):
+        if r[key] is None and r["failed"]:
             return f"{r['failed']}/{r['guests']} clients failed"
-        return "-" if v is None else f"{v:.2f}"
+        return "-" if r[key] is None else f"{r[key]:.2f}"
     print(f"\nTCP egress to a remote namespace, {seconds}s, all guests at once "
           f"({time.strftime('%Y-%m-%d')}, {os.cpu_count()} vCPUs)\n")
     print("| guests, direction | " + " | ".join(paths) + " |")
@@ -314,8 +312,7 @@ def report(results, counts, paths, seconds):
                                      ("gw_cpu_s_per_gb", "gateway CPU", "s/GB"),
                                      ("machine_cpu_s_per_gb", "machine CPU", "s/GB"),
                                      ("resident_mb", "gateways' resident memory", "MB")):
-                row = [fmt(results[f"{n} {d} {p}"][key], results[f"{n} {d} {p}"])
-                       for p in paths]
+                row = [fmt(results[f"{n} {d} {p}"], key) for p in paths]
                 print(f"| {n} {d}: {label} ({unit}) | " + " | ".join(row) + " |")
 
 

@@ -521,10 +521,12 @@ static bool xsk_port_alloc(struct port *port, struct frame *f, uint32_t len)
 
 	if (!need)
 		need = 1;
+	if (need > FRAME_MAX_SEGS)
+		return false;
 	/* frames sent but not yet kicked give their chunks back with a kick */
 	if (need > p->pool.nfree && p->tx_unkicked)
 		xsk_port_flush(port);
-	if (need > FRAME_MAX_SEGS || need > p->pool.nfree)
+	if (need > p->pool.nfree)
 		return false;
 	f->len = len;
 	f->nseg = need;
