@@ -108,7 +108,7 @@ e2e_sanitized() {
 	[ "$vars" = "-" ] && vars=
 	e2e_suite "$name" "$queues" "XDPSLIRP=$PWD/$binary XDPSLIRP_TEST_ARGS=--no-sandbox \
 ASAN_OPTIONS=log_path=$dir/asan UBSAN_OPTIONS=log_path=$dir/ubsan:print_stacktrace=1 \
-TSAN_OPTIONS=log_path=$dir/tsan:suppressions=$PWD/tests/sanitizers/tsan.supp $vars" "$@"
+TSAN_OPTIONS=log_path=$dir/tsan $vars" "$@"
 	reports=$(ls "$dir" | wc -l)
 	if [ "$reports" -ne 0 ]; then
 		cat "$dir"/* | head -n 80

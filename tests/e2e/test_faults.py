@@ -81,10 +81,6 @@ class Server(socketserver.ThreadingTCPServer):
     request_queue_size = 512
 
 
-# ThreadSanitizer's runtime opens files to symbolize a report (the binary)
-# and to write it: with every descriptor taken it can do neither, so its
-# suppressions cannot match and it fails the run (make check-full)
-@pytest.mark.skipif(BINARY.endswith("-tsan"), reason="TSan needs descriptors of its own")
 @pytest.mark.parametrize("backend", ["xdp", "tap"])
 def test_out_of_descriptors_refuses_new_flows_only(backend):
     srv = Server(("127.0.0.1", 0), Echo)

@@ -217,8 +217,7 @@ void tcp_send_ctl(struct gw_ctx *ctx, struct flow *fl, uint8_t flags,
 /* Drops the bytes the guest acknowledged from the host socket. */
 void tcp_discard_acked(struct flow *fl)
 {
-	if (fl->acked_unread &&
-	    recv(fl->sock, NULL, fl->acked_unread, MSG_TRUNC | MSG_DONTWAIT) < 0)
+	if (fl->acked_unread && sock_discard(fl->sock, fl->acked_unread) < 0)
 		log_debug("tcp: discarding %u acknowledged bytes: %s", fl->acked_unread,
 			  strerror(errno));
 	fl->acked_unread = 0;
