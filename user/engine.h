@@ -29,21 +29,27 @@ enum backend {
 
 struct pcap;
 struct policy;
+struct gq;
 
+/* The workers, whoever they serve. */
 struct engine_params {
+	unsigned queues;	/* workers: one per queue of every guest's link */
+	enum poll_mode poll;
+	uint32_t spin_us;
+	unsigned ncpus;		/* pin worker q to cpus[q % ncpus]; 0: no pinning */
+	const uint16_t *cpus;
+};
+
+/* One guest's link and gateway. */
+struct guest_params {
 	enum backend backend;
 	const int *tap_fds;	/* BACKEND_TAP: one per queue, owned from now */
 	unsigned tap_offloads;	/* ...TUN_F_* taken (checksum, TSO, USO) */
 	int stream_fd;		/* BACKEND_STREAM: the listening socket */
 	const char *ifname;	/* host end of the guest's link */
 	int ifindex;
-	unsigned queues;
 	uint32_t max_flows;	/* per worker */
 	struct port_faults faults;	/* --test-tx-loss and the like: tests */
-	enum poll_mode poll;
-	uint32_t spin_us;
-	unsigned ncpus;		/* pin worker q to cpus[q % ncpus]; 0: no pinning */
-	const uint16_t *cpus;
 	bool multibuffer;
 	bool xdp_generic;
 	bool tx_csum;		/* checksum offload through AF_XDP TX metadata */
@@ -52,22 +58,46 @@ struct engine_params {
 	struct pcap *pcap;		/* --pcap (pcap_open() done), or NULL */
 };
 
-/* The XDP program and one worker per queue. */
-struct engine {
+/*
+ * Guests have slots: a descriptor's epoll data carries its guest's slot
+ * above EPOLL_GUEST_SHIFT (gateway.h), so that a worker serving many finds
+ * whose socket woke it.
+ */
+#define GUESTS_MAX	1024
+
+/*
+ * struct guest - one guest as the engine serves it: its gateway, its XDP
+ * program (the XSKMAP of its link) and, in each worker, a struct gq with
+ * its port, flows and counters.  Flows never move between guests; frames
+ * hand off between workers on the guest's own rings (@steer).
+ */
+struct guest {
+	struct engine *e;
+	unsigned id;		/* slot in e->guests */
+	const struct gateway *gw;
 	struct xdp_prog prog;
+	struct steer steer;	/* flow ownership, hand-off rings */
+	struct gq *q;		/* one per worker */
+};
+
+/* The workers, and the guests they serve. */
+struct engine {
 	struct worker *workers;
 	unsigned nworkers;
-	struct steer steer;	/* flow ownership, hand-off rings */
 	int stop_fd;		/* eventfd: readable once the engine stops */
 	unsigned ncpus;		/* --cpus, for engine_start() */
 	const uint16_t *cpus;
+	struct guest *guests[GUESTS_MAX];
 };
 
 int engine_open(struct engine *e, const struct engine_params *p);
 int engine_start(struct engine *e);
 void engine_print_counters(const struct engine *e, FILE *out);
 int engine_stop(struct engine *e);
-int engine_forward_add(struct engine *e, const struct fwd_rule *r, int fd);
+int guest_open(struct engine *e, struct guest *g, const struct guest_params *p);
+int guest_close(struct guest *g);
+void guest_print_counters(const struct guest *g, FILE *out);
+int engine_forward_add(struct guest *g, const struct fwd_rule *r, int fd);
 
 /* A worker's counters and flow counts, for the control API. */
 struct engine_stats {
@@ -82,12 +112,11 @@ struct flow_info {
 	uint8_t proto, state, queue;
 };
 
-void engine_worker_stats(const struct engine *e, unsigned q, struct engine_stats *st);
-struct policy;
-unsigned engine_list_flows(struct engine *e, struct flow_info *out, unsigned cap);
-int engine_policy_set(struct engine *e, const struct policy *p, bool reset);
-int engine_forward_remove(struct engine *e, const struct fwd_rule *r);
-void engine_xdp_policy(struct engine *e, struct policy *old, const struct policy *p);
-uint64_t engine_xdp_rule_drops(const struct engine *e, unsigned i);
+void engine_worker_stats(const struct guest *g, unsigned q, struct engine_stats *st);
+unsigned engine_list_flows(struct guest *g, struct flow_info *out, unsigned cap);
+int engine_policy_set(struct guest *g, const struct policy *p, bool reset);
+int engine_forward_remove(struct guest *g, const struct fwd_rule *r);
+void engine_xdp_policy(struct guest *g, struct policy *old, const struct policy *p);
+uint64_t engine_xdp_rule_drops(const struct guest *g, unsigned i);
 
 #endif

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * engine_cmd.c - the main thread's commands to the workers: forwarded ports
- * and flow listings.
+ * engine_cmd.c - the main thread's commands to the workers: forwarded ports,
+ * flow listings and policies, each for one guest.
  *
  * Theory of operation: the main thread opens a forwarded port's socket
  * (so that a port in use is an error it can report) and hands it to a worker
@@ -46,12 +46,12 @@ static int worker_command(struct worker *w, const struct fwd_cmd *c)
 }
 
 /* A client accepted for this worker: connect to the guest, then drop the
- * claim worker_accepted() took for the flow on its way here.
+ * claim gq_accepted() took for the flow on its way here.
  */
-static void worker_inbound(struct worker *w, int fd, const struct flow_key *k)
+static void gq_inbound(struct gq *q, int fd, const struct flow_key *k)
 {
-	tcp_inbound(&w->ctx, fd, k);
-	steer_unclaim(&w->e->steer, k);
+	tcp_inbound(&q->ctx, fd, k);
+	steer_unclaim(&q->g->steer, k);
 }
 
 /*
@@ -59,27 +59,29 @@ static void worker_inbound(struct worker *w, int fd, const struct flow_key *k)
  * The flow's key is made once, here: the guest's address it reaches may be
  * learnt anew meanwhile (struct guest_seen).
  */
-static void worker_accepted(struct worker *w, int fd, const union sockaddr_inany *client,
-			    const struct fwd_rule *r)
+static void gq_accepted(struct gq *q, int fd, const union sockaddr_inany *client,
+			const struct fwd_rule *r)
 {
+	const struct steer *st = &q->g->steer;
 	struct fwd_cmd c = { .op = FWD_ACCEPTED, .fd = fd };
 	unsigned owner;
 
-	tcp_inbound_key(w->ctx.gw, client, r, &c.key);
-	owner = steer_claim(&w->e->steer, &c.key, steer_owner(&w->e->steer, &c.key));
-	if (owner == w->ctx.worker) {
-		worker_inbound(w, fd, &c.key);
-	} else if (worker_command(&w->e->workers[owner], &c)) {
+	tcp_inbound_key(q->ctx.gw, client, r, &c.key);
+	owner = steer_claim(st, &c.key, steer_owner(st, &c.key));
+	c.gq = &q->g->q[owner];
+	if (owner == q->w->index) {
+		gq_inbound(q, fd, &c.key);
+	} else if (worker_command(c.gq->w, &c)) {
 		close(fd);	/* its command pipe is full: the client sees a reset */
-		steer_unclaim(&w->e->steer, &c.key);
+		steer_unclaim(st, &c.key);
 	}
 }
 
 /* Accepts the clients of a forwarded port, or reads its datagrams. */
-void worker_fwd_event(struct worker *w, struct fwd_listener *l)
+void gq_fwd_event(struct gq *q, struct fwd_listener *l)
 {
 	if (l->rule.proto == IPPROTO_UDP) {
-		udp_inbound(&w->ctx, l->fd, &l->rule);
+		udp_inbound(&q->ctx, l->fd, &l->rule);
 		return;
 	}
 	for (int i = 0; i < 64; i++) {
@@ -89,7 +91,7 @@ void worker_fwd_event(struct worker *w, struct fwd_listener *l)
 
 		if (fd < 0)
 			break;
-		worker_accepted(w, fd, &client, &l->rule);
+		gq_accepted(q, fd, &client, &l->rule);
 	}
 }
 
@@ -123,52 +125,53 @@ static unsigned fwd_udp_keys(const struct gateway *gw, const struct fwd_rule *r,
 }
 
 /* The worker no longer serves forwarded port @r: a UDP port's slots are released. */
-static void worker_fwd_release(struct worker *w, const struct fwd_rule *r)
+static void gq_fwd_release(struct gq *q, const struct fwd_rule *r)
 {
 	struct flow_key k[2] = { 0 };
-	unsigned n = r->proto == IPPROTO_UDP ? fwd_udp_keys(w->ctx.gw, r, k) : 0;
+	unsigned n = r->proto == IPPROTO_UDP ? fwd_udp_keys(q->ctx.gw, r, k) : 0;
 
 	for (unsigned i = 0; i < n; i++)
-		steer_unclaim(&w->e->steer, &k[i]);
+		steer_unclaim(&q->g->steer, &k[i]);
 }
 
 /* Stops serving a forwarded port this worker listens on. */
-static void worker_fwd_close(struct worker *w, struct fwd_listener *l)
+static void gq_fwd_close(struct gq *q, struct fwd_listener *l)
 {
-	epoll_ctl(w->ctx.epfd, EPOLL_CTL_DEL, l->fd, NULL);
+	epoll_ctl(q->ctx.epfd, EPOLL_CTL_DEL, l->fd, NULL);
 	close(l->fd);
 	l->fd = -1;
-	worker_fwd_release(w, &l->rule);
+	gq_fwd_release(q, &l->rule);
 }
 
 /* Stops serving a forwarded port; its UDP clients' flows go with it. */
-static void worker_fwd_remove(struct worker *w, uint32_t id)
+static void gq_fwd_remove(struct gq *q, uint32_t id)
 {
 	for (unsigned i = 0; i < FWD_MAX; i++) {
-		struct fwd_listener *l = &w->fwd[i];
+		struct fwd_listener *l = &q->fwd[i];
 
 		if (l->fd < 0 || l->rule.id != id)
 			continue;
-		for (uint32_t f = w->flows.active; f != FLOW_NONE;) {
-			struct flow *fl = &w->flows.flows[f];
+		for (uint32_t f = q->flows.active; f != FLOW_NONE;) {
+			struct flow *fl = &q->flows.flows[f];
 
 			f = fl->next;
 			if ((fl->flags & FLOW_INBOUND) && fl->sock == l->fd)
-				udp_close(&w->ctx, fl);
+				udp_close(&q->ctx, fl);
 		}
-		worker_fwd_close(w, l);
+		gq_fwd_close(q, l);
 	}
 }
 
-static void worker_fwd_add(struct worker *w, const struct fwd_cmd *c)
+static void gq_fwd_add(struct gq *q, const struct fwd_cmd *c)
 {
 	for (unsigned i = 0; i < FWD_MAX; i++) {
-		struct fwd_listener *l = &w->fwd[i];
-		struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EPOLL_FWD_BASE + i };
+		struct fwd_listener *l = &q->fwd[i];
+		struct epoll_event ev = { .events = EPOLLIN,
+					  .data.u64 = q->ctx.ev_tag | (EPOLL_FWD_BASE + i) };
 
 		if (l->fd >= 0)
 			continue;
-		if (epoll_ctl(w->ctx.epfd, EPOLL_CTL_ADD, c->fd, &ev))
+		if (epoll_ctl(q->ctx.epfd, EPOLL_CTL_ADD, c->fd, &ev))
 			break;
 		l->fd = c->fd;
 		l->rule = c->rule;
@@ -176,21 +179,21 @@ static void worker_fwd_add(struct worker *w, const struct fwd_cmd *c)
 	}
 	log_err("forward %u: no room (at most %d forwarded ports)", c->rule.id, FWD_MAX);
 	close(c->fd);
-	worker_fwd_release(w, &c->rule);
+	gq_fwd_release(q, &c->rule);
 }
 
-/* Copies the worker's flows out for the control API. */
-static void worker_list_flows(struct worker *w, struct flow_list *l)
+/* Copies the guest's flows in this worker out for the control API. */
+static void gq_list_flows(struct gq *q, struct flow_list *l)
 {
-	for (uint32_t i = w->flows.active; i != FLOW_NONE && l->n < l->cap;
-	     i = w->flows.flows[i].next) {
-		const struct flow *fl = &w->flows.flows[i];
+	for (uint32_t i = q->flows.active; i != FLOW_NONE && l->n < l->cap;
+	     i = q->flows.flows[i].next) {
+		const struct flow *fl = &q->flows.flows[i];
 
 		l->out[l->n++] = (struct flow_info){
 			.guest_addr = fl->key.guest,
 			.remote_addr = fl->key.remote,
 			.guest_port = fl->key.guest_port, .remote_port = fl->key.remote_port,
-			.proto = fl->key.proto, .state = fl->state, .queue = (uint8_t)w->ctx.worker,
+			.proto = fl->key.proto, .state = fl->state, .queue = (uint8_t)q->w->index,
 		};
 	}
 	eventfd_write(l->done_fd, 1);
@@ -199,11 +202,11 @@ static void worker_list_flows(struct worker *w, struct flow_list *l)
 /* A new egress policy from the main thread, which frees the old one once
  * every worker has answered.
  */
-static void worker_policy_set(struct worker *w, const struct fwd_cmd *c)
+static void gq_policy_set(struct gq *q, const struct fwd_cmd *c)
 {
-	w->ctx.policy = c->policy;
+	q->ctx.policy = c->policy;
 	if (c->reset)
-		egress_reset_denied(&w->ctx);
+		egress_reset_denied(&q->ctx);
 	eventfd_write(c->fd, 1);
 }
 
@@ -214,57 +217,66 @@ void worker_commands(struct worker *w)
 
 	while (read(w->cmd_fd, &c, sizeof(c)) == sizeof(c)) {
 		if (c.op == FWD_ADD)
-			worker_fwd_add(w, &c);
+			gq_fwd_add(c.gq, &c);
 		else if (c.op == FWD_REMOVE)
-			worker_fwd_remove(w, c.rule.id);
+			gq_fwd_remove(c.gq, c.rule.id);
 		else if (c.op == FWD_ACCEPTED)
-			worker_inbound(w, c.fd, &c.key);
+			gq_inbound(c.gq, c.fd, &c.key);
 		else if (c.op == POLICY_SET)
-			worker_policy_set(w, &c);
+			gq_policy_set(c.gq, &c);
 		else
-			worker_list_flows(w, c.list);
+			gq_list_flows(c.gq, c.list);
 	}
 }
 
-/* Every worker's command pipe and forwarding slots. */
+/* Every worker's command pipe. */
 int engine_commands_init(struct engine *e)
 {
 	for (unsigned q = 0; q < e->nworkers; q++) {
 		struct worker *w = &e->workers[q];
 		int p[2];
 
-		w->fwd = calloc(FWD_MAX, sizeof(*w->fwd));
-		if (!w->fwd || pipe2(p, O_CLOEXEC | O_NONBLOCK))
-			return -ENOMEM;
-		for (unsigned i = 0; i < FWD_MAX; i++)
-			w->fwd[i].fd = -1;
+		if (pipe2(p, O_CLOEXEC | O_NONBLOCK))
+			return -errno;
 		w->cmd_fd = p[0];
 		w->cmd_wr = p[1];
 	}
 	return 0;
 }
 
-/* A worker's forwarded ports are closed (its UDP ports' slots released). */
-void worker_commands_fini(struct worker *w)
+/* A guest's forwarding slots in one worker; 0 or -ENOMEM. */
+int gq_forwards_init(struct gq *q)
 {
-	for (unsigned i = 0; w->fwd && i < FWD_MAX; i++)
-		if (w->fwd[i].fd >= 0)
-			worker_fwd_close(w, &w->fwd[i]);
-	free(w->fwd);
-	w->fwd = NULL;
+	q->fwd = calloc(FWD_MAX, sizeof(*q->fwd));
+	if (!q->fwd)
+		return -ENOMEM;
+	for (unsigned i = 0; i < FWD_MAX; i++)
+		q->fwd[i].fd = -1;
+	return 0;
+}
+
+/* Its forwarded ports there are closed (UDP ports' slots released). */
+void gq_forwards_fini(struct gq *q)
+{
+	for (unsigned i = 0; q->fwd && i < FWD_MAX; i++)
+		if (q->fwd[i].fd >= 0)
+			gq_fwd_close(q, &q->fwd[i]);
+	free(q->fwd);
+	q->fwd = NULL;
 }
 
 /*
- * Sends @c to each worker in turn and waits (a second each) until it
- * answers on @c->fd; false if one did not.
+ * Sends @c to each worker in turn, for guest @g, and waits (a second
+ * each) until it answers on @c->fd; false if one did not.
  */
-static bool engine_command_all(struct engine *e, struct fwd_cmd *c)
+static bool guest_command_all(struct guest *g, struct fwd_cmd *c)
 {
-	for (unsigned q = 0; q < e->nworkers; q++) {
+	for (unsigned q = 0; q < g->e->nworkers; q++) {
 		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 		eventfd_t done;
 
-		if (worker_command(&e->workers[q], c) || poll(&pfd, 1, 1000) != 1 ||
+		c->gq = &g->q[q];
+		if (worker_command(c->gq->w, c) || poll(&pfd, 1, 1000) != 1 ||
 		    eventfd_read(c->fd, &done)) {
 			log_warn("queue %u did not answer the main thread", q);
 			return false;
@@ -274,8 +286,8 @@ static bool engine_command_all(struct engine *e, struct fwd_cmd *c)
 }
 
 /**
- * engine_list_flows() - ask every worker for its flows
- * @e: the running engine
+ * engine_list_flows() - ask every worker for a guest's flows
+ * @g: the guest, its engine running
  * @out: where to put them
  * @cap: room in @out
  *
@@ -284,7 +296,7 @@ static bool engine_command_all(struct engine *e, struct fwd_cmd *c)
  *
  * Return: the number of flows in @out.
  */
-unsigned engine_list_flows(struct engine *e, struct flow_info *out, unsigned cap)
+unsigned engine_list_flows(struct guest *g, struct flow_info *out, unsigned cap)
 {
 	struct flow_list l = { .out = out, .cap = cap };
 	struct fwd_cmd c = { .op = FLOW_LIST, .list = &l };
@@ -293,98 +305,101 @@ unsigned engine_list_flows(struct engine *e, struct flow_info *out, unsigned cap
 	if (l.done_fd < 0)
 		return 0;
 	c.fd = l.done_fd;
-	engine_command_all(e, &c);	/* one that did not answer: stop there */
+	guest_command_all(g, &c);	/* one that did not answer: stop there */
 	close(l.done_fd);
 	return l.n;
 }
 
 /**
- * engine_policy_set() - give every worker a new egress policy
- * @e: the running engine
+ * engine_policy_set() - give a guest's flows in every worker a new egress
+ *			 policy
+ * @g: the guest, its engine running
  * @p: the policy; the caller keeps it alive while the engine runs
  * @reset: end the flows it denies (egress_reset_denied())
  *
  * Return: 0 once no worker uses the policy it had, or -ETIMEDOUT: one did
  * not answer, and may still use the old one (which must then be kept).
  */
-int engine_policy_set(struct engine *e, const struct policy *p, bool reset)
+int engine_policy_set(struct guest *g, const struct policy *p, bool reset)
 {
 	struct fwd_cmd c = { .op = POLICY_SET, .policy = p, .reset = reset };
 
 	c.fd = eventfd(0, EFD_CLOEXEC);
 	if (c.fd < 0)
 		return -errno;
-	if (!engine_command_all(e, &c))
+	if (!guest_command_all(g, &c))
 		return -ETIMEDOUT;	/* it may still answer: the eventfd stays */
 	close(c.fd);
 	return 0;
 }
 
 /**
- * engine_xdp_policy() - the XDP program judges by @p from now on
- * @e: the engine, its workers already using @p (engine_policy_set())
+ * engine_xdp_policy() - the guest's XDP program judges by @p from now on
+ * @g: the guest, its workers already using @p (engine_policy_set())
  * @old: the policy @p replaces: what the program dropped under it counts
  *	 as its hits (before policy_carry_hits()); NULL at start
  * @p: the new policy
  */
-void engine_xdp_policy(struct engine *e, struct policy *old, const struct policy *p)
+void engine_xdp_policy(struct guest *g, struct policy *old, const struct policy *p)
 {
-	if (!e->prog.skel)
+	if (!g->prog.skel)
 		return;
-	xdp_policy_fold_drops(&e->prog, old);
-	xdp_policy_write(&e->prog, p, e->workers[0].ctx.gw);
+	xdp_policy_fold_drops(&g->prog, old);
+	xdp_policy_write(&g->prog, p, g->gw);
 }
 
-/* What the XDP program dropped for rule @i of the policy in force. */
-uint64_t engine_xdp_rule_drops(const struct engine *e, unsigned i)
+/* What the guest's XDP program dropped for rule @i of the policy in force. */
+uint64_t engine_xdp_rule_drops(const struct guest *g, unsigned i)
 {
-	return xdp_policy_drops(&e->prog, i);
+	return xdp_policy_drops(&g->prog, i);
 }
 
 /**
- * engine_forward_add() - serve a forwarded port
- * @e: the engine (started or starting)
+ * engine_forward_add() - serve a forwarded port of a guest
+ * @g: the guest (its engine started or starting)
  * @r: the rule, with its id
  * @fd: its socket (hostsock_listen()); the engine owns it from now on
  *
  * Return: 0, or negative errno (the socket is closed).
  */
-int engine_forward_add(struct engine *e, const struct fwd_rule *r, int fd)
+int engine_forward_add(struct guest *g, const struct fwd_rule *r, int fd)
 {
 	struct fwd_cmd c = { .op = FWD_ADD, .fd = fd, .rule = *r };
 	struct flow_key k[2] = { 0 };
-	const struct gateway *gw = e->workers[0].ctx.gw;
-	unsigned owner = 0, n = r->proto == IPPROTO_UDP ? fwd_udp_keys(gw, r, k) : 0;
+	unsigned owner = 0, n = r->proto == IPPROTO_UDP ? fwd_udp_keys(g->gw, r, k) : 0;
 	int ret;
 
 	/* its clients' flows live with it (a second family's, if another
 	 * worker already owns that slot, with that worker) */
 	for (unsigned i = 0; i < n; i++) {
-		unsigned o = steer_claim(&e->steer, &k[i], i ? owner : steer_owner(&e->steer, &k[i]));
+		unsigned o = steer_claim(&g->steer, &k[i], i ? owner : steer_owner(&g->steer, &k[i]));
 
 		if (!i)
 			owner = o;
 	}
-	ret = worker_command(&e->workers[owner], &c);
+	c.gq = &g->q[owner];
+	ret = worker_command(c.gq->w, &c);
 	if (ret) {
 		close(fd);
-		worker_fwd_release(&e->workers[owner], r);
+		gq_fwd_release(c.gq, r);
 	} else if (r->proto == IPPROTO_UDP) {	/* its replies are no new flows */
-		xdp_policy_fwd_udp(&e->prog, r->guest_port, true);
+		xdp_policy_fwd_udp(&g->prog, r->guest_port, true);
 	}
 	return ret;
 }
 
-/* Stops serving the forwarded port of rule @r. */
-int engine_forward_remove(struct engine *e, const struct fwd_rule *r)
+/* Stops serving the forwarded port of guest @g's rule @r. */
+int engine_forward_remove(struct guest *g, const struct fwd_rule *r)
 {
 	struct fwd_cmd c = { .op = FWD_REMOVE, .rule.id = r->id };
 	int ret = 0;
 
 	if (r->proto == IPPROTO_UDP)
-		xdp_policy_fwd_udp(&e->prog, r->guest_port, false);
+		xdp_policy_fwd_udp(&g->prog, r->guest_port, false);
 
-	for (unsigned q = 0; q < e->nworkers; q++)
-		ret = worker_command(&e->workers[q], &c) ?: ret;
+	for (unsigned q = 0; q < g->e->nworkers; q++) {
+		c.gq = &g->q[q];
+		ret = worker_command(c.gq->w, &c) ?: ret;
+	}
 	return ret;
 }

@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <sys/epoll.h>
+#include <time.h>
 
 #include "engine.h"
 #include "gateway.h"
@@ -17,6 +18,11 @@
 
 #define RX_BURST	64
 #define EPOLL_BATCH	64
+
+/* epoll data of the worker's own descriptors (guest bits 0) and of a
+ * guest's (see also gateway.h) */
+enum { EV_XSK, EV_STOP, EV_ICMP_RAW = EPOLL_ICMP_RAW, EV_CMD, EV_HANDOFF,
+       EV_ICMP6_RAW = EPOLL_ICMP6_RAW };
 
 /*
  * The main thread opens the sockets of forwarded ports (so that a taken
@@ -34,6 +40,7 @@ struct flow_list {
 
 struct fwd_cmd {
 	enum { FWD_ADD, FWD_REMOVE, FWD_ACCEPTED, FLOW_LIST, POLICY_SET } op;
+	struct gq *gq;			/* the guest it is for, in this worker */
 	int fd;				/* POLICY_SET: the eventfd to answer on */
 	bool reset;			/* POLICY_SET: end the flows it denies */
 	const struct policy *policy;	/* POLICY_SET */
@@ -47,7 +54,7 @@ struct fwd_listener {
 	struct fwd_rule rule;
 };
 
-/* The worker's port, of the engine's backend (port.h). */
+/* The worker's port, of the engine's backend. */
 union port_mem {
 	struct port base;
 	struct xsk_port xsk;
@@ -55,30 +62,52 @@ union port_mem {
 	struct stream_port stream;
 };
 
-struct worker {
-	struct engine *e;
+/*
+ * struct gq - a guest in one worker: the guest's queue of that worker's
+ * index, and everything of the guest the worker alone touches.
+ */
+struct gq {
+	struct guest *g;
+	struct worker *w;
 	union port_mem pm;
 	struct port *port;		/* &pm.base once open */
 	struct counters cnt;
 	struct flow_table flows;
 	struct gw_ctx ctx;
+	struct fwd_listener *fwd;	/* FWD_MAX slots */
+};
+
+struct worker {
+	struct engine *e;
+	unsigned index;
 	pthread_t thread;
 	bool running;
 	int stop_fd;
+	int epfd;			/* every guest's descriptors, tagged */
+	struct gq *gqs[GUESTS_MAX];	/* the guests it serves, in turn */
+	unsigned ngq;
 	struct frame burst[RX_BURST];
 	struct frame *held[RX_BURST];	/* frames udp_flush() still reads */
 	enum poll_mode poll;
 	uint64_t spin_ns;		/* adaptive: spin this long after work */
 	int cmd_fd;			/* command pipe from the main thread */
 	int cmd_wr;			/* ...its write end */
-	struct fwd_listener *fwd;	/* FWD_MAX slots */
 	struct epoll_event events[EPOLL_BATCH];
 };
 
+static inline uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* engine_cmd.c */
 int engine_commands_init(struct engine *e);
-void worker_commands_fini(struct worker *w);
+int gq_forwards_init(struct gq *q);
+void gq_forwards_fini(struct gq *q);
 void worker_commands(struct worker *w);
-void worker_fwd_event(struct worker *w, struct fwd_listener *l);
+void gq_fwd_event(struct gq *q, struct fwd_listener *l);
 
 #endif

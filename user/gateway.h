@@ -77,13 +77,15 @@ struct guest_seen {
 	uint64_t addr[2];	/* all zero: nothing seen yet */
 };
 
-/* epoll data: the worker's raw ICMP socket, and flows' host sockets (their
- * index, above the worker's own descriptors)
+/* epoll data: the guest's raw ICMP sockets, and flows' host sockets (their
+ * index, above the worker's own descriptors); ORed with the guest's tag,
+ * its slot + 1 above EPOLL_GUEST_SHIFT (0 there: the worker's own)
  */
 #define EPOLL_ICMP_RAW	2
 #define EPOLL_ICMP6_RAW	5
 #define EPOLL_FLOW_BASE	16
 #define EPOLL_FWD_BASE	(1ull << 32)	/* forwarded ports: + listener slot */
+#define EPOLL_GUEST_SHIFT 48
 
 /*
  * struct udp_batch - datagrams from one burst of guest frames, sent with
@@ -135,6 +137,7 @@ struct gw_ctx {
 	struct frame_out out;		/* for frames not answering one in hand */
 	struct flow_table *flows;
 	int epfd;			/* the worker's epoll: host sockets */
+	uint64_t ev_tag;		/* the guest's bits of their epoll data */
 	uint64_t now;			/* CLOCK_MONOTONIC ns, per burst */
 	uint64_t next_timer;		/* the earliest flow timer, at most: the
 					 * worker sleeps no longer (l4_timer_arm()) */

@@ -490,11 +490,46 @@ static int confine(const struct config *cfg, struct reaper *reaper, pid_t child,
 	return sandbox_enter(&o, st);
 }
 
+/* The workers, and the one guest they serve; 0 or negative errno (logged). */
+static int open_engine(struct engine *e, struct guest *g, const struct config *cfg,
+		       const struct guest_link *gl, int backend, bool multibuffer,
+		       const struct gateway *gw, struct pcap *pcap)
+{
+	struct engine_params ep = {
+		.queues = cfg->queues,
+		.poll = (enum poll_mode)cfg->poll_mode,
+		.spin_us = cfg->spin_us,
+		.ncpus = cfg->ncpus,
+		.cpus = cfg->cpus,
+	};
+	struct guest_params gp = {
+		.backend = (enum backend)backend,
+		.tap_fds = gl->tap_fds,
+		.tap_offloads = gl->tap_offloads,
+		.stream_fd = gl->stream_fd,
+		.ifname = gl->host_ifname,
+		.ifindex = gl->host.ifindex,
+		.max_flows = cfg->max_flows,
+		.faults = { .tx_loss = cfg->test_tx_loss, .tx_dup = cfg->test_tx_dup,
+			    .tx_reorder = cfg->test_tx_reorder, .rx_dup = cfg->test_rx_dup,
+			    .rx_reorder = cfg->test_rx_reorder },
+		.multibuffer = multibuffer,
+		.xdp_generic = cfg->xdp_generic,
+		.tx_csum = !cfg->no_csum_offload,
+		.gw = gw,
+		.guest_mac = gl->created || gl->ntap ? gl->guest_mac : NULL,
+		.pcap = pcap,
+	};
+
+	return engine_open(e, &ep) ?: guest_open(e, g, &gp);
+}
+
 static int run(struct config *cfg)
 {
 	struct guest_link gl = { .stream_fd = -1 };
 	struct child child = { 0 };
 	struct engine engine = { 0 };
+	struct guest guest = { 0 };
 	struct guest_seen seen = { 0 };	/* what the workers learn of the guest */
 	struct gateway gw = { .seen = &seen };
 	struct rule_set rules = { 0 };
@@ -544,36 +579,10 @@ static int run(struct config *cfg)
 	if (cfg->pcap && pcap_open(&pcap, cfg->pcap, (uint64_t)cfg->pcap_size_mb << 20, cfg->queues))
 		goto out;
 
-	{
-		struct engine_params ep = {
-			.backend = (enum backend)backend,
-			.tap_fds = gl.tap_fds,
-			.tap_offloads = gl.tap_offloads,
-			.stream_fd = gl.stream_fd,
-			.ifname = gl.host_ifname,
-			.ifindex = gl.host.ifindex,
-			.queues = cfg->queues,
-			.max_flows = cfg->max_flows,
-			.faults = { .tx_loss = cfg->test_tx_loss, .tx_dup = cfg->test_tx_dup,
-				    .tx_reorder = cfg->test_tx_reorder,
-				    .rx_dup = cfg->test_rx_dup,
-				    .rx_reorder = cfg->test_rx_reorder },
-			.poll = (enum poll_mode)cfg->poll_mode,
-			.spin_us = cfg->spin_us,
-			.ncpus = cfg->ncpus,
-			.cpus = cfg->cpus,
-			.multibuffer = afxdp > 0,
-			.xdp_generic = cfg->xdp_generic,
-			.tx_csum = !cfg->no_csum_offload,
-			.gw = &gw,
-			.guest_mac = gl.created || gl.ntap ? gl.guest_mac : NULL,
-			.pcap = cfg->pcap ? &pcap : NULL,
-		};
-
-		if (engine_open(&engine, &ep)) {
-			engine_stop(&engine);
-			goto out;
-		}
+	if (open_engine(&engine, &guest, cfg, &gl, backend, afxdp > 0, &gw,
+			cfg->pcap ? &pcap : NULL)) {
+		engine_stop(&engine);
+		goto out;
 	}
 	/* the namespace may now end without us: we watch the link instead */
 	ns_close(&ns);
@@ -587,12 +596,12 @@ static int run(struct config *cfg)
 	loop.hostnets = &hostnets;
 	loop.rules = &rules;
 	if (main_loop_init(&loop, cfg) ||
-	    control_init(&ctl, &engine, &gw, loop.epfd, cfg->api_socket) ||
+	    control_init(&ctl, &guest, &gw, loop.epfd, cfg->api_socket) ||
 	    publish_all(&ctl, cfg)) {
 		status = 1;
 		goto stop;
 	}
-	rules.e = &engine;
+	rules.g = &guest;
 	ctl.egress = &rules;
 	ctl.sandbox = &sandbox;
 	ctl.pcap = cfg->pcap ? &pcap : NULL;

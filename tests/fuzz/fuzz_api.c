@@ -34,6 +34,7 @@
 #define API_MAX_REQUEST	65536	/* as control.c */
 
 static struct engine engine = { .nworkers = 1 };
+static struct guest guest = { .e = &engine };
 static struct gateway gw;
 static struct config cfg;
 static char reqbuf[API_MAX_REQUEST];
@@ -71,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!gw.mtu)
 		test_gateway(&gw);
-	check(!control_init(&c, &engine, &gw, -1, NULL));
+	check(!control_init(&c, &guest, &gw, -1, NULL));
 	check(!rules_init(&rs, &cfg));
 	c.egress = &rs;
 	c.clients[0].buf = reqbuf;

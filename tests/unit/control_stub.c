@@ -15,55 +15,55 @@
 #include "control_stub.h"
 #include "hostsock.h"
 
-int engine_forward_add(struct engine *e, const struct fwd_rule *r, int fd)
+int engine_forward_add(struct guest *g, const struct fwd_rule *r, int fd)
 {
-	(void)e;
+	(void)g;
 	(void)r;
 	close(fd);		/* the engine owns the socket from here */
 	return 0;
 }
 
-int engine_forward_remove(struct engine *e, const struct fwd_rule *r)
+int engine_forward_remove(struct guest *g, const struct fwd_rule *r)
 {
-	(void)e;
+	(void)g;
 	(void)r;
 	return 0;
 }
 
-void engine_worker_stats(const struct engine *e, unsigned q, struct engine_stats *st)
+void engine_worker_stats(const struct guest *g, unsigned q, struct engine_stats *st)
 {
-	(void)e;
+	(void)g;
 	(void)q;
 	memset(st, 0, sizeof(*st));
 	st->cnt.drop[DROP_ETH_SHORT] = 1;	/* a "dropped" to list */
 }
 
-unsigned engine_list_flows(struct engine *e, struct flow_info *out, unsigned cap)
+unsigned engine_list_flows(struct guest *g, struct flow_info *out, unsigned cap)
 {
-	(void)e;
+	(void)g;
 	(void)out;
 	(void)cap;
 	return 0;
 }
 
-int engine_policy_set(struct engine *e, const struct policy *p, bool reset)
+int engine_policy_set(struct guest *g, const struct policy *p, bool reset)
 {
-	(void)e;
+	(void)g;
 	(void)p;
 	(void)reset;
 	return 0;
 }
 
-void engine_xdp_policy(struct engine *e, struct policy *old, const struct policy *p)
+void engine_xdp_policy(struct guest *g, struct policy *old, const struct policy *p)
 {
-	(void)e;
+	(void)g;
 	(void)old;
 	(void)p;
 }
 
-uint64_t engine_xdp_rule_drops(const struct engine *e, unsigned i)
+uint64_t engine_xdp_rule_drops(const struct guest *g, unsigned i)
 {
-	(void)e;
+	(void)g;
 	(void)i;
 	return 0;
 }

@@ -21,6 +21,7 @@
 
 struct fixture {
 	struct engine engine;
+	struct guest guest;
 	struct gateway gw;
 	struct control c;
 	char req[API_MAX_REQUEST];
@@ -32,8 +33,9 @@ static int setup(void **state)
 	struct fixture *fx = calloc(1, sizeof(*fx));
 
 	fx->engine.nworkers = 2;
+	fx->guest.e = &fx->engine;
 	test_gateway(&fx->gw);
-	assert_int_equal(control_init(&fx->c, &fx->engine, &fx->gw, -1, NULL), 0);
+	assert_int_equal(control_init(&fx->c, &fx->guest, &fx->gw, -1, NULL), 0);
 	fx->c.clients[0].buf = fx->req;
 	*state = fx;
 	return 0;

@@ -89,7 +89,7 @@ int control_publish(struct control *c, struct fwd_rule *r, const char **why)
 		return fd;
 	}
 	r->id = c->next_id++;
-	if (engine_forward_add(c->e, r, fd)) {
+	if (engine_forward_add(c->g, r, fd)) {
 		*why = "the engine cannot take it";
 		return -EIO;
 	}
@@ -103,7 +103,7 @@ static int control_unpublish(struct control *c, uint32_t id)
 	for (unsigned i = 0; i < c->n; i++) {
 		if (c->rules[i].id != id)
 			continue;
-		engine_forward_remove(c->e, &c->rules[i]);
+		engine_forward_remove(c->g, &c->rules[i]);
 		c->rules[i] = c->rules[--c->n];
 		return 0;
 	}
@@ -235,13 +235,13 @@ static json_t *policy_json(struct control *c)
 	json_t *o = c->egress ? rules_list_json(c->egress) : json_object();
 	uint64_t xdp[XDP_CNT_MAX];
 
-	if (c->e->prog.skel) {
-		xdp_prog_counters(&c->e->prog, xdp);
+	if (c->g->prog.skel) {
+		xdp_prog_counters(&c->g->prog, xdp);
 		json_object_set_new(o, "xdp", json_pack("{s:I,s:I,s:I,s:I}",
 			"denied", (json_int_t)xdp[XDP_CNT_POLICY_DENIED],
 			"blocked", (json_int_t)xdp[XDP_CNT_POLICY_BLOCKED],
 			"passed_on_to_answer", (json_int_t)xdp[XDP_CNT_POLICY_NOTICE],
-			"default_deny", (json_int_t)engine_xdp_rule_drops(c->e, XDP_POLICY_DEFAULT)));
+			"default_deny", (json_int_t)engine_xdp_rule_drops(c->g, XDP_POLICY_DEFAULT)));
 	}
 	return o;
 }
@@ -283,11 +283,11 @@ static json_t *cmd_get_stats(struct control *c)
 {
 	json_t *workers = json_array();
 
-	for (unsigned q = 0; q < c->e->nworkers; q++) {
+	for (unsigned q = 0; q < c->g->e->nworkers; q++) {
 		struct engine_stats st;
 		json_t *drops = json_object();
 
-		engine_worker_stats(c->e, q, &st);
+		engine_worker_stats(c->g, q, &st);
 		for (int d = 0; d < DROP_MAX; d++)
 			if (st.cnt.drop[d])
 				json_object_set_new(drops, drop_reason_name(d),
@@ -322,7 +322,7 @@ static json_t *cmd_capture(struct control *c, bool on)
 static json_t *cmd_list_flows(struct control *c)
 {
 	static struct flow_info info[API_MAX_FLOWS];	/* main thread only */
-	unsigned n = engine_list_flows(c->e, info, API_MAX_FLOWS);
+	unsigned n = engine_list_flows(c->g, info, API_MAX_FLOWS);
 	json_t *flows = json_array();
 
 	for (unsigned i = 0; i < n; i++) {
@@ -513,8 +513,8 @@ static int api_listen(struct control *c, const char *path)
 /**
  * control_init() - set up forwarding control and, with @api_path, the API
  * @c: zeroed
- * @e: the running engine
- * @gw: the gateway (guest address for defaults and checks)
+ * @g: the guest the engine serves
+ * @gw: its gateway (guest address for defaults and checks)
  * @epfd: the main thread's epoll, for the API's descriptors
  * @api_path: --api-socket, or NULL
  *
@@ -523,10 +523,10 @@ static int api_listen(struct control *c, const char *path)
  *
  * Return: 0 or negative errno (logged).
  */
-int control_init(struct control *c, struct engine *e, const struct gateway *gw, int epfd,
+int control_init(struct control *c, struct guest *g, const struct gateway *gw, int epfd,
 		 const char *api_path)
 {
-	*c = (struct control){ .e = e, .gw = gw, .epfd = epfd, .next_id = 1, .listen_fd = -1 };
+	*c = (struct control){ .g = g, .gw = gw, .epfd = epfd, .next_id = 1, .listen_fd = -1 };
 	c->rules = calloc(FWD_MAX, sizeof(*c->rules));
 	if (!c->rules)
 		return -ENOMEM;

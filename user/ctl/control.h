@@ -22,7 +22,7 @@ struct pcap;
 
 /* The forwarded ports and the API server: main thread only. */
 struct control {
-	struct engine *e;
+	struct guest *g;
 	struct rule_set *egress;		/* add_rule, remove_rule, list_rules */
 	const struct sandbox_state *sandbox;	/* for get_stats */
 	struct pcap *pcap;			/* --pcap, or NULL */
@@ -40,7 +40,7 @@ struct control {
 	} clients[API_MAX_CLIENTS];
 };
 
-int control_init(struct control *c, struct engine *e, const struct gateway *gw, int epfd,
+int control_init(struct control *c, struct guest *g, const struct gateway *gw, int epfd,
 		 const char *api_path);
 int control_publish(struct control *c, struct fwd_rule *r, const char **why);
 void control_event(struct control *c, uint64_t tag);

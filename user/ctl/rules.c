@@ -84,13 +84,13 @@ static int rules_commit(struct rule_set *rs, const struct policy_rule *rules, un
 		*why = "out of memory";
 		return -ENOMEM;
 	}
-	ret = rs->e ? engine_policy_set(rs->e, p, reset) : 0;
+	ret = rs->g ? engine_policy_set(rs->g, p, reset) : 0;
 	if (ret) {
 		log_err("a worker did not take the new egress policy; the old one is kept in memory");
 		*why = "a worker did not answer: the rules may not be in force everywhere";
 	} else {
-		if (rs->e)
-			engine_xdp_policy(rs->e, rs->current, p);
+		if (rs->g)
+			engine_xdp_policy(rs->g, rs->current, p);
 		policy_carry_hits(p, rs->current);
 		policy_free(rs->current);
 	}
@@ -144,7 +144,7 @@ static bool arg_reset(json_t *args, bool *reset)
 /* Rule @i's hits: the engine's, and the XDP program's own drops. */
 static uint64_t rule_hits(const struct rule_set *rs, unsigned i)
 {
-	return policy_hits(rs->current, i) + (rs->e ? engine_xdp_rule_drops(rs->e, i) : 0);
+	return policy_hits(rs->current, i) + (rs->g ? engine_xdp_rule_drops(rs->g, i) : 0);
 }
 
 static json_t *add_rule(struct rule_set *rs, json_t *args, const char **why)

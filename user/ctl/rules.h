@@ -8,7 +8,7 @@
 #include "config.h"
 #include "policy.h"
 
-struct engine;
+struct guest;
 
 /*
  * struct rule_set - the egress rules as they stand, in the main thread
@@ -21,7 +21,7 @@ struct rule_set {
 	uint32_t next_id;		/* ids start at 1 and are never reused */
 	bool default_deny;
 	struct policy *current;
-	struct engine *e;		/* NULL until the engine runs */
+	struct guest *g;		/* NULL until the engine serves it */
 	struct policy_rule *host;	/* --block-host-networks: POLICY_MAX_RULES */
 	unsigned nhost;
 };

@@ -112,7 +112,7 @@ static void echo_checksum(struct echo_hdr *e, uint32_t len, const struct inany *
 static int ping_raw_open(struct gw_ctx *ctx, bool v6)
 {
 	const struct echo_family *ef = echo_of(v6);
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ef->raw_tag };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ctx->ev_tag | ef->raw_tag };
 	int fd = hostsock_icmp_raw_open(ef->family);
 
 	if (fd < 0 || epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, fd, &ev)) {

@@ -187,7 +187,7 @@ static int tcp_watch_new(struct gw_ctx *ctx, struct flow *fl)
 {
 	struct epoll_event ev = {
 		.events = EPOLLOUT | EPOLLIN | EPOLLET | EPOLLRDHUP,
-		.data.u64 = EPOLL_FLOW_BASE + flow_index(ctx->flows, fl),
+		.data.u64 = ctx->ev_tag | (EPOLL_FLOW_BASE + flow_index(ctx->flows, fl)),
 	};
 
 	return epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, fl->sock, &ev);

@@ -48,7 +48,7 @@ void tcp_watch(struct gw_ctx *ctx, struct flow *fl, uint32_t events)
 {
 	struct epoll_event ev = {
 		.events = events | EPOLLET | EPOLLRDHUP,
-		.data.u64 = EPOLL_FLOW_BASE + flow_index(ctx->flows, fl),
+		.data.u64 = ctx->ev_tag | (EPOLL_FLOW_BASE + flow_index(ctx->flows, fl)),
 	};
 
 	epoll_ctl(ctx->epfd, EPOLL_CTL_MOD, fl->sock, &ev);

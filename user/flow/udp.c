@@ -149,7 +149,7 @@ struct flow *dgram_mapping(struct gw_ctx *ctx, const struct flow_key *k,
 	if (!open_socket)
 		return fl;
 	fl->sock = open_socket(ctx->gw, family);
-	ev.data.u64 = EPOLL_FLOW_BASE + flow_index(t, fl);
+	ev.data.u64 = ctx->ev_tag | (EPOLL_FLOW_BASE + flow_index(t, fl));
 	if (fl->sock < 0 || epoll_ctl(ctx->epfd, EPOLL_CTL_ADD, fl->sock, &ev)) {
 		if (fl->sock < 0)
 			l4_socket_failed(ctx, -fl->sock);
