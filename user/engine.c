@@ -23,8 +23,8 @@
  * guest flooding its link gets as many turns as any other, not more.
  * Descriptors carry their guest's slot in their epoll data (gateway.h).
  *
- * Guests come and go in engine_guest.c; this file is the loop and the
- * workers' life.
+ * Guests come and go in engine_guest.c, between two rounds of each worker
+ * (a command); this file is the loop and the workers' life.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -218,9 +218,10 @@ static int worker_events(struct worker *w, int n)
 		unsigned slot = (unsigned)(tag >> EPOLL_GUEST_SHIFT);
 
 		work += id != EV_XSK && id != EV_HANDOFF;
-		if (slot)
-			gq_event(&w->e->guests[slot - 1]->q[w->index], id, w->events[i].events);
-		else if (id == EV_STOP)
+		if (slot) {
+			if (w->slot[slot - 1])	/* else it left meanwhile */
+				gq_event(w->slot[slot - 1], id, w->events[i].events);
+		} else if (id == EV_STOP)
 			return -1;
 		else if (id == EV_CMD)
 			worker_commands(w);
@@ -317,9 +318,6 @@ static void *worker_run(void *arg)
 	struct worker *w = arg;
 	uint64_t spin_until = 0;
 	bool worked = false;
-
-	for (unsigned i = 0; i < w->ngq; i++)	/* the first round runs them */
-		w->gqs[i]->ctx.next_timer = now_ns();
 
 	for (;;) {
 		uint64_t start = worker_clock(w), asleep;

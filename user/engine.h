@@ -78,6 +78,7 @@ struct guest {
 	struct xdp_prog prog;
 	struct steer steer;	/* flow ownership, hand-off rings */
 	struct gq *q;		/* one per worker */
+	bool joined;		/* in the workers' turns (or on its way) */
 };
 
 /* The workers, and the guests they serve. */
@@ -88,6 +89,7 @@ struct engine {
 	unsigned ncpus;		/* --cpus, for engine_start() */
 	const uint16_t *cpus;
 	struct guest *guests[GUESTS_MAX];
+	unsigned last_slot;	/* the slot guest_open() took last */
 };
 
 int engine_open(struct engine *e, const struct engine_params *p);
@@ -96,6 +98,7 @@ void engine_print_counters(const struct engine *e, FILE *out);
 int engine_stop(struct engine *e);
 int guest_open(struct engine *e, struct guest *g, const struct guest_params *p);
 int guest_close(struct guest *g);
+int guest_remove(struct guest *g);
 void guest_print_counters(const struct guest *g, FILE *out);
 int engine_forward_add(struct guest *g, const struct fwd_rule *r, int fd);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * engine_cmd.c - the main thread's commands to the workers: forwarded ports,
- * flow listings and policies, each for one guest.
+ * flow listings and policies, each for one guest, and guests joining and
+ * leaving.
  *
  * Theory of operation: the main thread opens a forwarded port's socket
  * (so that a port in use is an error it can report) and hands it to a worker
@@ -210,7 +211,19 @@ static void gq_policy_set(struct gq *q, const struct fwd_cmd *c)
 	eventfd_write(c->fd, 1);
 }
 
-/* Commands from the main thread: forwarded ports, flow listings, policies. */
+/* A guest joins the worker's turns, or leaves them (guest_join(),
+ * guest_remove()). */
+static void gq_join_or_leave(struct worker *w, struct gq *q, const struct fwd_cmd *c)
+{
+	if (c->op == GUEST_ADD)
+		worker_add_gq(w, q);
+	else
+		gq_leave(q);
+	eventfd_write(c->fd, 1);
+}
+
+/* Commands from the main thread: forwarded ports, flow listings, policies,
+ * guests coming and going. */
 void worker_commands(struct worker *w)
 {
 	struct fwd_cmd c;
@@ -224,6 +237,8 @@ void worker_commands(struct worker *w)
 			gq_inbound(c.gq, c.fd, &c.key);
 		else if (c.op == POLICY_SET)
 			gq_policy_set(c.gq, &c);
+		else if (c.op == GUEST_ADD || c.op == GUEST_REMOVE)
+			gq_join_or_leave(w, c.gq, &c);
 		else
 			gq_list_flows(c.gq, c.list);
 	}
@@ -269,7 +284,7 @@ void gq_forwards_fini(struct gq *q)
  * Sends @c to each worker in turn, for guest @g, and waits (a second
  * each) until it answers on @c->fd; false if one did not.
  */
-static bool guest_command_all(struct guest *g, struct fwd_cmd *c)
+bool guest_command_all(struct guest *g, struct fwd_cmd *c)
 {
 	for (unsigned q = 0; q < g->e->nworkers; q++) {
 		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };

@@ -12,18 +12,25 @@
  * attached, so no frame of the guest meets an empty slot; on the way out
  * the program is detached first, so none reaches a closing socket.
  *
- * guest_open() runs before engine_start(); guest_close() once the workers
- * stopped (engine_stop()).
+ * Before engine_start(), guest_open() puts the guest in the workers' turns
+ * itself; once they run, it sends each worker a command (GUEST_ADD) and
+ * waits for it to answer, and guest_remove() does the same to take it out
+ * (GUEST_REMOVE: the worker ends its flows and forgets it between two
+ * rounds).  Only then is the guest's memory released, so no worker ever
+ * holds a guest that is gone; an event still in hand for it finds the
+ * worker's slot empty.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "capture.h"
 #include "engine_int.h"
 #include "frag.h"
+#include "l4.h"
 #include "udp.h"
 
 /* Opens guest @q's port, of the guest's backend. */
@@ -118,26 +125,103 @@ static int gq_open(struct guest *g, unsigned index, const struct guest_params *p
 	return 0;
 }
 
+/* Guest @q joins worker @w's turns: in the worker, once it runs. */
+void worker_add_gq(struct worker *w, struct gq *q)
+{
+	w->gqs[w->ngq++] = q;
+	w->slot[q->g->id] = q;
+	q->ctx.now = now_ns();
+	q->ctx.next_timer = q->ctx.now;	/* the first round runs its timers */
+}
+
+/* Guest @q leaves worker @w's turns (no more of its events are served). */
+static void worker_drop_gq(struct worker *w, struct gq *q)
+{
+	w->slot[q->g->id] = NULL;
+	for (unsigned i = 0; i < w->ngq; i++)
+		if (w->gqs[i] == q) {
+			w->gqs[i] = w->gqs[--w->ngq];
+			return;
+		}
+}
+
+/*
+ * Guest @q leaves its worker, in the worker: its flows end (TCP
+ * connections are reset on both sides), its forwarded ports close, and
+ * its descriptors leave the worker's epoll.
+ */
+void gq_leave(struct gq *q)
+{
+	int wake = q->g->steer.wake[q->w->index];
+
+	l4_close_all(&q->ctx);
+	port_flush(q->port);
+	gq_forwards_fini(q);
+	epoll_ctl(q->w->epfd, EPOLL_CTL_DEL, q->port->fd, NULL);
+	if (wake >= 0)
+		epoll_ctl(q->w->epfd, EPOLL_CTL_DEL, wake, NULL);
+	worker_drop_gq(q->w, q);
+}
+
+static bool engine_running(const struct engine *e)
+{
+	return e->nworkers && e->workers[0].running;
+}
+
+/*
+ * Sends guest @g's queues to the workers' turns with @op (GUEST_ADD or
+ * GUEST_REMOVE), worker 0 first: it holds the guest's TCP listeners, so
+ * none accepts a client for a worker the guest already left.
+ */
+static int guest_tell_workers(struct guest *g, int op)
+{
+	struct fwd_cmd c = { .op = op };
+	int ret = 0;
+
+	c.fd = eventfd(0, EFD_CLOEXEC);
+	if (c.fd < 0)
+		return -errno;
+	if (!guest_command_all(g, &c))
+		ret = -ETIMEDOUT;	/* it may still answer: the eventfd stays */
+	else
+		close(c.fd);
+	return ret;
+}
+
+/* Slot for a new guest: the next free one after the last taken, so a
+ * slot comes back to use as late as can be (a worker may still hold an
+ * event of the guest that had it). */
+static int engine_guest_slot(struct engine *e)
+{
+	for (unsigned n = 0; n < GUESTS_MAX; n++) {
+		unsigned slot = (e->last_slot + 1 + n) % GUESTS_MAX;
+
+		if (!e->guests[slot]) {
+			e->last_slot = slot;
+			return (int)slot;
+		}
+	}
+	return -ENOSPC;
+}
+
 /**
  * guest_open() - serve a guest, on every worker
- * @e: the engine, its workers not started yet
- * @g: zeroed; the caller keeps it until guest_close()
+ * @e: the engine, its workers started or not
+ * @g: zeroed; the caller keeps it until guest_close() or guest_remove()
  * @p: its link and gateway
  *
  * Return: 0, or negative errno (logged by what failed).  Either way the
- * engine holds @g now, and engine_stop() closes it.
+ * engine holds @g now: guest_remove() (or engine_stop()) closes it.
  */
 int guest_open(struct engine *e, struct guest *g, const struct guest_params *p)
 {
-	unsigned slot = 0;
+	int slot = engine_guest_slot(e);
 	int ret;
 
-	while (slot < GUESTS_MAX && e->guests[slot])
-		slot++;
-	if (slot == GUESTS_MAX)
-		return -ENOSPC;
+	if (slot < 0)
+		return slot;
 	g->e = e;
-	g->id = slot;
+	g->id = (unsigned)slot;
 	g->gw = p->gw;
 	g->prog.link_fd = -1;
 	e->guests[slot] = g;
@@ -153,12 +237,14 @@ int guest_open(struct engine *e, struct guest *g, const struct guest_params *p)
 		ret = xdp_prog_attach(&g->prog, p->ifindex, p->ifname, p->xdp_generic);
 	if (!ret && p->backend == BACKEND_XDP)	/* failing, the engine judges alone */
 		xdp_policy_write(&g->prog, p->gw->policy, p->gw);
-	for (unsigned i = 0; !ret && i < e->nworkers; i++) {
-		struct worker *w = &e->workers[i];
-
-		w->gqs[w->ngq++] = &g->q[i];
-	}
-	return ret;
+	if (ret)
+		return ret;
+	g->joined = true;
+	if (engine_running(e))
+		return guest_tell_workers(g, GUEST_ADD);
+	for (unsigned i = 0; i < e->nworkers; i++)
+		worker_add_gq(&e->workers[i], &g->q[i]);
+	return 0;
 }
 
 /* Counters and flow counts of guest @g in worker @q; safe while it runs. */
@@ -253,19 +339,11 @@ static int audit_steer(const struct steer *s)
 	return held ? -EFAULT : 0;
 }
 
-/* Guest @g leaves worker @w's turns. */
-static void worker_drop_guest(struct worker *w, const struct guest *g)
-{
-	for (unsigned i = 0; i < w->ngq; i++)
-		if (w->gqs[i]->g == g) {
-			w->gqs[i] = w->gqs[--w->ngq];
-			return;
-		}
-}
-
 /**
- * guest_close() - stop serving a guest, print its counters, release it
- * @g: a guest guest_open() took, its workers stopped
+ * guest_close() - release a guest the workers no longer serve, printing
+ *		   its counters
+ * @g: a guest guest_open() took: the workers stopped, or it left them
+ *     (guest_remove())
  *
  * Return: 0, or -EFAULT if a port lost track of a frame or a flow was left
  * (a bug: the audit says which).
@@ -283,8 +361,10 @@ int guest_close(struct guest *g)
 	if (g->q)
 		guest_print_counters(g, stderr);
 	for (unsigned i = 0; g->q && i < e->nworkers; i++) {
-		worker_drop_guest(&e->workers[i], g);
-		if (g->q[i].w && gq_close(&g->q[i]))
+		if (!g->q[i].w)		/* never opened */
+			continue;
+		worker_drop_gq(g->q[i].w, &g->q[i]);
+		if (gq_close(&g->q[i]))
 			ret = -EFAULT;
 	}
 	if (audit_steer(&g->steer))
@@ -295,4 +375,32 @@ int guest_close(struct guest *g)
 	g->q = NULL;
 	e->guests[g->id] = NULL;
 	return ret;
+}
+
+/**
+ * guest_remove() - stop serving a guest while the engine runs
+ * @g: a guest guest_open() took
+ *
+ * Its XDP program is detached first, so no frame reaches a closing
+ * socket; then each worker ends its flows and forgets it, and it is
+ * released (guest_close()).
+ *
+ * Return: 0; -EFAULT as guest_close(); or -ETIMEDOUT if a worker did not
+ * answer: the guest stays held (it may still be in use), and
+ * engine_stop() releases it.
+ */
+int guest_remove(struct guest *g)
+{
+	int ret;
+
+	if (g->prog.link_fd >= 0) {
+		close(g->prog.link_fd);
+		g->prog.link_fd = -1;
+	}
+	if (g->joined && engine_running(g->e)) {
+		ret = guest_tell_workers(g, GUEST_REMOVE);
+		if (ret)
+			return ret;
+	}
+	return guest_close(g);
 }

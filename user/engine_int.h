@@ -39,9 +39,11 @@ struct flow_list {
 };
 
 struct fwd_cmd {
-	enum { FWD_ADD, FWD_REMOVE, FWD_ACCEPTED, FLOW_LIST, POLICY_SET } op;
+	enum { FWD_ADD, FWD_REMOVE, FWD_ACCEPTED, FLOW_LIST, POLICY_SET, GUEST_ADD,
+	       GUEST_REMOVE } op;
 	struct gq *gq;			/* the guest it is for, in this worker */
-	int fd;				/* POLICY_SET: the eventfd to answer on */
+	int fd;				/* POLICY_SET, GUEST_*: the eventfd to
+					 * answer on */
 	bool reset;			/* POLICY_SET: end the flows it denies */
 	const struct policy *policy;	/* POLICY_SET */
 	struct fwd_rule rule;
@@ -86,6 +88,9 @@ struct worker {
 	int epfd;			/* every guest's descriptors, tagged */
 	struct gq *gqs[GUESTS_MAX];	/* the guests it serves, in turn */
 	unsigned ngq;
+	struct gq *slot[GUESTS_MAX];	/* the same by guest slot: NULL for
+					 * one that left (its events still
+					 * in hand are dropped) */
 	struct frame burst[RX_BURST];
 	struct frame *held[RX_BURST];	/* frames udp_flush() still reads */
 	enum poll_mode poll;
@@ -109,5 +114,10 @@ int gq_forwards_init(struct gq *q);
 void gq_forwards_fini(struct gq *q);
 void worker_commands(struct worker *w);
 void gq_fwd_event(struct gq *q, struct fwd_listener *l);
+bool guest_command_all(struct guest *g, struct fwd_cmd *c);
+
+/* engine_guest.c */
+void worker_add_gq(struct worker *w, struct gq *q);
+void gq_leave(struct gq *q);
 
 #endif

@@ -28,9 +28,11 @@
 #include "config.h"
 #include "control.h"
 #include "ctl.h"
+#include "daemon.h"
 #include "dns.h"
 #include "engine.h"
 #include "gateway_setup.h"
+#include "guest_setup.h"
 #include "rules.h"
 #include "hostsock.h"
 #include "sandbox.h"
@@ -40,88 +42,9 @@
 #include "netns.h"
 #include "nswatch.h"
 #include "plumb.h"
+#include "process.h"
 #include "slirp4netns.h"
 #include "xsk.h"
-
-/* Largest MTU whose frames fit one UMEM chunk, and the veth's cap for
- * single-buffer XDP programs (notes: 3506 with 4 KiB pages).
- */
-#define MTU_SINGLE_CHUNK 3506
-
-/* Picks the MTU: the user's if it works, else the largest that does. */
-static int choose_mtu(const struct config *cfg, bool multibuffer, uint32_t *mtu)
-{
-	uint32_t max = multibuffer ? MTU_MAX : MTU_SINGLE_CHUNK;
-
-	if (!multibuffer)
-		log_info("this kernel has no AF_XDP multi-buffer (XDP_USE_SG, Linux 6.6+): MTU limited to %u",
-			 max);
-	if (cfg->mtu > max) {
-		log_err("--mtu %u: this kernel supports at most %u (no AF_XDP multi-buffer)",
-			cfg->mtu, max);
-		return -EINVAL;
-	}
-	*mtu = cfg->mtu ? cfg->mtu : max;
-	return 0;
-}
-
-/* Each flow holds a host socket: allow as many as the hard limit does
- * (COMMAND inherits the raised soft limit, as with a shell's ulimit -n).
- */
-static void raise_fd_limit(void)
-{
-	struct rlimit rl;
-
-	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl))
-			log_warn("cannot raise the open-file limit: %s", strerror(errno));
-	}
-}
-
-/* A created link gets a queue, and a worker, per CPU we may run on. */
-static unsigned default_queues(void)
-{
-	cpu_set_t set;
-	int n;
-
-	if (sched_getaffinity(0, sizeof(set), &set))
-		return 1;
-	n = CPU_COUNT(&set);
-	return n < 1 ? 1 : n > STEER_MAX_WORKERS ? STEER_MAX_WORKERS : (unsigned)n;
-}
-
-/* --ifname: the link decides queues and MTU; check we can serve them. */
-static int check_existing_link(struct config *cfg, const struct link_info *host,
-			       bool multibuffer)
-{
-	unsigned rxq = host->num_rx_queues ? host->num_rx_queues : 1;
-
-	if (rxq > XDP_MAX_QUEUES)
-		rxq = XDP_MAX_QUEUES;
-	if (cfg->queues > rxq) {
-		log_err("--queues %u: %s has only %u receive queues", cfg->queues,
-			cfg->ifname, rxq);
-		return -EINVAL;
-	}
-	if (!cfg->queues)
-		cfg->queues = rxq;
-	if (!multibuffer && host->mtu > MTU_SINGLE_CHUNK) {
-		log_err("%s has MTU %u; without AF_XDP multi-buffer this kernel supports at most %u: lower it",
-			cfg->ifname, host->mtu, MTU_SINGLE_CHUNK);
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static void signal_ready(int fd)
-{
-	if (fd < 0)
-		return;
-	if (write(fd, "1", 1) != 1)
-		log_warn("--ready-fd %d: %s", fd, strerror(errno));
-	close(fd);
-}
 
 /* Exit status of a waited-for process, as a shell reports it. */
 static int exit_status(int wstatus)
@@ -318,23 +241,6 @@ static int main_loop_init(struct main_loop *m, const struct config *cfg)
 	return 0;
 }
 
-/* -p rules: forwarded before the guest is announced ready. */
-static int publish_all(struct control *ctl, struct config *cfg)
-{
-	for (unsigned i = 0; i < cfg->n_publish; i++) {
-		struct fwd_rule *r = &cfg->publish[i];
-		const char *why = NULL;
-		char a[INET6_ADDRSTRLEN];
-
-		if (control_publish(ctl, r, &why) < 0) {
-			inany_ntop(&r->host_addr, a, sizeof(a));
-			log_err("--publish %s:%u/%s: %s", a, r->host_port, fwd_proto_name(r->proto), why);
-			return -EADDRINUSE;
-		}
-	}
-	return 0;
-}
-
 static void write_pid_file(const char *path)
 {
 	FILE *f;
@@ -346,47 +252,6 @@ static void write_pid_file(const char *path)
 		log_warn("--pid-file %s: %s", path, strerror(errno));
 	if (f)
 		fclose(f);
-}
-
-static int block_signals(void)
-{
-	sigset_t mask;
-
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGUSR1);
-	sigaddset(&mask, SIGCHLD);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL))
-		return -errno;
-	return signalfd(-1, &mask, SFD_CLOEXEC);
-}
-
-/*
- * The user namespace to enter before the guest's network namespace:
- * --userns-path, or that of --netns PID (an unprivileged caller may only
- * enter a network namespace of its own user namespaces).  None for a path.
- */
-static int guest_userns(const struct config *cfg, struct ns_target *ns)
-{
-	size_t digits = strspn(cfg->netns, "0123456789");
-	const char *path = cfg->userns;
-	char proc[64];
-
-	if (!path && digits && !cfg->netns[digits]) {
-		snprintf(proc, sizeof(proc), "/proc/%s/ns/user", cfg->netns);
-		path = proc;
-	}
-	if (!path)
-		return 0;
-	ns->userns_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (ns->userns_fd >= 0)
-		return 0;
-	log_err("%s %s: %s", cfg->userns ? "--userns-path" : "user namespace", path,
-		strerror(errno));
-	return -errno;
 }
 
 /*
@@ -415,15 +280,6 @@ static int guest_namespaces(const struct config *cfg, struct child *child,
 	}
 }
 
-static void ns_close(struct ns_target *ns)
-{
-	if (ns->netns_fd >= 0)
-		close(ns->netns_fd);
-	if (ns->userns_fd >= 0)
-		close(ns->userns_fd);
-	ns->netns_fd = ns->userns_fd = -1;
-}
-
 /*
  * The backend: as slirp4netns, a tap that exists already is served as it
  * is (RootlessKit made it); else as --backend says.
@@ -443,28 +299,6 @@ static int choose_backend(const struct config *cfg, const struct ns_target *ns, 
 		}
 	}
 	return plumb_choose_backend(cfg, afxdp);
-}
-
-/* Makes the guest's link exist, for the backend; 0 or negative errno (logged). */
-static int guest_link_setup(struct guest_link *gl, struct config *cfg,
-			    const struct ns_target *ns, int backend, int multibuffer,
-			    uint32_t mtu)
-{
-	int ret;
-
-	if (backend == BACKEND_TAP) {
-		ret = plumb_setup_tap(gl, cfg, ns, mtu);
-		cfg->queues = gl->ntap;
-		return ret;
-	}
-	if (backend == BACKEND_STREAM) {
-		cfg->queues = 1;	/* a stream is one queue */
-		return plumb_setup_stream(gl, cfg, mtu);
-	}
-	ret = plumb_setup(gl, cfg, ns->netns_fd, mtu);
-	if (!ret && cfg->mode == MODE_IFNAME)
-		ret = check_existing_link(cfg, &gl->host, multibuffer);
-	return ret;
 }
 
 /*
@@ -502,25 +336,9 @@ static int open_engine(struct engine *e, struct guest *g, const struct config *c
 		.ncpus = cfg->ncpus,
 		.cpus = cfg->cpus,
 	};
-	struct guest_params gp = {
-		.backend = (enum backend)backend,
-		.tap_fds = gl->tap_fds,
-		.tap_offloads = gl->tap_offloads,
-		.stream_fd = gl->stream_fd,
-		.ifname = gl->host_ifname,
-		.ifindex = gl->host.ifindex,
-		.max_flows = cfg->max_flows,
-		.faults = { .tx_loss = cfg->test_tx_loss, .tx_dup = cfg->test_tx_dup,
-			    .tx_reorder = cfg->test_tx_reorder, .rx_dup = cfg->test_rx_dup,
-			    .rx_reorder = cfg->test_rx_reorder },
-		.multibuffer = multibuffer,
-		.xdp_generic = cfg->xdp_generic,
-		.tx_csum = !cfg->no_csum_offload,
-		.gw = gw,
-		.guest_mac = gl->created || gl->ntap ? gl->guest_mac : NULL,
-		.pcap = pcap,
-	};
+	struct guest_params gp;
 
+	guest_params_fill(&gp, cfg, gl, backend, multibuffer, gw, pcap);
 	return engine_open(e, &ep) ?: guest_open(e, g, &gp);
 }
 
@@ -540,6 +358,7 @@ static int run(struct config *cfg)
 	struct pcap pcap = { .fd = -1, .wake_fd = -1 };
 	struct hostnets hostnets = { 0 };
 	int sfd, afxdp, backend, status = 1;
+	char why[128] = "";
 	uint32_t mtu;
 
 	raise_fd_limit();
@@ -597,7 +416,9 @@ static int run(struct config *cfg)
 	loop.rules = &rules;
 	if (main_loop_init(&loop, cfg) ||
 	    control_init(&ctl, &guest, &gw, loop.epfd, cfg->api_socket) ||
-	    publish_all(&ctl, cfg)) {
+	    control_publish_config(&ctl, cfg, why, sizeof(why))) {
+		if (*why)
+			log_err("%s", why);
 		status = 1;
 		goto stop;
 	}
@@ -645,6 +466,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "ctl"))
 		return ctl_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "daemon"))
+		return daemon_main(argc - 1, argv + 1);
 	if (!strcmp(basename(argv[0]), "slirp4netns"))
 		ret = s4n_parse(&cfg, &s4n, argc, argv, stderr);
 	else

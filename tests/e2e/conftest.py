@@ -6,11 +6,13 @@ Traffic stays inside namespaces the test made: nothing here reaches any
 address outside them.
 """
 import itertools
+import json
 import os
 import shutil
 import re
 import select
 import signal
+import socket
 import struct
 import subprocess
 import tempfile
@@ -72,13 +74,14 @@ COUNTERS_END = re.compile(r": (xdp: redirected|tap: \d+ queues|stream: \d+ queue
 class Xdpslirp:
     """One xdpslirp process: started with --ready-fd, stderr kept in a file."""
 
-    def __init__(self, args, ready=True, netns=None, pass_fds=()):
+    def __init__(self, args, ready=True, netns=None, pass_fds=(), daemon=False):
         own_port = "--ifname" in args or "--socket" in args    # their queues are given
         if QUEUES and "--queues" not in args and not own_port:
             args = ("--queues", QUEUES) + tuple(args)
-        if BACKEND and "--backend" not in args and not own_port:
+        if BACKEND and "--backend" not in args and not own_port and not daemon:
             args = ("--backend", BACKEND) + tuple(args)
-        args = EXTRA_ARGS + tuple(args)
+        if not daemon:      # the daemon has no sandbox to turn off
+            args = EXTRA_ARGS + tuple(args)
         if ROOTLESS and "--ifname" in args:
             pytest.skip("--ifname serves a link through XDP: root only")
         if ROOTLESS and "--netns" in args:
@@ -91,7 +94,8 @@ class Xdpslirp:
             prefix += ["setpriv", f"--reuid={ROOTLESS}", f"--regid={ROOTLESS}",
                        "--clear-groups", "--"]
         # ip netns exec execs the command: the pid stays xdpslirp's
-        self.proc = subprocess.Popen(prefix + [BINARY, "--ready-fd", str(w)] + list(args),
+        self.proc = subprocess.Popen(prefix + [BINARY] + ["daemon"] * daemon +
+                                     ["--ready-fd", str(w)] + list(args),
                                      pass_fds=(w,) + tuple(pass_fds), stdout=subprocess.PIPE,
                                      stderr=self.log, text=True)
         os.close(w)
@@ -194,8 +198,8 @@ def xdpslirp():
     """Starts xdpslirp processes; kills (by pid) any left running."""
     started = []
 
-    def start(*args, ready=True, netns=None, pass_fds=()):
-        x = Xdpslirp(args, ready=ready, netns=netns, pass_fds=pass_fds)
+    def start(*args, ready=True, netns=None, pass_fds=(), daemon=False):
+        x = Xdpslirp(args, ready=ready, netns=netns, pass_fds=pass_fds, daemon=daemon)
         started.append(x)
         return x
 
@@ -282,6 +286,26 @@ def veth(netns):
     yield create
     for host in made:
         subprocess.run(["ip", "link", "del", host], capture_output=True)
+
+
+def api_call(path, request, newline=False):
+    """One request over an API socket (@request: an object, or the raw
+    text), then the write side shut (with @newline first, as Podman sends
+    it); the answer, read to the connection's end, parsed (None if empty:
+    a request too large is cut off while still being sent)."""
+    data = request if isinstance(request, str) else json.dumps(request)
+    out = b""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.settimeout(30)
+        s.connect(path)
+        try:
+            s.sendall((data + "\n" * newline).encode())
+            s.shutdown(socket.SHUT_WR)
+            while b := s.recv(65536):
+                out += b
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+    return json.loads(out) if out else None
 
 
 PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tcp_peer.py")

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import BINARY, CLIENT_ADDR_SERVER, PEER, REMOTE, UDP_PEER, sh, wait_until
+from conftest import api_call, BINARY, CLIENT_ADDR_SERVER, PEER, REMOTE, UDP_PEER, sh, wait_until
 
 MiB = 1 << 20
 
@@ -122,58 +122,39 @@ def test_forward_to_host_udp(xdpslirp, topo):
 
 # --- control API ---------------------------------------------------------
 
-def api(topo, path, request, raw=False):
-    """One request over the API socket (inside the host namespace)."""
-    data = request if raw else json.dumps(request)
-    r = subprocess.run(["ip", "netns", "exec", topo.host, "/usr/bin/python3", "-c",
-                        "import socket, sys\n"
-                        "s = socket.socket(socket.AF_UNIX)\n"
-                        f"s.connect({path!r})\n"
-                        "s.sendall(sys.stdin.buffer.read())\n"
-                        "s.shutdown(socket.SHUT_WR)\n"
-                        "out = b''\n"
-                        "while True:\n"
-                        "    b = s.recv(65536)\n"
-                        "    if not b: break\n"
-                        "    out += b\n"
-                        "sys.stdout.write(out.decode())\n"],
-                       input=data, capture_output=True, text=True, timeout=30)
-    return json.loads(r.stdout) if r.stdout else None
-
-
 
 def test_api_add_list_remove(xdpslirp, topo, api_path):
     x = start(xdpslirp, topo, "--api-socket", api_path)
     assert oct(os.stat(api_path).st_mode & 0o777) == "0o600"
     guest_server(topo, 8084)
-    assert api(topo, api_path, {"execute": "add_hostfwd", "arguments": {
+    assert api_call(api_path, {"execute": "add_hostfwd", "arguments": {
         "proto": "tcp", "host_addr": "127.0.0.1", "host_port": 18084, "guest_port": 8084}}) == \
         {"return": {"id": 1}}
-    assert api(topo, api_path, {"execute": "add_hostfwd", "arguments": {
+    assert api_call(api_path, {"execute": "add_hostfwd", "arguments": {
         "proto": "udp", "host_port": 18085, "guest_addr": "10.0.2.100", "guest_port": 53}}) == \
         {"return": {"id": 2}}
-    assert api(topo, api_path, {"execute": "list_hostfwd"}) == {"entries": [
+    assert api_call(api_path, {"execute": "list_hostfwd"}) == {"entries": [
         {"id": 1, "proto": "tcp", "host_addr": "127.0.0.1", "host_port": 18084,
          "guest_addr": "10.0.2.100", "guest_port": 8084},
         {"id": 2, "proto": "udp", "host_addr": "0.0.0.0", "host_port": 18085,
          "guest_addr": "10.0.2.100", "guest_port": 53}]}
     r = host_peer(topo, "client", "127.0.0.1", 18084, "both", MiB, 41)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert api(topo, api_path, {"execute": "remove_hostfwd", "arguments": {"id": 1}}) == \
+    assert api_call(api_path, {"execute": "remove_hostfwd", "arguments": {"id": 1}}) == \
         {"return": {}}
-    assert api(topo, api_path, {"execute": "list_hostfwd"})["entries"][0]["id"] == 2
+    assert api_call(api_path, {"execute": "list_hostfwd"})["entries"][0]["id"] == 2
     # removed: nobody listens there any more (the worker closes it)
     wait_until(lambda: host_peer(topo, "client", "127.0.0.1", 18084, "up", 10, 1,
                                  timeout=30).returncode != 0, what="forward removed")
     # ids are never reused
-    assert api(topo, api_path, {"execute": "add_hostfwd", "arguments": {
+    assert api_call(api_path, {"execute": "add_hostfwd", "arguments": {
         "proto": "tcp", "host_port": 18084, "guest_port": 8084}}) == {"return": {"id": 3}}
-    workers = api(topo, api_path, {"execute": "get_stats"})["return"]["workers"]
+    workers = api_call(api_path, {"execute": "get_stats"})["return"]["workers"]
     assert sum(w["rx_frames"] for w in workers) > 0, workers
     assert all("flows" in w and "handed_off" in w for w in workers), workers
-    flows = api(topo, api_path, {"execute": "list_flows"})["return"]["flows"]
+    flows = api_call(api_path, {"execute": "list_flows"})["return"]["flows"]
     assert isinstance(flows, list)
-    assert api(topo, api_path, {"execute": "remove_hostfwd", "arguments": {"id": 2}}) == \
+    assert api_call(api_path, {"execute": "remove_hostfwd", "arguments": {"id": 2}}) == \
         {"return": {}}
     assert x.stop() == 0
     assert not os.path.exists(api_path)
@@ -205,7 +186,7 @@ def test_api_malformed_requests_keep_traffic_flowing(xdpslirp, topo, api_path):
     x = start(xdpslirp, topo, "--api-socket", api_path, "-p", "18087:8087")
     guest_server(topo, 8087)
     for req in BAD_REQUESTS:
-        answer = api(topo, api_path, req, raw=True)
+        answer = api_call(api_path, req)
         if answer is None and len(req) > 65536:
             continue    # too large: closed while the client was still sending
         assert answer is not None and answer["error"]["desc"].startswith("bad request"), (req, answer)
@@ -221,7 +202,7 @@ def test_api_malformed_requests_keep_traffic_flowing(xdpslirp, topo, api_path):
     assert r.returncode == 0, r.stdout + r.stderr
     out, _ = idle.communicate(timeout=20)      # answered after the API's timeout
     assert "bad request" in out
-    assert api(topo, api_path, {"execute": "list_hostfwd"})["entries"][0]["host_port"] == 18087
+    assert api_call(api_path, {"execute": "list_hostfwd"})["entries"][0]["host_port"] == 18087
     assert x.stop() == 0
 
 

@@ -4,14 +4,13 @@
 UDP, ICMPv6 and DNS over IPv6 to the test host's loopback and to the
 remote namespace.  Transfers are compared by hash.  Traffic goes only to
 the test's own namespaces (2001:db8:51::/64, fd00::/64)."""
-import json
 import os
 import re
 import subprocess
 
 import pytest
 
-from conftest import (CLIENT_ADDR_SERVER, PEER, REMOTE6, ROOTLESS, in_netns, netns_etc,
+from conftest import (api_call, CLIENT_ADDR_SERVER, PEER, REMOTE6, ROOTLESS, in_netns, netns_etc,
                       run_command_mode, sh, unique, wait_until, UDP_PEER)
 
 MiB = 1 << 20
@@ -488,29 +487,19 @@ def test_publish_udp_v6(xdpslirp, topo):
     x.assert_frames_accounted()
 
 
-def api(topo, path, request):
-    r = subprocess.run(["ip", "netns", "exec", topo.host, "/usr/bin/python3", "-c",
-                        "import socket, sys\n"
-                        "s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])\n"
-                        "s.sendall(sys.argv[2].encode()); s.shutdown(socket.SHUT_WR)\n"
-                        "print(s.makefile().read())", path, json.dumps(request)],
-                       capture_output=True, text=True, timeout=30)
-    return json.loads(r.stdout)
-
-
 def test_api_v6_forwards_and_flows(xdpslirp, topo, api_path):
     path = api_path
     x = start(xdpslirp, topo, "--api-socket", path)
     client_addr_servers(topo, 8184)
     add = {"execute": "add_hostfwd", "arguments": {
         "proto": "tcp", "host_addr": "::", "host_port": 18184, "guest_port": 8184}}
-    assert api(topo, path, add) == {"return": {"id": 1}}
+    assert api_call(path, add) == {"return": {"id": 1}}
     # a guest_addr picks the family for every client: here IPv6 for an IPv4 one
     add6 = {"execute": "add_hostfwd", "arguments": {
         "proto": "tcp", "host_addr": "127.0.0.1", "host_port": 18185,
         "guest_addr": "fd00::100", "guest_port": 8184}}
-    assert api(topo, path, add6) == {"return": {"id": 2}}
-    entries = api(topo, path, {"execute": "list_hostfwd"})["entries"]
+    assert api_call(path, add6) == {"return": {"id": 2}}
+    entries = api_call(path, {"execute": "list_hostfwd"})["entries"]
     assert entries[0]["host_addr"] == "::" and entries[0]["guest_addr"] == "fd00::100"
     assert entries[1]["guest_addr"] == "fd00::100", entries
     assert seen_from(topo.host, "::1", 18184) == "fd00::2"
@@ -519,7 +508,7 @@ def test_api_v6_forwards_and_flows(xdpslirp, topo, api_path):
                      (dict(add["arguments"], guest_addr="2001:db8::1"), "guest_addr"),
                      (dict(add["arguments"], host_port=18184), "already"),
                      (dict(add6["arguments"], proto="udp"), "family")):
-        r = api(topo, path, {"execute": "add_hostfwd", "arguments": bad})
+        r = api_call(path, {"execute": "add_hostfwd", "arguments": bad})
         assert why in r["error"]["desc"], r
     # list_flows shows both families
     topo.server(topo.host, "::1", 5620)
@@ -528,7 +517,7 @@ def test_api_v6_forwards_and_flows(xdpslirp, topo, api_path):
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert "blocked" in p.stdout.readline()
-        flows = api(topo, path, {"execute": "list_flows"})["return"]["flows"]
+        flows = api_call(path, {"execute": "list_flows"})["return"]["flows"]
         assert any(f["family"] == "ipv6" and f["remote_addr"] == "fd00::2" and
                    f["guest_addr"] == "fd00::100" and f["proto"] == "tcp" for f in flows), flows
     finally:

@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from conftest import (PEER, ROOT, ROOTLESS_USERNS, link_exists, sh, unique, user_owned_netns,
+from conftest import (api_call, PEER, ROOT, ROOTLESS_USERNS, link_exists, sh, unique, user_owned_netns,
                       wait_until)
 
 S4N = os.path.join(ROOT, "build", "slirp4netns")
@@ -87,25 +87,6 @@ def slirp():
         os.unlink(s.errfile.name)
 
 
-def api(path, request, netns=None):
-    """One request, as Podman sends it (a trailing newline, then the write
-    side shut); the whole answer, read to the connection's end."""
-    data = (request if isinstance(request, str) else json.dumps(request)) + "\n"
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(10)
-    s.connect(path)
-    s.sendall(data.encode())
-    s.shutdown(socket.SHUT_WR)
-    out = b""
-    while True:
-        b = s.recv(65536)
-        if not b:
-            break
-        out += b
-    s.close()
-    return json.loads(out)
-
-
 def guest_addrs(ns, family):
     out = sh("ip", "-n", ns, "-j", family, "addr", "show", "dev", "tap0").stdout
     return {a["local"] + "/" + str(a["prefixlen"]) for a in json.loads(out)[0]["addr_info"]
@@ -151,22 +132,22 @@ def test_podman_rootful(slirp, netns, tmp_path):
         add = {"execute": "add_hostfwd", "arguments": {"proto": "tcp", "host_addr": "0.0.0.0",
                                                        "host_port": 18080, "guest_addr": "",
                                                        "guest_port": 80}}
-        assert api(sock, add) == {"return": {"id": 1}}
+        assert api_call(sock, add, newline=True) == {"return": {"id": 1}}
         r = subprocess.run(["/usr/bin/python3", PEER, "client", "127.0.0.1", "18080", "both",
                             str(4 * MiB), "5"], capture_output=True, text=True, timeout=60)
         assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr
     finally:
         srv.kill()
         srv.wait()
-    assert api(sock, {"execute": "list_hostfwd"}) == {"entries": [
+    assert api_call(sock, {"execute": "list_hostfwd"}, newline=True) == {"entries": [
         {"id": 1, "proto": "tcp", "host_addr": "0.0.0.0", "host_port": 18080,
          "guest_addr": "10.0.2.100", "guest_port": 80}]}
-    assert api(sock, {"execute": "remove_hostfwd", "arguments": {"id": 1}}) == {"return": {}}
-    assert api(sock, {"execute": "list_hostfwd"}) == {"entries": []}
+    assert api_call(sock, {"execute": "remove_hostfwd", "arguments": {"id": 1}}, newline=True) == {"return": {}}
+    assert api_call(sock, {"execute": "list_hostfwd"}, newline=True) == {"entries": []}
     for bad in ("{", '{"arguments": {}}', '{"execute": "frobnicate"}',
                 '{"execute": "add_hostfwd", "arguments": {"proto": "sctp"}}',
                 '{"execute": "remove_hostfwd", "arguments": {"id": "x"}}'):
-        err = api(sock, bad)
+        err = api_call(sock, bad, newline=True)
         assert list(err) == ["error"] and err["error"]["desc"].startswith("bad request: "), err
     # --disable-host-loopback: the host's loopback is not the gateway
     r = sh("ip", "netns", "exec", ns, "/usr/bin/python3", "-c",
@@ -227,7 +208,7 @@ def test_rootlesskit_existing_tap(slirp, netns, user):
                                                        "host_port": 18081,
                                                        "guest_addr": "10.0.2.100",
                                                        "guest_port": 80}}
-        reply = api(sock, add)
+        reply = api_call(sock, add, newline=True)
         assert isinstance(reply["return"]["id"], int), reply
         r = subprocess.run(["/usr/bin/python3", PEER, "client", "127.0.0.1", "18081", "both",
                             str(8 * MiB), "9"], capture_output=True, text=True, timeout=60)

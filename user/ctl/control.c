@@ -97,6 +97,33 @@ int control_publish(struct control *c, struct fwd_rule *r, const char **why)
 	return (int)r->id;
 }
 
+/**
+ * control_publish_config() - forward the ports a configuration's -p names
+ * @c: control state
+ * @cfg: the configuration
+ * @why: set to which rule failed and why
+ * @len: room in @why
+ *
+ * Return: 0, or negative errno.
+ */
+int control_publish_config(struct control *c, const struct config *cfg, char *why, size_t len)
+{
+	for (unsigned i = 0; i < cfg->n_publish; i++) {
+		struct fwd_rule r = cfg->publish[i];
+		const char *what = NULL;
+		char a[INET6_ADDRSTRLEN];
+		int ret = control_publish(c, &r, &what);
+
+		if (ret < 0) {
+			inany_ntop(&r.host_addr, a, sizeof(a));
+			snprintf(why, len, "--publish %s:%u/%s: %s", a, r.host_port,
+				 fwd_proto_name(r.proto), what);
+			return ret;
+		}
+	}
+	return 0;
+}
+
 /* Stops forwarding rule @id; -ENOENT if there is none. */
 static int control_unpublish(struct control *c, uint32_t id)
 {
@@ -110,7 +137,7 @@ static int control_unpublish(struct control *c, uint32_t id)
 	return -ENOENT;
 }
 
-static json_t *bad_request(const char *what)
+json_t *control_bad_request(const char *what)
 {
 	char desc[256];
 
@@ -160,28 +187,28 @@ static json_t *cmd_add_hostfwd(struct control *c, json_t *args)
 	int id;
 
 	if (!json_is_object(args))
-		return bad_request("add_hostfwd needs \"arguments\"");
+		return control_bad_request("add_hostfwd needs \"arguments\"");
 	if (!json_is_string(proto) ||
 	    (strcmp(json_string_value(proto), "tcp") && strcmp(json_string_value(proto), "udp")))
-		return bad_request("\"proto\" must be \"tcp\" or \"udp\"");
+		return control_bad_request("\"proto\" must be \"tcp\" or \"udp\"");
 	r.proto = strcmp(json_string_value(proto), "tcp") ? IPPROTO_UDP : IPPROTO_TCP;
 	inany_from_v4(&r.host_addr, INADDR_ANY);
 	if (!arg_addr(args, "host_addr", &r.host_addr))
-		return bad_request("\"host_addr\" must be an IPv4 or IPv6 address");
+		return control_bad_request("\"host_addr\" must be an IPv4 or IPv6 address");
 	if (!arg_addr(args, "guest_addr", &r.guest_addr) || !guest_addr_ok(c->gw, &r.guest_addr))
-		return bad_request("\"guest_addr\" must be an address in the guest's IPv4 network or IPv6 prefix");
+		return control_bad_request("\"guest_addr\" must be an address in the guest's IPv4 network or IPv6 prefix");
 	/* a client of the other family appears as the gateway (its address
 	 * cannot be carried): TCP answers it on its own socket, UDP could not */
 	if (r.proto == IPPROTO_UDP && !fwd_addr_unset(&r.guest_addr) &&
 	    (inany_is_v4(&r.guest_addr) != inany_is_v4(&r.host_addr) ||
 	     (!inany_is_v4(&r.host_addr) && fwd_addr_is_any(&r.host_addr))))
-		return bad_request("for udp, \"guest_addr\" must be of the family of \"host_addr\" (\"::\" takes clients of both)");
+		return control_bad_request("for udp, \"guest_addr\" must be of the family of \"host_addr\" (\"::\" takes clients of both)");
 	if (!arg_port(args, "host_port", &r.host_port) ||
 	    !arg_port(args, "guest_port", &r.guest_port))
-		return bad_request("\"host_port\" and \"guest_port\" must be integers from 1 to 65535");
+		return control_bad_request("\"host_port\" and \"guest_port\" must be integers from 1 to 65535");
 	id = control_publish(c, &r, &why);
 	if (id < 0)
-		return bad_request(why);
+		return control_bad_request(why);
 	return json_pack("{s:{s:i}}", "return", "id", id);
 }
 
@@ -220,9 +247,9 @@ static json_t *cmd_remove_hostfwd(struct control *c, json_t *args)
 
 	if (!json_is_integer(id) || json_integer_value(id) < 1 ||
 	    json_integer_value(id) > UINT32_MAX)
-		return bad_request("remove_hostfwd needs an integer \"id\"");
+		return control_bad_request("remove_hostfwd needs an integer \"id\"");
 	if (control_unpublish(c, (uint32_t)json_integer_value(id)))
-		return bad_request("no such forward");
+		return control_bad_request("no such forward");
 	return json_pack("{s:{}}", "return");
 }
 
@@ -314,7 +341,7 @@ static json_t *cmd_get_stats(struct control *c)
 static json_t *cmd_capture(struct control *c, bool on)
 {
 	if (!c->pcap || c->pcap->fd < 0)
-		return bad_request("no capture file: start xdpslirp with --pcap FILE");
+		return control_bad_request("no capture file: start xdpslirp with --pcap FILE");
 	pcap_enable(c->pcap, on);
 	return json_pack("{s:o}", "return", capture_json(c->pcap));
 }
@@ -343,7 +370,8 @@ static json_t *cmd_list_flows(struct control *c)
 	return json_pack("{s:{s:o}}", "return", "flows", flows);
 }
 
-/* Answers one parsed request. */
+/* Answers one parsed request (a daemon's router may pass it to a guest's
+ * control). */
 static json_t *control_execute(struct control *c, json_t *req)
 {
 	json_t *exec = json_object_get(req, "execute");
@@ -351,8 +379,14 @@ static json_t *control_execute(struct control *c, json_t *req)
 	const char *cmd;
 
 	if (!json_is_object(req) || !json_is_string(exec))
-		return bad_request("expected {\"execute\": COMMAND, \"arguments\": {...}}");
+		return control_bad_request("expected {\"execute\": COMMAND, \"arguments\": {...}}");
 	cmd = json_string_value(exec);
+	if (c->router) {
+		json_t *answer = c->router->execute(c->router->arg, cmd, args, &c);
+
+		if (answer)
+			return answer;
+	}
 	if (!strcmp(cmd, "add_hostfwd"))
 		return cmd_add_hostfwd(c, args);
 	if (!strcmp(cmd, "list_hostfwd"))
@@ -370,9 +404,9 @@ static json_t *control_execute(struct control *c, json_t *req)
 		json_t *answer = rules_api(c->egress, cmd, args, &why);
 
 		if (answer || why)
-			return answer ? answer : bad_request(why);
+			return answer ? answer : control_bad_request(why);
 	}
-	return bad_request("unknown command");
+	return control_bad_request("unknown command");
 }
 
 static void client_close(struct control *c, struct api_client *cl)
@@ -424,7 +458,7 @@ static void client_read(struct control *c, struct api_client *cl)
 	if (json_error_code(&err) == json_error_premature_end_of_input && n > 0 &&
 	    cl->len < API_MAX_REQUEST)
 		return;		/* more to come */
-	client_answer(c, cl, bad_request(cl->len >= API_MAX_REQUEST ? "request too large" :
+	client_answer(c, cl, control_bad_request(cl->len >= API_MAX_REQUEST ? "request too large" :
 					 "not valid JSON"));
 }
 
@@ -474,7 +508,7 @@ int control_expire(struct control *c)
 		if (cl->fd < 0)
 			continue;
 		if (cl->deadline_ms <= now) {
-			client_answer(c, cl, bad_request("request not complete in time"));
+			client_answer(c, cl, control_bad_request("request not complete in time"));
 			continue;
 		}
 		if (!next || cl->deadline_ms < next)
@@ -550,6 +584,8 @@ int control_init(struct control *c, struct guest *g, const struct gateway *gw, i
 /* Closes the API (the reaper removes its socket file) and frees everything. */
 void control_fini(struct control *c)
 {
+	if (!c->rules)		/* control_init() never ran, or failed first */
+		return;
 	for (unsigned i = 0; i < API_MAX_CLIENTS; i++) {
 		if (c->clients[i].fd >= 0)
 			client_close(c, &c->clients[i]);

@@ -260,7 +260,8 @@ int child_release(struct child *c)
 #define REAP_LINK	'L'
 #define REAP_PATH	'P'
 #define REAP_SEAL	'S'
-#define REAP_ROOM	16384	/* what it takes before the seal */
+#define REAP_ROOM	32768	/* what it takes before the seal: a daemon's
+				 * links, one name per guest slot */
 
 /* Runs in the reaper at our end: deletes and unlinks what it was told. */
 static void reap(const char *msgs, size_t len)

@@ -120,7 +120,8 @@ static int create_veth(struct guest_link *gl, struct nl *nl,
 	};
 	int ret;
 
-	snprintf(gl->host_ifname, sizeof(gl->host_ifname), "xsl%d", (int)getpid());
+	if (!gl->host_ifname[0])
+		snprintf(gl->host_ifname, sizeof(gl->host_ifname), "xsl%d", (int)getpid());
 	ret = nl_veth_create(nl, &spec);
 	if (ret) {
 		log_err("cannot create the veth pair %s/%s: %s%s", gl->host_ifname,
@@ -372,12 +373,27 @@ int plumb_setup_stream(struct guest_link *gl, const struct config *cfg, uint32_t
 	return 0;
 }
 
+/* A daemon's guest leaves: its reaper is the daemon's, so the link we
+ * created is deleted here. */
+static void delete_created_link(const struct guest_link *gl)
+{
+	struct nl nl = { 0 };
+
+	if (!gl->created || nl_open(&nl))
+		return;
+	nl_link_delete(&nl, gl->host_ifname);
+	nl_close(&nl);
+}
+
 /* Deletes what plumb_setup() created (the guest end goes with the host end):
  * the reaper deletes the link and unlinks the socket's path.
  */
 void plumb_teardown(struct guest_link *gl)
 {
-	reaper_stop(&gl->reaper);
+	if (gl->reaper_shared)
+		delete_created_link(gl);
+	else
+		reaper_stop(&gl->reaper);
 	gl->created = false;
 	while (gl->ntap)	/* a tap we created ends with its last fd */
 		close(gl->tap_fds[--gl->ntap]);

@@ -11,12 +11,14 @@
 
 /* The link xdpslirp serves, and what it created to get it. */
 struct guest_link {
-	char host_ifname[IF_NAMESIZE];
+	char host_ifname[IF_NAMESIZE];	/* preset: the name to create */
 	struct link_info host;		/* the host end, where XDP runs; for a
 					 * tap: our MAC and the link's MTU */
 	uint8_t guest_mac[ETH_ALEN];	/* the guest end's, when we created it */
 	bool created;			/* veth pair created by us */
 	struct reaper reaper;		/* started first: cleans up at our end */
+	bool reaper_shared;		/* @reaper is the daemon's: a guest
+					 * leaving deletes its link itself */
 	unsigned ntap;			/* tap backend: its queues' fds */
 	int tap_fds[NS_MAX_FDS];
 	unsigned tap_offloads;		/* ...the TUN_F_* offloads it took */

@@ -1,0 +1,197 @@
+# SPDX-License-Identifier: MIT
+"""xdpslirp daemon: one engine, guests added and removed through the API.
+
+The daemon runs in the test's host namespace; each guest is a namespace of
+the test's own, its traffic checked by hash (tcp_peer.py)."""
+import os
+import subprocess
+
+import pytest
+
+from conftest import (BACKEND, BINARY, PEER, ROOTLESS, api_call, in_netns, link_exists, sh,
+                      unique, wait_until)
+
+pytestmark = pytest.mark.skipif(BACKEND == "tap" or ROOTLESS,
+                                reason="the daemon serves veth guests over AF_XDP, as root")
+
+MiB = 1 << 20
+
+
+@pytest.fixture
+def daemon(xdpslirp, topo, user_dir):
+    """start(*args): a daemon in the host namespace, its API socket at
+    .api, its state file (if asked for) at .state."""
+    def start(*args, state=False):
+        api = os.path.join(user_dir, unique("d") + ".sock")
+        extra = ("--state-file", os.path.join(user_dir, "state.json")) if state else ()
+        x = xdpslirp("--api-socket", api, *extra, *args, netns=topo.host, daemon=True)
+        x.api = api
+        return x
+    return start
+
+
+def add_guest(x, name, ns, *options):
+    return api_call(x.api, {"execute": "add_guest", "arguments": {
+        "name": name, "netns": f"/run/netns/{ns}", "options": list(options)}})
+
+
+def guest_names(x):
+    return sorted(g["name"] for g in
+                  api_call(x.api, {"execute": "list_guests"})["return"]["guests"])
+
+
+def client(ns, mode, n, seed, port=5401, dst="10.0.2.2"):
+    """tcp_peer.py client in guest namespace @ns, started."""
+    return subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", PEER, "client",
+                             dst, str(port), mode, str(n), str(seed)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def finish(p, timeout=300):
+    out, _ = p.communicate(timeout=timeout)
+    assert p.returncode == 0 and out.startswith("ok"), out
+    return out
+
+
+def test_daemon_serves_guests_added_and_removed(daemon, topo):
+    """Two guests at once, both byte-exact, with the same addresses in
+    their own namespaces; removing one deletes its link and leaves the
+    other served; the daemon stops with every frame and flow accounted."""
+    topo.server(topo.host, "127.0.0.1", 5401)
+    x = daemon()
+    other = topo.extra_netns()
+    a = add_guest(x, "a", topo.guest)
+    b = add_guest(x, "b", other)
+    assert a["return"]["name"] == "a" and b["return"]["name"] == "b", (a, b)
+    assert guest_names(x) == ["a", "b"]
+    runs = [client(topo.guest, "both", 32 * MiB, 1), client(other, "both", 32 * MiB, 2)]
+    for p in runs:
+        finish(p)
+    link_a = a["return"]["host_ifname"]
+    assert link_exists(link_a, topo.host)
+    assert api_call(x.api, {"execute": "remove_guest", "arguments": {"name": "a"}}) == \
+        {"return": {}}
+    assert not link_exists(link_a, topo.host)
+    assert guest_names(x) == ["b"]
+    finish(client(other, "up", 8 * MiB, 3))
+    assert x.stop() == 0
+    x.assert_frames_accounted()
+    assert not link_exists(b["return"]["host_ifname"], topo.host)
+
+
+def test_daemon_guest_commands_and_forwards(daemon, topo):
+    """Gateway commands name their guest: a forward added for one guest
+    reaches that guest's server; each guest's counters are its own."""
+    x = daemon()
+    other = topo.extra_netns()
+    assert "return" in add_guest(x, "a", topo.guest)
+    assert "return" in add_guest(x, "b", other, "--cidr", "10.0.3.0/24")
+    topo.server(other, "10.0.3.100", 80)
+    fwd = {"execute": "add_hostfwd", "arguments": {
+        "guest": "b", "proto": "tcp", "host_addr": "127.0.0.1", "host_port": 18401,
+        "guest_port": 80}}
+    assert api_call(x.api, fwd) == {"return": {"id": 1}}
+    r = in_netns(topo.host, "/usr/bin/python3", PEER, "client", "127.0.0.1", "18401", "both",
+                 str(4 * MiB), "7", timeout=120)
+    assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr
+    listed = api_call(x.api, {"execute": "list_hostfwd", "arguments": {"guest": "b"}})
+    assert [e["host_port"] for e in listed["entries"]] == [18401]
+    assert api_call(x.api, {"execute": "list_hostfwd", "arguments": {"guest": "a"}}) == \
+        {"entries": []}
+    rx = {g: sum(w["rx_frames"] for w in api_call(x.api, {
+        "execute": "get_stats", "arguments": {"guest": g}})["return"]["workers"])
+        for g in ("a", "b")}
+    # b's 4 MiB came in frames of at most 64 KiB; a only announced itself
+    assert rx["b"] >= 64 and rx["a"] < 16, rx
+    assert x.stop() == 0
+
+
+def test_daemon_state_file_serves_guests_again(daemon, topo):
+    """A daemon restarted with the same state file serves the same guests,
+    with their options."""
+    topo.server(topo.host, "127.0.0.1", 5401)
+    x = daemon(state=True)
+    assert "return" in add_guest(x, "a", topo.guest, "--mtu", "9000")
+    assert x.stop() == 0
+    y = daemon(state=True)
+    assert guest_names(y) == ["a"]
+    mtu = sh("ip", "-n", topo.guest, "-j", "link", "show", "eth0").stdout
+    assert '"mtu":9000' in mtu, mtu
+    finish(client(topo.guest, "both", 8 * MiB, 4))
+    assert api_call(y.api, {"execute": "remove_guest", "arguments": {"name": "a"}}) == \
+        {"return": {}}
+    assert y.stop() == 0
+    z = daemon(state=True)
+    assert guest_names(z) == []
+    assert z.stop() == 0
+
+
+def test_daemon_removes_a_guest_whose_namespace_ends(daemon, topo):
+    x = daemon()
+    ns = topo.extra_netns()
+    link = add_guest(x, "gone", ns)["return"]["host_ifname"]
+    subprocess.run(["ip", "netns", "del", ns], check=True)
+    wait_until(lambda: guest_names(x) == [], what="the guest removed")
+    assert not link_exists(link, topo.host)
+    assert "guest gone: its link is gone" in x.stderr()
+    assert x.stop() == 0
+
+
+def test_daemon_one_guest_flooding_does_not_starve_another(daemon, topo):
+    """Guest a keeps four connections moving data both ways as fast as it
+    can; guest b's transfer, through the same workers, still completes."""
+    topo.server(topo.host, "127.0.0.1", 5401)
+    x = daemon()
+    other = topo.extra_netns()
+    add_guest(x, "a", topo.guest)
+    add_guest(x, "b", other)
+    flood = [client(topo.guest, "both", 1 << 34, 10 + i) for i in range(4)]
+    try:
+        wait_until(lambda: sum(g["flows"] for g in api_call(x.api, {
+            "execute": "list_guests"})["return"]["guests"]) >= 4, what="the flood")
+        finish(client(other, "both", 64 * MiB, 5), timeout=120)
+    finally:
+        for p in flood:
+            p.kill()
+            p.wait()
+    assert x.stop() == 0
+
+
+@pytest.mark.parametrize("request_, error", [
+    ({"execute": "add_guest"}, "needs a \"name\""),
+    ({"execute": "add_guest", "arguments": {"name": "bad name", "netns": "/x"}},
+     "needs a \"name\""),
+    ({"execute": "add_guest", "arguments": {"name": "a"}}, "network namespace"),
+    ({"execute": "add_guest", "arguments": {"name": "a", "netns": "/x", "pid": 1}},
+     "network namespace"),
+    ({"execute": "add_guest", "arguments": {"name": "a", "netns": "/nonexistent"}},
+     "cannot open the guest's network namespace"),
+    ({"execute": "add_guest", "arguments": {"name": "a", "netns": "/x",
+                                            "options": ["--mtu", "x"]}}, "--mtu"),
+    ({"execute": "add_guest", "arguments": {"name": "a", "netns": "/x",
+                                            "options": ["--queues", "2"]}}, "the daemon's"),
+    ({"execute": "add_guest", "arguments": {"name": "a", "netns": "/x",
+                                            "options": [1]}}, "array of at most"),
+    ({"execute": "remove_guest", "arguments": {"name": "nobody"}}, "no such guest"),
+    ({"execute": "list_flows"}, "name the guest"),
+    ({"execute": "get_stats", "arguments": {"guest": "nobody"}}, "no such guest"),
+])
+def test_daemon_bad_requests(daemon, request_, error):
+    x = daemon()
+    answer = api_call(x.api, request_)
+    assert error in answer["error"]["desc"], answer
+    assert guest_names(x) == []
+    assert x.stop() == 0
+
+
+def test_daemon_duplicate_name_and_bad_command_line(daemon, topo):
+    x = daemon()
+    assert "return" in add_guest(x, "a", topo.guest)
+    dup = add_guest(x, "a", topo.extra_netns())
+    assert "a guest of that name exists" in dup["error"]["desc"]
+    assert x.stop() == 0
+    for args in (["daemon"], ["daemon", "--queues", "0", "--api-socket", "/tmp/x"],
+                 ["daemon", "--api-socket"], ["daemon", "--bogus"]):
+        r = subprocess.run([BINARY, *args],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 2 and "xdpslirp daemon:" in r.stderr, (args, r.stderr)

@@ -1,0 +1,7 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef XDPSLIRP_DAEMON_H
+#define XDPSLIRP_DAEMON_H
+
+int daemon_main(int argc, char **argv);
+
+#endif
