@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdio.h>
@@ -70,8 +71,10 @@ enum { TAG_SIGNAL = 1, TAG_LINK };
 struct dguest {
 	char name[GUEST_NAME_MAX + 1];
 	json_t *spec;			/* its add_guest arguments */
-	char **argv;			/* its options as parsed: cfg points into them */
-	struct config cfg;
+	/* its options and their config, while it is set up (the config
+	 * points into them; large, so it is not kept) */
+	char **argv;
+	struct config *cfg;
 	struct ns_target ns;
 	struct guest_link gl;
 	struct guest_seen seen;
@@ -149,7 +152,8 @@ static const char *guest_parse(struct dguest *dg, json_t *spec, char *why, size_
 	if (opts && (!json_is_array(opts) || n > GUEST_OPTS_MAX))
 		return "\"options\" must be an array of at most 256 strings";
 	dg->argv = calloc(n + 4, sizeof(*dg->argv));
-	if (!dg->argv)
+	dg->cfg = malloc(sizeof(*dg->cfg));
+	if (!dg->argv || !dg->cfg)
 		return "out of memory";
 	snprintf(target, sizeof(target), "%lld", json_is_integer(pid) ? json_integer_value(pid) : 0);
 	dg->argv[argc++] = strdup("xdpslirp");
@@ -166,7 +170,7 @@ static const char *guest_parse(struct dguest *dg, json_t *spec, char *why, size_
 	err = open_memstream(&text, &text_len);
 	if (!err)
 		return "out of memory";
-	ret = config_parse(&dg->cfg, (int)argc, dg->argv, err);
+	ret = config_parse(dg->cfg, (int)argc, dg->argv, err);
 	fclose(err);
 	if (ret) {
 		/* "xdpslirp: what; see xdpslirp --help\n": the what */
@@ -179,7 +183,7 @@ static const char *guest_parse(struct dguest *dg, json_t *spec, char *why, size_
 		return why;
 	}
 	free(text);
-	return option_not_for_guest(&dg->cfg);
+	return option_not_for_guest(dg->cfg);
 }
 
 /* --- guests coming and going --- */
@@ -192,6 +196,17 @@ static struct dguest *guest_find(struct daemon *d, const char *name)
 	return NULL;
 }
 
+/* Once the guest is set up (or failed to be), its options go. */
+static void guest_options_free(struct dguest *dg)
+{
+	for (char **a = dg->argv; a && *a; a++)
+		free(*a);
+	free(dg->argv);
+	free(dg->cfg);
+	dg->argv = NULL;
+	dg->cfg = NULL;
+}
+
 /* Undoes guest_start(), however far it got, and frees @dg. */
 static void guest_free(struct dguest *dg)
 {
@@ -202,9 +217,7 @@ static void guest_free(struct dguest *dg)
 	rules_fini(&dg->rules);
 	plumb_teardown(&dg->gl);
 	ns_close(&dg->ns);
-	for (char **a = dg->argv; a && *a; a++)
-		free(*a);
-	free(dg->argv);
+	guest_options_free(dg);
 	json_decref(dg->spec);
 	free(dg);
 }
@@ -225,7 +238,7 @@ static int guest_link_name(struct daemon *d, struct dguest *dg, unsigned n)
 static const char *guest_start(struct daemon *d, struct dguest *dg, unsigned n, char *why,
 			       size_t len)
 {
-	struct config *cfg = &dg->cfg;
+	struct config *cfg = dg->cfg;
 	struct guest_params gp;
 	uint32_t mtu;
 
@@ -322,6 +335,7 @@ static json_t *cmd_add_guest(struct daemon *d, json_t *args)
 	fail = guest_parse(dg, args, why, sizeof(why));
 	if (!fail)
 		fail = guest_start(d, dg, n, why, sizeof(why));
+	guest_options_free(dg);
 	if (fail) {
 		json_t *answer = control_bad_request(fail);
 
@@ -600,6 +614,11 @@ int daemon_main(int argc, char **argv)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return 1;
+	/* tables a guest may never fill (forwards, rules, fragments) come
+	 * from mmap, as zero pages until used: a fixed threshold keeps glibc
+	 * from raising it when a large block is freed, which would put the
+	 * next guest's tables on the heap, cleared and resident */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	config_defaults(&defaults);
 	d->state_path = o.state_file;
 	d->queues = o.queues ? o.queues : default_queues();

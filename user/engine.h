@@ -78,7 +78,7 @@ struct guest {
 	struct xdp_prog prog;
 	struct steer steer;	/* flow ownership, hand-off rings */
 	struct gq *q;		/* one per worker */
-	bool joined;		/* in the workers' turns (or on its way) */
+	bool joined;		/* the workers attached it (GUEST_ADD) */
 };
 
 /* The workers, and the guests they serve. */

@@ -140,7 +140,7 @@ static void gq_fwd_close(struct gq *q, struct fwd_listener *l)
 {
 	epoll_ctl(q->ctx.epfd, EPOLL_CTL_DEL, l->fd, NULL);
 	close(l->fd);
-	l->fd = -1;
+	l->used = false;
 	gq_fwd_release(q, &l->rule);
 }
 
@@ -150,7 +150,7 @@ static void gq_fwd_remove(struct gq *q, uint32_t id)
 	for (unsigned i = 0; i < FWD_MAX; i++) {
 		struct fwd_listener *l = &q->fwd[i];
 
-		if (l->fd < 0 || l->rule.id != id)
+		if (!l->used || l->rule.id != id)
 			continue;
 		for (uint32_t f = q->flows.active; f != FLOW_NONE;) {
 			struct flow *fl = &q->flows.flows[f];
@@ -170,10 +170,11 @@ static void gq_fwd_add(struct gq *q, const struct fwd_cmd *c)
 		struct epoll_event ev = { .events = EPOLLIN,
 					  .data.u64 = q->ctx.ev_tag | (EPOLL_FWD_BASE + i) };
 
-		if (l->fd >= 0)
+		if (l->used)
 			continue;
 		if (epoll_ctl(q->ctx.epfd, EPOLL_CTL_ADD, c->fd, &ev))
 			break;
+		l->used = true;
 		l->fd = c->fd;
 		l->rule = c->rule;
 		return;
@@ -213,12 +214,12 @@ static void gq_policy_set(struct gq *q, const struct fwd_cmd *c)
 
 /* A guest joins the worker's turns, or leaves them (guest_join(),
  * guest_remove()). */
-static void gq_join_or_leave(struct worker *w, struct gq *q, const struct fwd_cmd *c)
+static void gq_join_or_leave(struct gq *q, const struct fwd_cmd *c)
 {
-	if (c->op == GUEST_ADD)
-		worker_add_gq(w, q);
-	else
-		gq_leave(q);
+	int ret = c->op == GUEST_ADD ? gq_attach(q, c->params) : gq_detach(q);
+
+	if (!*c->status)
+		*c->status = ret;
 	eventfd_write(c->fd, 1);
 }
 
@@ -238,7 +239,7 @@ void worker_commands(struct worker *w)
 		else if (c.op == POLICY_SET)
 			gq_policy_set(c.gq, &c);
 		else if (c.op == GUEST_ADD || c.op == GUEST_REMOVE)
-			gq_join_or_leave(w, c.gq, &c);
+			gq_join_or_leave(c.gq, &c);
 		else
 			gq_list_flows(c.gq, c.list);
 	}
@@ -259,22 +260,19 @@ int engine_commands_init(struct engine *e)
 	return 0;
 }
 
-/* A guest's forwarding slots in one worker; 0 or -ENOMEM. */
+/* A guest's forwarding slots in one worker, all free (zero: pages of
+ * them the guest never uses stay untouched); 0 or -ENOMEM. */
 int gq_forwards_init(struct gq *q)
 {
 	q->fwd = calloc(FWD_MAX, sizeof(*q->fwd));
-	if (!q->fwd)
-		return -ENOMEM;
-	for (unsigned i = 0; i < FWD_MAX; i++)
-		q->fwd[i].fd = -1;
-	return 0;
+	return q->fwd ? 0 : -ENOMEM;
 }
 
 /* Its forwarded ports there are closed (UDP ports' slots released). */
 void gq_forwards_fini(struct gq *q)
 {
 	for (unsigned i = 0; q->fwd && i < FWD_MAX; i++)
-		if (q->fwd[i].fd >= 0)
+		if (q->fwd[i].used)
 			gq_fwd_close(q, &q->fwd[i]);
 	free(q->fwd);
 	q->fwd = NULL;

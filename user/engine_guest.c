@@ -95,33 +95,40 @@ static void gq_ctx_init(struct gq *q, const struct guest_params *p)
 		memset(ctx->guest_mac, 0xff, ETH_ALEN);
 }
 
-/* Guest @g's state in worker @index; 0 or negative errno. */
+/* Guest @g's state in worker @index but its port; 0 or negative errno. */
 static int gq_open(struct guest *g, unsigned index, const struct guest_params *p)
 {
 	struct gq *q = &g->q[index];
-	int ret;
 
 	q->g = g;
 	q->w = &g->e->workers[index];
 	gq_ctx_init(q, p);
 	q->ctx.scratch = malloc(UDP_SCRATCH);
 	q->ctx.frags = frag_table_new();
-	ret = q->ctx.scratch && q->ctx.frags ? flow_table_init(&q->flows, p->max_flows) :
-					       -ENOMEM;
-	if (!ret)
-		ret = gq_forwards_init(q);
-	if (!ret)
-		ret = gq_port_open(q, p);
+	if (!q->ctx.scratch || !q->ctx.frags)
+		return -ENOMEM;
+	return flow_table_init(&q->flows, p->max_flows) ?: gq_forwards_init(q);
+}
+
+/*
+ * Guest @q's port opens and joins its worker's turns: in the worker, once
+ * it runs (a shared UMEM is the worker's alone).  0 or negative errno.
+ */
+int gq_attach(struct gq *q, const struct guest_params *p)
+{
+	int ret = gq_port_open(q, p);
+
 	if (!ret)
 		ret = gq_epoll(q);
 	if (!ret && p->backend == BACKEND_XDP)
-		ret = xdp_prog_add_socket(&g->prog, index, q->port->fd);
+		ret = xdp_prog_add_socket(&q->g->prog, q->w->index, q->port->fd);
+	if (!ret && port_set_faults(q->port, &p->faults))
+		ret = -ENOMEM;
 	if (ret)
 		return ret;
 	port_frame_out(q->port, &q->ctx.out);
-	if (port_set_faults(q->port, &p->faults))
-		return -ENOMEM;
-	q->port->cap = p->pcap ? &p->pcap->workers[index] : NULL;
+	q->port->cap = p->pcap ? &p->pcap->workers[q->w->index] : NULL;
+	worker_add_gq(q->w, q);
 	return 0;
 }
 
@@ -146,21 +153,32 @@ static void worker_drop_gq(struct worker *w, struct gq *q)
 }
 
 /*
- * Guest @q leaves its worker, in the worker: its flows end (TCP
- * connections are reset on both sides), its forwarded ports close, and
- * its descriptors leave the worker's epoll.
+ * Guest @q leaves its worker, in the worker once it runs: its flows end
+ * (TCP connections are reset on both sides), its forwarded ports close,
+ * its descriptors leave the worker's epoll, and its port closes after the
+ * audit: did every frame come back, and every flow (and its host socket)
+ * end?  Returns 0, or -EFAULT if not.
  */
-void gq_leave(struct gq *q)
+int gq_detach(struct gq *q)
 {
-	int wake = q->g->steer.wake[q->w->index];
+	int wake = q->g->steer.wake[q->w->index], ret;
 
-	l4_close_all(&q->ctx);
-	port_flush(q->port);
+	worker_drop_gq(q->w, q);
+	if (q->flows.flows)	/* its table was made */
+		l4_close_all(&q->ctx);
 	gq_forwards_fini(q);
-	epoll_ctl(q->w->epfd, EPOLL_CTL_DEL, q->port->fd, NULL);
 	if (wake >= 0)
 		epoll_ctl(q->w->epfd, EPOLL_CTL_DEL, wake, NULL);
-	worker_drop_gq(q->w, q);
+	if (!q->port)
+		return 0;
+	port_flush(q->port);
+	epoll_ctl(q->w->epfd, EPOLL_CTL_DEL, q->port->fd, NULL);
+	port_fini_faults(q->port);
+	ret = q->port->ops->audit(q->port);
+	fprintf(stderr, "xdpslirp: queue %u: %u flows left\n", q->w->index, q->flows.count);
+	q->port->ops->close(q->port);
+	q->port = NULL;
+	return ret || q->flows.count ? -EFAULT : 0;
 }
 
 static bool engine_running(const struct engine *e)
@@ -169,23 +187,24 @@ static bool engine_running(const struct engine *e)
 }
 
 /*
- * Sends guest @g's queues to the workers' turns with @op (GUEST_ADD or
- * GUEST_REMOVE), worker 0 first: it holds the guest's TCP listeners, so
- * none accepts a client for a worker the guest already left.
+ * Tells each worker, worker 0 first, to attach guest @g's queue (GUEST_ADD,
+ * with @p) or detach it (GUEST_REMOVE), and waits for each: worker 0
+ * holds the guest's TCP listeners, so once it let go none accepts a client
+ * for a worker the guest already left.  Returns the first error a worker
+ * met, or -ETIMEDOUT if one did not answer.
  */
-static int guest_tell_workers(struct guest *g, int op)
+static int guest_tell_workers(struct guest *g, int op, const struct guest_params *p)
 {
-	struct fwd_cmd c = { .op = op };
-	int ret = 0;
+	int status = 0;
+	struct fwd_cmd c = { .op = op, .params = p, .status = &status };
 
 	c.fd = eventfd(0, EFD_CLOEXEC);
 	if (c.fd < 0)
 		return -errno;
 	if (!guest_command_all(g, &c))
-		ret = -ETIMEDOUT;	/* it may still answer: the eventfd stays */
-	else
-		close(c.fd);
-	return ret;
+		return -ETIMEDOUT;	/* it may still answer: the eventfd stays */
+	close(c.fd);
+	return status;
 }
 
 /* Slot for a new guest: the next free one after the last taken, so a
@@ -210,6 +229,9 @@ static int engine_guest_slot(struct engine *e)
  * @g: zeroed; the caller keeps it until guest_close() or guest_remove()
  * @p: its link and gateway
  *
+ * Once the workers run, each opens the guest's port itself (GUEST_ADD):
+ * a shared UMEM is its worker's alone.
+ *
  * Return: 0, or negative errno (logged by what failed).  Either way the
  * engine holds @g now: guest_remove() (or engine_stop()) closes it.
  */
@@ -233,18 +255,18 @@ int guest_open(struct engine *e, struct guest *g, const struct guest_params *p)
 		ret = xdp_prog_load(&g->prog);
 	for (unsigned i = 0; !ret && i < e->nworkers; i++)
 		ret = gq_open(g, i, p);
+	if (!ret && engine_running(e)) {
+		g->joined = true;
+		ret = guest_tell_workers(g, GUEST_ADD, p);
+	}
+	for (unsigned i = 0; !ret && !g->joined && i < e->nworkers; i++)
+		ret = gq_attach(&g->q[i], p);
+	/* its sockets are in the XSKMAP: the program may go */
 	if (!ret && p->backend == BACKEND_XDP)
 		ret = xdp_prog_attach(&g->prog, p->ifindex, p->ifname, p->xdp_generic);
 	if (!ret && p->backend == BACKEND_XDP)	/* failing, the engine judges alone */
 		xdp_policy_write(&g->prog, p->gw->policy, p->gw);
-	if (ret)
-		return ret;
-	g->joined = true;
-	if (engine_running(e))
-		return guest_tell_workers(g, GUEST_ADD);
-	for (unsigned i = 0; i < e->nworkers; i++)
-		worker_add_gq(&e->workers[i], &g->q[i]);
-	return 0;
+	return ret;
 }
 
 /* Counters and flow counts of guest @g in worker @q; safe while it runs. */
@@ -300,22 +322,9 @@ void guest_print_counters(const struct guest *g, FILE *out)
 	fflush(out);
 }
 
-/* After the workers stopped: did every frame come back to the port, and
- * every flow (and its host socket) end?  Then guest @q's state goes.
- */
-static int gq_close(struct gq *q)
+/* Guest @q's tables and sockets but its port (gq_detach()). */
+static void gq_free(struct gq *q)
 {
-	int ret = 0;
-
-	if (q->port) {
-		port_fini_faults(q->port);
-		ret = q->port->ops->audit(q->port);
-		fprintf(stderr, "xdpslirp: queue %u: %u flows left\n", q->w->index,
-			q->flows.count);
-		if (ret || q->flows.count)
-			ret = -EFAULT;
-		q->port->ops->close(q->port);
-	}
 	gq_forwards_fini(q);
 	flow_table_fini(&q->flows);
 	free(q->ctx.scratch);
@@ -324,7 +333,6 @@ static int gq_close(struct gq *q)
 		close(q->ctx.icmp_raw);
 	if (q->ctx.icmp6_raw >= 0)
 		close(q->ctx.icmp6_raw);
-	return ret;
 }
 
 /* After every flow and forwarded port ended: is every slot of the flow
@@ -339,51 +347,63 @@ static int audit_steer(const struct steer *s)
 	return held ? -EFAULT : 0;
 }
 
-/**
- * guest_close() - release a guest the workers no longer serve, printing
- *		   its counters
- * @g: a guest guest_open() took: the workers stopped, or it left them
- *     (guest_remove())
- *
- * Return: 0, or -EFAULT if a port lost track of a frame or a flow was left
- * (a bug: the audit says which).
+/*
+ * Guest @g's program stops, and its counters are printed: the last of it
+ * any worker serves.  Detached first: no frame may reach a closing socket.
  */
-int guest_close(struct guest *g)
+static void guest_stop_prog(struct guest *g)
 {
-	struct engine *e = g->e;
-	int ret = 0;
-
-	/* Detach first: no frame may reach a closing socket's queue. */
 	if (g->prog.link_fd >= 0) {
 		close(g->prog.link_fd);
 		g->prog.link_fd = -1;
 	}
 	if (g->q)
 		guest_print_counters(g, stderr);
-	for (unsigned i = 0; g->q && i < e->nworkers; i++) {
-		if (!g->q[i].w)		/* never opened */
-			continue;
-		worker_drop_gq(g->q[i].w, &g->q[i]);
-		if (gq_close(&g->q[i]))
-			ret = -EFAULT;
-	}
-	if (audit_steer(&g->steer))
-		ret = -EFAULT;
+}
+
+/* What is left of guest @g once no worker serves it; 0, or -EFAULT if a
+ * claim on a flow's owner was left. */
+static int guest_release(struct guest *g)
+{
+	int ret = audit_steer(&g->steer);
+
+	for (unsigned i = 0; g->q && i < g->e->nworkers; i++)
+		if (g->q[i].w)
+			gq_free(&g->q[i]);
 	xdp_prog_close(&g->prog);
 	steer_fini(&g->steer);
 	free(g->q);
 	g->q = NULL;
-	e->guests[g->id] = NULL;
+	g->e->guests[g->id] = NULL;
 	return ret;
 }
 
 /**
- * guest_remove() - stop serving a guest while the engine runs
+ * guest_close() - release a guest once the workers stopped, printing its
+ *		   counters and auditing its ports
+ * @g: a guest guest_open() took
+ *
+ * Return: 0, or -EFAULT if a port lost track of a frame or a flow was left
+ * (a bug: the audit says which).
+ */
+int guest_close(struct guest *g)
+{
+	int ret = 0;
+
+	guest_stop_prog(g);
+	for (unsigned i = 0; g->q && i < g->e->nworkers; i++)
+		if (g->q[i].w && gq_detach(&g->q[i]))
+			ret = -EFAULT;
+	return guest_release(g) ?: ret;
+}
+
+/**
+ * guest_remove() - stop serving a guest, the engine running or not
  * @g: a guest guest_open() took
  *
  * Its XDP program is detached first, so no frame reaches a closing
- * socket; then each worker ends its flows and forgets it, and it is
- * released (guest_close()).
+ * socket; then each worker ends its flows, audits and closes its port and
+ * forgets it (GUEST_REMOVE), and the rest is released.
  *
  * Return: 0; -EFAULT as guest_close(); or -ETIMEDOUT if a worker did not
  * answer: the guest stays held (it may still be in use), and
@@ -393,14 +413,11 @@ int guest_remove(struct guest *g)
 {
 	int ret;
 
-	if (g->prog.link_fd >= 0) {
-		close(g->prog.link_fd);
-		g->prog.link_fd = -1;
-	}
-	if (g->joined && engine_running(g->e)) {
-		ret = guest_tell_workers(g, GUEST_REMOVE);
-		if (ret)
-			return ret;
-	}
-	return guest_close(g);
+	if (!g->joined || !engine_running(g->e))
+		return guest_close(g);
+	guest_stop_prog(g);
+	ret = guest_tell_workers(g, GUEST_REMOVE, NULL);
+	if (ret == -ETIMEDOUT)
+		return ret;
+	return guest_release(g) ?: ret;
 }

@@ -49,10 +49,13 @@ struct fwd_cmd {
 	struct fwd_rule rule;
 	struct flow_key key;		/* FWD_ACCEPTED: the client's flow */
 	struct flow_list *list;
+	const struct guest_params *params;	/* GUEST_ADD */
+	int *status;			/* GUEST_*: the first error, if any */
 };
 
 struct fwd_listener {
-	int fd;			/* -1: slot free */
+	bool used;		/* false: slot free */
+	int fd;
 	struct fwd_rule rule;
 };
 
@@ -118,6 +121,7 @@ bool guest_command_all(struct guest *g, struct fwd_cmd *c);
 
 /* engine_guest.c */
 void worker_add_gq(struct worker *w, struct gq *q);
-void gq_leave(struct gq *q);
+int gq_attach(struct gq *q, const struct guest_params *p);
+int gq_detach(struct gq *q);
 
 #endif

@@ -288,6 +288,18 @@ def veth(netns):
         subprocess.run(["ip", "link", "del", host], capture_output=True)
 
 
+def status_kib(pid, field="VmHWM"):
+    """A memory line of /proc/PID/status (VmHWM: the peak resident), in KiB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {field} for {pid}")
+
+
+SANITIZED = any(s in os.path.basename(BINARY) for s in ("asan", "tsan", "ubsan"))
+
+
 def api_call(path, request, newline=False):
     """One request over an API socket (@request: an object, or the raw
     text), then the write side shut (with @newline first, as Podman sends

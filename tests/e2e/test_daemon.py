@@ -195,3 +195,19 @@ def test_daemon_duplicate_name_and_bad_command_line(daemon, topo):
         r = subprocess.run([BINARY, *args],
                            capture_output=True, text=True, timeout=30)
         assert r.returncode == 2 and "xdpslirp daemon:" in r.stderr, (args, r.stderr)
+
+
+def test_daemon_100_guests_moving_data_at_once(daemon, topo):
+    """One daemon, 100 guests, each moving 2 MiB both ways at the same
+    time: every byte checked."""
+    topo.server(topo.host, "127.0.0.1", 5401)
+    x = daemon()
+    guests = [topo.extra_netns() for _ in range(100)]
+    for i, ns in enumerate(guests):
+        answer = add_guest(x, f"g{i}", ns)
+        assert "return" in answer, answer
+    runs = [client(ns, "both", 2 * MiB, 100 + i) for i, ns in enumerate(guests)]
+    for p in runs:
+        finish(p, timeout=600)
+    assert x.stop() == 0
+    x.assert_frames_accounted()

@@ -2,23 +2,11 @@
 """Resident memory of an idle xdpslirp: at most 16 MB (MiB, as make bench
 reports it) with the defaults.  The UMEMs, pinned whole, are most of it
 (xsk.c sizes them: 5.5 MiB a queue); it was 68 MB with 32 MiB a queue."""
-import os
-
 import pytest
 
-from conftest import BINARY, EXTRA_ARGS
+from conftest import EXTRA_ARGS, SANITIZED, status_kib
 
 LIMIT_KIB = 16 * 1024
-SANITIZED = any(s in os.path.basename(BINARY) for s in ("asan", "tsan", "ubsan"))
-
-
-def peak_kib(pid):
-    """VmHWM: the peak of the process's resident memory, in KiB."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    raise AssertionError(f"no VmHWM for {pid}")
 
 
 @pytest.mark.skipif(SANITIZED, reason="a sanitizer's shadow memory")
@@ -28,7 +16,7 @@ def test_idle_footprint_with_defaults(xdpslirp, netns, mtu):
     means the same on any machine), AF_XDP or the backend make check runs."""
     args = ["--queues", "2", "--netns", f"/run/netns/{netns()}"]
     x = xdpslirp(*(args + (["--mtu", mtu] if mtu else [])))
-    kib = peak_kib(x.proc.pid)
+    kib = status_kib(x.proc.pid)
     assert kib <= LIMIT_KIB, f"{kib} KiB resident at MTU {mtu or 'default'}{EXTRA_ARGS}"
     assert x.stop() == 0, x.stderr()
     x.assert_frames_accounted()

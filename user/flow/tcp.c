@@ -369,6 +369,13 @@ void tcp_timer(struct gw_ctx *ctx, struct flow *fl)
 		tcp_reset_guest(ctx, fl);
 		return;
 	}
+	if (fl->flags & FLOW_TX_STARVED) {	/* frames may be free again */
+		fl->flags &= (uint16_t)~FLOW_TX_STARVED;
+		tcp_send_data(ctx, fl, false);
+		if (!fl->timer_at && fl->snd_nxt != fl->snd_una)
+			arm_rto(ctx, fl);
+		return;
+	}
 	if ((fl->flags & FLOW_WND_UPDATE) && fl->state == FLOW_ESTABLISHED &&
 	    tcp_resend_window(ctx, fl))
 		return;

@@ -23,6 +23,7 @@
 #define SYN_OPTS_LEN	8			/* MSS, NOP, window scale */
 #define OUR_WSCALE	7			/* our window up to 8 MiB */
 #define RTO_MIN_NS	(200ull * 1000 * 1000)
+#define TX_STARVED_NS	(1000ull * 1000)	/* tcp_starved() */
 #define RTO_MAX_RETRIES	12
 #define WND_UPDATE_RESENDS	4	/* see tcp_resend_window() */
 #define DEFAULT_MSS	536
@@ -86,6 +87,7 @@ void tcp_send_ctl(struct gw_ctx *ctx, struct flow *fl, uint8_t flags, uint32_t s
 void tcp_send_data(struct gw_ctx *ctx, struct flow *fl, bool probe);
 void tcp_discard_acked(struct flow *fl);
 void arm_rto(struct gw_ctx *ctx, struct flow *fl);
+void tcp_starved(struct gw_ctx *ctx, struct flow *fl);
 uint32_t tcp_data_end(const struct flow *fl);
 void tcp_retransmit_first(struct gw_ctx *ctx, struct flow *fl);
 void tcp_rewind(struct flow *fl);

@@ -223,6 +223,19 @@ void tcp_discard_acked(struct flow *fl)
 	fl->acked_unread = 0;
 }
 
+/*
+ * The port had no free frame for @fl's data: frames come back within a
+ * round (sent ones at the kick, received ones once served), so it tries
+ * again soon, and this counts as no retransmission timeout (a shortage of
+ * ours must not back a connection off, or reset it).
+ */
+void tcp_starved(struct gw_ctx *ctx, struct flow *fl)
+{
+	fl->flags |= FLOW_TX_STARVED;
+	if (!fl->timer_at || fl->timer_at > ctx->now + TX_STARVED_NS)
+		l4_timer_arm(ctx, fl, ctx->now + TX_STARVED_NS);
+}
+
 void arm_rto(struct gw_ctx *ctx, struct flow *fl)
 {
 	if (!fl->timer_at)
@@ -328,7 +341,7 @@ void tcp_send_data(struct gw_ctx *ctx, struct flow *fl, bool probe)
 		if (n < 0) {
 			if (n == -ENOBUFS) {
 				counter_add(&ctx->cnt->drop[DROP_TX_NO_FRAMES], 1);
-				arm_rto(ctx, fl);
+				tcp_starved(ctx, fl);
 				return;
 			}
 			tcp_reset_guest(ctx, fl);
