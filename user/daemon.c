@@ -210,7 +210,13 @@ static void guest_options_free(struct dguest *dg)
 /* Undoes guest_start(), however far it got, and frees @dg. */
 static void guest_free(struct dguest *dg)
 {
-	if (dg->g.e && guest_remove(&dg->g))
+	int ret = dg->g.e ? guest_remove(&dg->g) : 0;
+
+	if (ret == -ETIMEDOUT) {	/* a worker may still use it: it stays */
+		log_err("guest %s: a worker did not let go of it: its memory stays", dg->name);
+		return;
+	}
+	if (ret)
 		log_err("guest %s: frames were leaked or double-used: this is a bug, please report it",
 			dg->name);
 	control_fini(&dg->ctl);

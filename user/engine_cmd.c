@@ -185,7 +185,7 @@ static void gq_fwd_add(struct gq *q, const struct fwd_cmd *c)
 }
 
 /* Copies the guest's flows in this worker out for the control API. */
-static void gq_list_flows(struct gq *q, struct flow_list *l)
+static void gq_list_flows(struct gq *q, struct flow_list *l, int done_fd)
 {
 	for (uint32_t i = q->flows.active; i != FLOW_NONE && l->n < l->cap;
 	     i = q->flows.flows[i].next) {
@@ -198,7 +198,7 @@ static void gq_list_flows(struct gq *q, struct flow_list *l)
 			.proto = fl->key.proto, .state = fl->state, .queue = (uint8_t)q->w->index,
 		};
 	}
-	eventfd_write(l->done_fd, 1);
+	eventfd_write(done_fd, 1);
 }
 
 /* A new egress policy from the main thread, which frees the old one once
@@ -241,7 +241,7 @@ void worker_commands(struct worker *w)
 		else if (c.op == GUEST_ADD || c.op == GUEST_REMOVE)
 			gq_join_or_leave(c.gq, &c);
 		else
-			gq_list_flows(c.gq, c.list);
+			gq_list_flows(c.gq, c.list, c.fd);
 	}
 }
 
@@ -278,24 +278,36 @@ void gq_forwards_fini(struct gq *q)
 	q->fwd = NULL;
 }
 
-/*
- * Sends @c to each worker in turn, for guest @g, and waits (a second
- * each) until it answers on @c->fd; false if one did not.
+/**
+ * guest_command_wait() - send a command to each worker for a guest, and
+ *			  wait for each to answer
+ * @g: the guest
+ * @c: the command; its eventfd (@c->fd) is made here
+ * @wait_ms: how long each worker is given
+ *
+ * Worker 0 first, then the others in turn.
+ *
+ * Return: 0, -errno, or -ETIMEDOUT if one did not answer: it may still, so
+ * its eventfd stays open, and what @c points to must stay valid.
  */
-bool guest_command_all(struct guest *g, struct fwd_cmd *c)
+int guest_command_wait(struct guest *g, struct fwd_cmd *c, int wait_ms)
 {
+	c->fd = eventfd(0, EFD_CLOEXEC);
+	if (c->fd < 0)
+		return -errno;
 	for (unsigned q = 0; q < g->e->nworkers; q++) {
 		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
 		eventfd_t done;
 
 		c->gq = &g->q[q];
-		if (worker_command(c->gq->w, c) || poll(&pfd, 1, 1000) != 1 ||
+		if (worker_command(c->gq->w, c) || poll(&pfd, 1, wait_ms) != 1 ||
 		    eventfd_read(c->fd, &done)) {
 			log_warn("queue %u did not answer the main thread", q);
-			return false;
+			return -ETIMEDOUT;
 		}
 	}
-	return true;
+	close(c->fd);
+	return 0;
 }
 
 /**
@@ -311,15 +323,13 @@ bool guest_command_all(struct guest *g, struct fwd_cmd *c)
  */
 unsigned engine_list_flows(struct guest *g, struct flow_info *out, unsigned cap)
 {
-	struct flow_list l = { .out = out, .cap = cap };
+	/* static: a worker that answers late still writes here (main
+	 * thread only) */
+	static struct flow_list l;
 	struct fwd_cmd c = { .op = FLOW_LIST, .list = &l };
 
-	l.done_fd = eventfd(0, EFD_CLOEXEC);
-	if (l.done_fd < 0)
-		return 0;
-	c.fd = l.done_fd;
-	guest_command_all(g, &c);	/* one that did not answer: stop there */
-	close(l.done_fd);
+	l = (struct flow_list){ .out = out, .cap = cap };
+	guest_command_wait(g, &c, 1000);	/* one that did not answer: stop there */
 	return l.n;
 }
 
@@ -337,13 +347,7 @@ int engine_policy_set(struct guest *g, const struct policy *p, bool reset)
 {
 	struct fwd_cmd c = { .op = POLICY_SET, .policy = p, .reset = reset };
 
-	c.fd = eventfd(0, EFD_CLOEXEC);
-	if (c.fd < 0)
-		return -errno;
-	if (!guest_command_all(g, &c))
-		return -ETIMEDOUT;	/* it may still answer: the eventfd stays */
-	close(c.fd);
-	return 0;
+	return guest_command_wait(g, &c, 1000);
 }
 
 /**

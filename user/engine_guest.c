@@ -186,6 +186,9 @@ static bool engine_running(const struct engine *e)
 	return e->nworkers && e->workers[0].running;
 }
 
+/* A worker opening a port may retry a busy queue for a second (xsk.c). */
+#define GUEST_WAIT_MS	5000
+
 /*
  * Tells each worker, worker 0 first, to attach guest @g's queue (GUEST_ADD,
  * with @p) or detach it (GUEST_REMOVE), and waits for each: worker 0
@@ -195,16 +198,11 @@ static bool engine_running(const struct engine *e)
  */
 static int guest_tell_workers(struct guest *g, int op, const struct guest_params *p)
 {
-	int status = 0;
+	static int status;	/* a worker that answers late writes here */
 	struct fwd_cmd c = { .op = op, .params = p, .status = &status };
 
-	c.fd = eventfd(0, EFD_CLOEXEC);
-	if (c.fd < 0)
-		return -errno;
-	if (!guest_command_all(g, &c))
-		return -ETIMEDOUT;	/* it may still answer: the eventfd stays */
-	close(c.fd);
-	return status;
+	status = 0;
+	return guest_command_wait(g, &c, GUEST_WAIT_MS) ?: status;
 }
 
 /* Slot for a new guest: the next free one after the last taken, so a

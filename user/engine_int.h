@@ -35,7 +35,6 @@ enum { EV_XSK, EV_STOP, EV_ICMP_RAW = EPOLL_ICMP_RAW, EV_CMD, EV_HANDOFF,
 struct flow_list {
 	struct flow_info *out;
 	unsigned cap, n;
-	int done_fd;		/* eventfd the worker writes when done */
 };
 
 struct fwd_cmd {
@@ -117,7 +116,7 @@ int gq_forwards_init(struct gq *q);
 void gq_forwards_fini(struct gq *q);
 void worker_commands(struct worker *w);
 void gq_fwd_event(struct gq *q, struct fwd_listener *l);
-bool guest_command_all(struct guest *g, struct fwd_cmd *c);
+int guest_command_wait(struct guest *g, struct fwd_cmd *c, int wait_ms);
 
 /* engine_guest.c */
 void worker_add_gq(struct worker *w, struct gq *q);
