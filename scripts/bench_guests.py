@@ -11,6 +11,8 @@ the namespaces this script creates.
 
 Paths, each serving N guests at once, every guest running one iperf3 upload
 (or download, -R) to a server of its own:
+  daemon       one xdpslirp daemon serving the N guests (namespaces added
+               through its API)
   xdpslirp     N separate xdpslirp processes (xdpslirp -- COMMAND)
   pasta        N pasta processes (pasta --config-net -- COMMAND)
   slirp4netns  N slirp4netns processes, each for a namespace of its own
@@ -27,7 +29,7 @@ which weighs with many guests; the kernel path has none), the whole
 machine's busy CPU seconds per GB while the clients ran (/proc/stat:
 comparable across paths, clients and servers included) and the gateways'
 resident memory (the sum of their VmHWM).  The 100-guest comparison:
---guests 100 --paths xdpslirp,pasta.  Prints a markdown table and writes the raw
+--guests 100 --paths daemon,xdpslirp,pasta.  Prints a markdown table and writes the raw
 results to build/bench-guests.json (--json PATH).  --guests LIST,
 --seconds S (default 5), --paths LIST.
 """
@@ -37,6 +39,7 @@ import os
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -52,7 +55,7 @@ HOST, SINK = f"{TAG}h", f"{TAG}s"
 SERVER = "198.51.100.1"
 BASE_PORT = 5300
 MTU = 65520
-PATHS = ["kernel", "xdpslirp", "pasta", "slirp4netns"]
+PATHS = ["kernel", "daemon", "xdpslirp", "pasta", "slirp4netns"]
 # a client whose data stalls for 10 s gives up (a starved gateway can stall
 # one for ever); guests get GRACE seconds to come up, and a client still
 # running GRACE seconds after its time is killed
@@ -156,6 +159,26 @@ class Guests:
                                                  str(MTU), "--", *cmd),
                                          stdout=subprocess.PIPE, text=True))
 
+    def start_daemon(self, i, cmd):
+        """One xdpslirp daemon for every guest (started with the first):
+        each guest a namespace added through its API."""
+        if not self.gateways:
+            r, w = os.pipe()
+            self.api = f"{self.dir}/api.sock"
+            self.gateway(in_host(XDPSLIRP, "daemon", "--api-socket", self.api, "--ready-fd",
+                                 str(w)), pass_fds=(w,), stdout=subprocess.DEVNULL)
+            os.close(w)
+            os.read(r, 1)
+            os.close(r)
+        holder = netns_holder(HOST)
+        self.holders.append(holder)
+        answer = api_request(self.api, {"execute": "add_guest", "arguments": {
+            "name": f"g{i}", "pid": holder.pid, "options": ["--mtu", str(MTU)]}})
+        if "return" not in answer:
+            raise RuntimeError(f"the daemon refused guest {i}: {answer}")
+        self.clients.append(subprocess.Popen(["nsenter", "-t", str(holder.pid), "-n"] + cmd,
+                                             stdout=subprocess.PIPE, text=True))
+
     def start_pasta(self, i, cmd):
         self.clients.append(self.gateway(in_host("pasta", "--runas", "0", "--config-net",
                                                  "--quiet", "--mtu", str(MTU), "--", *cmd),
@@ -213,6 +236,15 @@ class Guests:
         os.close(self.ready_fd)
         shutil.rmtree(self.dir, ignore_errors=True)
         return cpu, mb
+
+
+def api_request(path, request):
+    """One request to an xdpslirp API socket; the answer, parsed."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(path)
+        s.sendall(json.dumps(request).encode())
+        s.shutdown(socket.SHUT_WR)
+        return json.loads(s.makefile().read())
 
 
 def kill(procs):
