@@ -37,7 +37,7 @@ SAN		:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-p
 # The protocol code: unit tests and the fuzzer link it alone, with a stub
 # for host sockets (tests/unit/hostsock_stub.c) so they never touch the network.
 PROTO_SRCS	:= user/counters.c user/log.c $(wildcard user/net/*.c user/flow/*.c user/svc/*.c) \
-		   user/port/frame.c user/port/umem.c user/port/port.c user/port/capture.c user/port/vnet.c user/ctl/config.c user/ctl/slirp4netns.c user/ctl/fwd.c \
+		   user/port/frame.c user/port/umem.c user/port/port.c user/port/capture.c user/port/vnet.c user/ctl/config.c user/ctl/addrplan.c user/ctl/slirp4netns.c user/ctl/fwd.c \
 		   user/host/sock.c user/host/hostaddr.c
 TEST_SRCS	:= $(PROTO_SRCS) tests/unit/hostsock_stub.c tests/unit/hostsock_nodgram.c
 SYS_SRCS	:= user/host/hostsock.c user/ctl/control.c user/ctl/rules.c user/ctl/ctl.c user/engine.c user/engine_guest.c user/engine_cmd.c user/guest_setup.c \

@@ -43,9 +43,9 @@ static void gateway_init_ipv6(struct gateway *gw, const struct config *cfg)
 void gateway_setup(struct gateway *gw, const struct config *cfg, const struct link_info *host)
 {
 	memcpy(gw->mac, host->mac, ETH_ALEN);
-	gw->gw_addr = config_host_addr(cfg, CIDR_HOST_GATEWAY);
-	gw->dns_addr = config_host_addr(cfg, CIDR_HOST_DNS);
-	gw->guest_addr = config_host_addr(cfg, CIDR_HOST_GUEST);
+	gw->gw_addr = config_gateway_addr(cfg);
+	gw->dns_addr = config_dns_addr(cfg);
+	gw->guest_addr = config_guest_addr(cfg);
 	gw->dhcp_addr = cfg->slirp4netns ? config_host_addr(cfg, CIDR_HOST_DHCP_S4N) : gw->guest_addr;
 	gw->netmask = config_netmask(cfg);
 	gw->mtu = host->mtu;

@@ -10,9 +10,8 @@ import subprocess
 
 import pytest
 
-from conftest import REMOTE, REMOTE6
+from conftest import api_call, REMOTE, REMOTE6
 from tcp_peer import stream
-from test_forward import api
 from test_policy import start
 
 
@@ -46,7 +45,7 @@ def test_transfer_captured_with_valid_checksums(xdpslirp, topo, user_dir, api_pa
     x = start(xdpslirp, topo, "--pcap", pcap, "--api-socket", api_path)
     r = topo.peer("client", addr, 7201, "down", n, seed)
     assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr
-    cap = api(topo, api_path, {"execute": "get_stats"})["return"]["capture"]
+    cap = api_call(api_path, {"execute": "get_stats"})["return"]["capture"]
     assert cap["dropped_no_room"] == 0, cap     # 4 x 2 MiB per worker hold it all
     assert x.stop() == 0
     status = tshark(pcap, "-Y", "tcp", "-T", "fields", "-e", "tcp.checksum.status").split()
@@ -71,7 +70,7 @@ def test_capture_paused_and_resumed_through_the_api(xdpslirp, topo, user_dir, ap
         assert r.returncode == 0, r.stdout + r.stderr
 
     def call(cmd):
-        return (api(topo, api_path, {"execute": cmd}))
+        return (api_call(api_path, {"execute": cmd}))
 
     ping(2)
     off = call("stop_capture")["return"]
@@ -87,7 +86,7 @@ def test_capture_paused_and_resumed_through_the_api(xdpslirp, topo, user_dir, ap
 
 def test_capture_without_file_is_an_api_error(xdpslirp, topo, api_path):
     x = start(xdpslirp, topo, "--api-socket", api_path)
-    r = (api(topo, api_path, {"execute": "start_capture"}))
+    r = (api_call(api_path, {"execute": "start_capture"}))
     assert "--pcap FILE" in r["error"]["desc"], r
     assert x.stop() == 0
 
@@ -98,7 +97,7 @@ def test_size_limit_drops_the_oldest_half(xdpslirp, topo, user_dir, api_path):
     x = start(xdpslirp, topo, "--pcap", pcap, "--pcap-size", "8", "--api-socket", api_path)
     r = topo.peer("client", REMOTE, 7202, "down", 64 << 20, 3)
     assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr
-    cap = (api(topo, api_path, {"execute": "get_stats"}))["return"]["capture"]
+    cap = (api_call(api_path, {"execute": "get_stats"}))["return"]["capture"]
     assert cap["halvings"] >= 4 and cap["file_bytes"] <= 8 << 20, cap
     assert x.stop() == 0
     assert os.path.getsize(pcap) <= 8 << 20

@@ -7,8 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import BACKEND, REMOTE, REMOTE6, sh, wait_until, UDP_PEER
-from test_forward import api
+from conftest import api_call, BACKEND, REMOTE, REMOTE6, sh, wait_until, UDP_PEER
 
 
 # a TCP connection, or the errno it ended with ("timed out" if none came)
@@ -123,7 +122,7 @@ except OSError as e:
 
 
 def tcp_flows_to(topo, api_path, port):
-    flows = api(topo, api_path, {"execute": "list_flows"})["return"]["flows"]
+    flows = api_call(api_path, {"execute": "list_flows"})["return"]["flows"]
     return [f for f in flows if f["proto"] == "tcp" and f["remote_port"] == port]
 
 
@@ -135,31 +134,31 @@ def test_rules_change_at_run_time(xdpslirp, topo, api_path):
                              REMOTE, "7011"], stdout=subprocess.PIPE, text=True)
     try:
         assert held.stdout.readline().strip() == "up"
-        r = api(topo, api_path, {"execute": "add_rule",
+        r = api_call(api_path, {"execute": "add_rule",
                                  "arguments": {"rule": f"tcp://{REMOTE}:7010"}})
         assert r == {"return": {"id": 1}}, r
         assert guest(topo, CONNECT, REMOTE, 7010) == "ECONNREFUSED"
         # without "reset", the established connection to 7011 stays
-        r = api(topo, api_path, {"execute": "add_rule", "arguments": {
+        r = api_call(api_path, {"execute": "add_rule", "arguments": {
             "rule": f"tcp://{REMOTE}:7011", "action": "deny"}})
         assert r == {"return": {"id": 2}}, r
         assert len(tcp_flows_to(topo, api_path, 7011)) == 1
         assert guest(topo, CONNECT, REMOTE, 7011) == "ECONNREFUSED"
-        r = api(topo, api_path, {"execute": "list_rules"})["return"]
+        r = api_call(api_path, {"execute": "list_rules"})["return"]
         assert r["default"] == "allow"
         assert r["entries"] == [
             {"id": 1, "action": "deny", "rule": f"tcp://{REMOTE}/32:7010", "hits": 1},
             {"id": 2, "action": "deny", "rule": f"tcp://{REMOTE}/32:7011", "hits": 1}], r
         # with it, it ends
-        r = api(topo, api_path, {"execute": "add_rule", "arguments": {
+        r = api_call(api_path, {"execute": "add_rule", "arguments": {
             "rule": "tcp://198.51.100.0/24:7011", "reset": True}})
         assert r == {"return": {"id": 3}}, r
         assert held.stdout.readline().strip() == "ECONNRESET"
         for rid in (2, 3, 1):
-            assert api(topo, api_path, {"execute": "remove_rule", "arguments": {"id": rid}}) == \
+            assert api_call(api_path, {"execute": "remove_rule", "arguments": {"id": rid}}) == \
                 {"return": {}}
         assert guest(topo, CONNECT, REMOTE, 7010) == "connected"
-        assert api(topo, api_path, {"execute": "list_rules"})["return"]["entries"] == []
+        assert api_call(api_path, {"execute": "list_rules"})["return"]["entries"] == []
     finally:
         held.kill()
         held.wait()
@@ -173,11 +172,11 @@ def test_rule_requests_that_are_wrong(xdpslirp, topo, api_path):
                        ({"rule": 7}, "needs \"rule\""),
                        ({"rule": "10.0.0.0/8", "action": "maybe"}, "\"allow\" or \"deny\""),
                        ({"rule": "10.0.0.0/8", "reset": "yes"}, "boolean")):
-        r = api(topo, api_path, {"execute": "add_rule", "arguments": args})
+        r = api_call(api_path, {"execute": "add_rule", "arguments": args})
         assert says in r["error"]["desc"], r
-    r = api(topo, api_path, {"execute": "remove_rule", "arguments": {"id": 99}})
+    r = api_call(api_path, {"execute": "remove_rule", "arguments": {"id": 99}})
     assert "no such rule" in r["error"]["desc"], r
-    r = api(topo, api_path, {"execute": "remove_rule"})
+    r = api_call(api_path, {"execute": "remove_rule"})
     assert "needs an integer" in r["error"]["desc"], r
     assert x.stop() == 0
 
@@ -224,7 +223,7 @@ def test_denied_flood_stops_in_xdp(xdpslirp, topo, api_path, kind):
     assert snap["xdp_denied"] + snap["xdp_notices"] == n, snap
     assert 0 < snap["xdp_notices"] < n // 4, snap
     assert snap["drops"].get("policy_denied") == snap["xdp_notices"], snap
-    rules = api(topo, api_path, {"execute": "list_rules"})["return"]["entries"]
+    rules = api_call(api_path, {"execute": "list_rules"})["return"]["entries"]
     assert rules[0]["hits"] == n, rules
     assert guest(topo, CONNECT, REMOTE, 7313) == "connected"
     assert x.stop() == 0
@@ -236,7 +235,7 @@ def test_xdp_follows_rules_changed_at_run_time(xdpslirp, topo, api_path):
     x = start(xdpslirp, topo, "--api-socket", api_path, "--default-deny",
               "--allow", f"tcp://{REMOTE}:7314")
     assert guest(topo, CONNECT, REMOTE, 7314) == "connected"
-    api(topo, api_path, {"execute": "add_rule", "arguments": {
+    api_call(api_path, {"execute": "add_rule", "arguments": {
         "rule": f"tcp://{REMOTE}/32:7314", "action": "deny"}})
     assert guest(topo, CONNECT, REMOTE, 7314) == "ECONNREFUSED"
     r = topo.guest_run("/usr/bin/python3", "-c", FLOOD, "tcp", REMOTE, "7314", "5000",
@@ -259,7 +258,7 @@ def test_block_host_networks_follows_the_host(xdpslirp, topo, api_path):
     assert guest(topo, CONNECT, REMOTE6, 7320) == "ECONNREFUSED"     # 2001:db8:51::/64
 
     def host_rules():
-        entries = api(topo, api_path, {"execute": "list_rules"})["return"]["entries"]
+        entries = api_call(api_path, {"execute": "list_rules"})["return"]["entries"]
         return {e["rule"] for e in entries if e.get("host_network")}
 
     assert "192.0.2.77/32" not in host_rules()

@@ -10,8 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import BINARY, EXTRA_ARGS, REMOTE, REMOTE6, ROOTLESS, run_command_mode, sh
-from test_forward import api
+from conftest import api_call, BINARY, EXTRA_ARGS, REMOTE, REMOTE6, ROOTLESS, run_command_mode, sh
 from test_slirp4netns import slirp  # noqa: F401 (a fixture)
 from test_policy import CONNECT, DATAGRAM, UDP_PEER, guest, start
 from test_udp import guest_udp, udp_server
@@ -58,7 +57,7 @@ def assert_confined(pid, command=False, netns_path=None):
 def test_a_running_engine_is_confined(xdpslirp, topo, api_path):
     x = start(xdpslirp, topo, "--api-socket", api_path)
     assert_confined(x.proc.pid, netns_path=f"/run/netns/{topo.host}")
-    sb = (api(topo, api_path, {"execute": "get_stats"}))["return"]["sandbox"]
+    sb = (api_call(api_path, {"execute": "get_stats"}))["return"]["sandbox"]
     names = {"net_bind_service", "net_raw"} if not ROOTLESS else set()
     assert sb == {"namespaces": True, "seccomp": True, "own_user_namespace": bool(ROOTLESS),
                   "uid": int(ROOTLESS or 65534), "capabilities": sb["capabilities"]}
@@ -99,7 +98,7 @@ def test_every_feature_under_the_filter(xdpslirp, topo, api_path):
                             "serve", "0.0.0.0", "7103"], stdout=subprocess.PIPE, text=True)
     topo.servers.append(srv)
     assert srv.stdout.readline().strip() == "ready"
-    add = (api(topo, api_path, {"execute": "add_hostfwd", "arguments": {
+    add = (api_call(api_path, {"execute": "add_hostfwd", "arguments": {
         "proto": "tcp", "host_addr": "127.0.0.1", "host_port": 7105, "guest_port": 7103}}))
     assert "id" in add["return"], add
     for port in (7103, 7105):
@@ -110,16 +109,16 @@ def test_every_feature_under_the_filter(xdpslirp, topo, api_path):
         assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr
 
     # rules at run time, flows, stats, counters
-    rid = (api(topo, api_path, {"execute": "add_rule", "arguments": {
+    rid = (api_call(api_path, {"execute": "add_rule", "arguments": {
         "rule": f"tcp://{REMOTE}:7101", "action": "deny", "reset": True}}))["return"]["id"]
     assert guest(topo, CONNECT, REMOTE, 7101) == "ECONNREFUSED"
-    rules = (api(topo, api_path, {"execute": "list_rules"}))["return"]["entries"]
+    rules = (api_call(api_path, {"execute": "list_rules"}))["return"]["entries"]
     assert any(e["id"] == rid and e["hits"] >= 1 for e in rules), rules
-    assert "return" in (api(topo, api_path, {"execute": "remove_rule",
+    assert "return" in (api_call(api_path, {"execute": "remove_rule",
                                                        "arguments": {"id": rid}}))
     assert guest(topo, CONNECT, REMOTE, 7101) == "connected"
-    assert "flows" in (api(topo, api_path, {"execute": "list_flows"}))["return"]
-    assert "workers" in (api(topo, api_path, {"execute": "get_stats"}))["return"]
+    assert "flows" in (api_call(api_path, {"execute": "list_flows"}))["return"]
+    assert "workers" in (api_call(api_path, {"execute": "get_stats"}))["return"]
     assert x.snapshot()["rx_frames"]      # SIGUSR1's counters
     assert x.proc.poll() is None, "killed under the filter:\n" + x.stderr()
     assert x.stop() == 0, x.stderr()

@@ -224,3 +224,23 @@ def test_no_dhcp(xdpslirp, veth, tmp_path):
     assert r.returncode != 0 and "discover" in r.stdout + r.stderr, r.stdout + r.stderr
     assert x.snapshot()["drops"].get("dhcp_off", 0) >= 1, r.stderr + x.stderr()
     assert x.stop() == 0
+
+
+def test_addresses_given_one_by_one(xdpslirp, topo):
+    """--address and --gateway, as an IPAM plugin hands them out: the guest
+    gets its address and route, reaches the host's loopback through the
+    gateway (byte-exact) and resolves through the next host, the DNS
+    address."""
+    udp_server(topo, "loopback", 5357, mode="dns")
+    topo.server(topo.host, "127.0.0.1", 5358)
+    x = start(xdpslirp, topo, "--address", "10.0.5.7/24", "--gateway", "10.0.5.1",
+              "--dns-upstream", "127.0.0.1:5357")
+    addrs = sh("ip", "-n", topo.guest, "-4", "-o", "addr", "show", "dev", "eth0").stdout
+    assert "inet 10.0.5.7/24" in addrs, addrs
+    route = sh("ip", "-n", topo.guest, "-4", "route", "show", "default").stdout
+    assert "via 10.0.5.1" in route, route
+    r = topo.peer("client", "10.0.5.1", 5358, "both", 4 << 20, 9)
+    assert r.returncode == 0 and r.stdout.startswith("ok"), r.stdout + r.stderr
+    r = guest_udp(topo, "query", "10.0.5.2", 53, "xdpslirp.test", "udp")
+    assert r.stdout.startswith("rcode 0 id 4242 ip 192.0.2.13"), r.stdout + r.stderr
+    assert x.stop() == 0

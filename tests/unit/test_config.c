@@ -122,6 +122,41 @@ static void ipv6_options(void **state)
 	assert_int_equal(ntohs(cfg.dns[3].in4.sin_port), 53);
 }
 
+static char *ntop(uint32_t a)
+{
+	static char buf[INET_ADDRSTRLEN];
+
+	return (char *)inet_ntop(AF_INET, &a, buf, sizeof(buf));
+}
+
+/* Addresses given one by one, with and without the gateway and DNS. */
+static void address_options(void **state)
+{
+	static struct config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--address", "10.88.3.7/16", "--", "true"), 0);
+	assert_string_equal(ntop(cfg.network), "10.88.0.0");
+	assert_int_equal(cfg.prefix_len, 16);
+	assert_string_equal(ntop(config_guest_addr(&cfg)), "10.88.3.7");
+	assert_string_equal(ntop(config_gateway_addr(&cfg)), "10.88.0.1");
+	assert_string_equal(ntop(config_dns_addr(&cfg)), "10.88.0.2");
+	/* the first hosts skip the guest's */
+	assert_int_equal(PARSE(&cfg, "--address", "10.0.9.1/29", "--", "true"), 0);
+	assert_string_equal(ntop(config_gateway_addr(&cfg)), "10.0.9.2");
+	assert_string_equal(ntop(config_dns_addr(&cfg)), "10.0.9.3");
+	assert_int_equal(PARSE(&cfg, "--address", "10.0.9.2/24", "--gateway", "10.0.9.254",
+			       "--dns-address", "10.0.9.53", "--", "true"), 0);
+	assert_string_equal(ntop(config_gateway_addr(&cfg)), "10.0.9.254");
+	assert_string_equal(ntop(config_dns_addr(&cfg)), "10.0.9.53");
+	/* --cidr's plan, one address moved */
+	assert_int_equal(PARSE(&cfg, "--cidr", "10.0.4.0/24", "--gateway", "10.0.4.1", "--",
+			       "true"), 0);
+	assert_string_equal(ntop(config_guest_addr(&cfg)), "10.0.4.100");
+	assert_string_equal(ntop(config_gateway_addr(&cfg)), "10.0.4.1");
+	assert_string_equal(ntop(config_dns_addr(&cfg)), "10.0.4.3");
+}
+
 static void ifname_mode(void **state)
 {
 	static struct config cfg;
@@ -239,6 +274,17 @@ static void bad_input(void **state)
 		{ { "--cpus", "0,", "--", "true" }, "--cpus" },
 		{ { "--poll", "sometimes", "--", "true" }, "--poll" },
 		{ { "--spin-us", "100001", "--", "true" }, "--spin-us" },
+		{ { "--address", "10.0.5.7", "--", "true" }, "--address" },
+		{ { "--address", "10.0.5.7/31", "--", "true" }, "/30" },
+		{ { "--address", "10.0.5.7/7", "--", "true" }, "--address" },
+		{ { "--address", "10.0.5.7/24", "--cidr", "10.0.5.0/24", "--", "true" }, "not both" },
+		{ { "--address", "10.0.5.7/24", "--gateway", "10.0.6.1", "--", "true" }, "--gateway" },
+		{ { "--address", "10.0.5.7/24", "--gateway", "10.0.5.255", "--", "true" }, "--gateway" },
+		{ { "--address", "10.0.5.7/24", "--gateway", "10.0.5.7", "--", "true" }, "different" },
+		{ { "--address", "10.0.5.7/24", "--dns-address", "10.0.5.0", "--", "true" },
+		  "--dns-address" },
+		{ { "--gateway", "x", "--", "true" }, "--gateway" },
+		{ { "--gateway", "10.0.2.100", "--", "true" }, "different" },
 		{ { "--bogus" }, "unknown option" },
 		{ { "--mtu" }, "needs a value" },
 		{ { "ping" }, "after '--'" },
@@ -268,6 +314,7 @@ int main(void)
 		cmocka_unit_test(defaults_command_mode),
 		cmocka_unit_test(all_options),
 		cmocka_unit_test(ipv6_options),
+		cmocka_unit_test(address_options),
 		cmocka_unit_test(ifname_mode),
 		cmocka_unit_test(publish_rules),
 		cmocka_unit_test(help_and_version),

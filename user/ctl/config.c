@@ -22,7 +22,6 @@
 #include "log.h"
 #include "version.h"
 
-#define PREFIX_MAX	25	/* the smallest network holding the guest's .100 */
 
 static const char usage[] =
 "Usage: xdpslirp [OPTIONS] --ifname IFACE\n"
@@ -50,6 +49,11 @@ static const char usage[] =
 "                        AF_XDP multi-buffer, else 3506)\n"
 "  --cidr A.B.C.D/N      guest network, N <= 25 (default 10.0.2.0/24):\n"
 "                        gateway .2, DNS .3, guest .100\n"
+"  --address A.B.C.D/N   the guest's IPv4 address and network instead (N 8-30)\n"
+"  --gateway A.B.C.D     the gateway's (default: with --address the network's\n"
+"                        first host not the guest's, else .2)\n"
+"  --dns-address A.B.C.D the DNS address (default: with --address the next\n"
+"                        host, else .3)\n"
 "  --cidr6 PREFIX/64|random  guest IPv6 network (default fd00::/64): gateway\n"
 "                        ::2 (also fe80::2), DNS ::3, guest ::100; random\n"
 "                        draws a unique local prefix (RFC 4193)\n"
@@ -135,7 +139,7 @@ enum {
 	OPT_DISABLE_IPV6, OPT_RA_INTERVAL, OPT_BACKEND, OPT_USERNS_PATH, OPT_SOCKET, OPT_MACADDRESS, OPT_OUTBOUND, OPT_OUTBOUND6,
 	OPT_ALLOW, OPT_DENY, OPT_DEFAULT_DENY, OPT_NO_SANDBOX, OPT_RUNAS, OPT_SECCOMP_LOG,
 	OPT_PCAP, OPT_PCAP_SIZE, OPT_BLOCK_HOST_NETWORKS, OPT_TEST_TX_DUP, OPT_TEST_TX_REORDER,
-	OPT_TEST_RX_DUP, OPT_TEST_RX_REORDER,
+	OPT_TEST_RX_DUP, OPT_TEST_RX_REORDER, OPT_ADDRESS, OPT_GATEWAY, OPT_DNS_ADDRESS,
 };
 
 static const struct option options[] = {
@@ -145,6 +149,9 @@ static const struct option options[] = {
 	{ "mtu",	  required_argument, NULL, OPT_MTU },
 	{ "cidr",	  required_argument, NULL, OPT_CIDR },
 	{ "cidr6",	  required_argument, NULL, OPT_CIDR6 },
+	{ "address",	  required_argument, NULL, OPT_ADDRESS },
+	{ "gateway",	  required_argument, NULL, OPT_GATEWAY },
+	{ "dns-address",  required_argument, NULL, OPT_DNS_ADDRESS },
 	{ "disable-ipv6", no_argument,	     NULL, OPT_DISABLE_IPV6 },
 	{ "ra-interval",  required_argument, NULL, OPT_RA_INTERVAL },
 	{ "queues",	  required_argument, NULL, OPT_QUEUES },
@@ -192,7 +199,7 @@ static const struct option options[] = {
 };
 
 /* Parses a decimal in [min, max]; returns false on anything else. */
-static bool parse_uint(const char *s, unsigned long min, unsigned long max,
+bool config_parse_uint(const char *s, unsigned long min, unsigned long max,
 		       unsigned long *out)
 {
 	char *end;
@@ -208,7 +215,7 @@ static bool parse_uint(const char *s, unsigned long min, unsigned long max,
 static bool uint_option(const char *name, const char *arg, unsigned long min,
 			unsigned long max, unsigned long *out, FILE *err)
 {
-	if (parse_uint(arg, min, max, out))
+	if (config_parse_uint(arg, min, max, out))
 		return true;
 	fprintf(err, "xdpslirp: %s '%s': expected a whole number from %lu to %lu\n", name, arg,
 		min, max);
@@ -256,89 +263,6 @@ static bool parse_ifname(const char *s, char out[IF_NAMESIZE])
 	return true;
 }
 
-/* Copies ADDR/LEN @s into @buf, cut at the slash; returns LEN's text or NULL. */
-static const char *split_prefix(const char *s, char *buf, size_t size)
-{
-	char *slash;
-
-	if (strlen(s) >= size)
-		return NULL;
-	strcpy(buf, s);
-	slash = strchr(buf, '/');
-	if (!slash)
-		return NULL;
-	*slash = '\0';
-	return slash + 1;
-}
-
-static bool parse_cidr(struct config *cfg, const char *s, FILE *err)
-{
-	char buf[INET_ADDRSTRLEN + 4];
-	const char *plen = split_prefix(s, buf, sizeof(buf));
-	unsigned long len;
-	struct in_addr a;
-	uint32_t mask;
-
-	if (!plen || inet_pton(AF_INET, buf, &a) != 1 || !parse_uint(plen, 1, 32, &len))
-		return false;
-	if (len > PREFIX_MAX) {
-		fprintf(err, "xdpslirp: --cidr %s: the network must hold the guest's address .%d: use a prefix of /%d or shorter\n",
-			s, CIDR_HOST_GUEST, PREFIX_MAX);
-		return false;
-	}
-	mask = htonl(~0u << (32 - len));
-	if (a.s_addr & ~mask) {
-		struct in_addr net = { a.s_addr & mask };
-
-		fprintf(err, "xdpslirp: --cidr %s: host bits are set; did you mean %s/%lu?\n",
-			s, inet_ntoa(net), len);
-		return false;
-	}
-	cfg->network = a.s_addr;
-	cfg->prefix_len = (unsigned)len;
-	return true;
-}
-
-/*
- * --cidr6: a /64 (the address plan's host parts are fixed), or "random": a
- * unique local prefix, fd00::/8 with a random 40-bit Global ID (RFC 4193 3.2).
- */
-static bool parse_cidr6(struct config *cfg, const char *s, FILE *err)
-{
-	char buf[INET6_ADDRSTRLEN + 4];
-	const char *plen = split_prefix(s, buf, sizeof(buf));
-	struct in6_addr a;
-	static const uint8_t zero[8];
-
-	if (!strcmp(s, "random")) {
-		uint8_t id[5];
-
-		if (getrandom(id, sizeof(id), 0) != sizeof(id))
-			return false;
-		memset(cfg->prefix6, 0, sizeof(cfg->prefix6));
-		cfg->prefix6[0] = 0xfd;
-		memcpy(cfg->prefix6 + 1, id, sizeof(id));
-		return true;
-	}
-	if (!plen || inet_pton(AF_INET6, buf, &a) != 1)
-		return false;
-	if (strcmp(plen, "64")) {
-		fprintf(err, "xdpslirp: --cidr6 %s: only a /64 can be given (SLAAC needs one)\n", s);
-		return false;
-	}
-	if (memcmp(a.s6_addr + 8, zero, 8)) {
-		fprintf(err, "xdpslirp: --cidr6 %s: host bits are set\n", s);
-		return false;
-	}
-	if (a.s6_addr[0] == 0xff || (a.s6_addr[0] == 0xfe && (a.s6_addr[1] & 0xc0) == 0x80) ||
-	    !memcmp(a.s6_addr, zero, 8)) {
-		fprintf(err, "xdpslirp: --cidr6 %s: not a unicast prefix (e.g. fd00::/64)\n", s);
-		return false;
-	}
-	memcpy(cfg->prefix6, a.s6_addr, 8);
-	return true;
-}
-
 /* A.B.C.D, A.B.C.D:PORT, an IPv6 address, or [IPv6]:PORT (port default 53). */
 static bool parse_addr_port(const char *s, union sockaddr_inany *sa)
 {
@@ -353,13 +277,13 @@ static bool parse_addr_port(const char *s, union sockaddr_inany *sa)
 	if (bracket) {
 		char *end = strchr(buf, ']');
 
-		if (!end || (end[1] && (end[1] != ':' || !parse_uint(end + 2, 1, 65535, &port))))
+		if (!end || (end[1] && (end[1] != ':' || !config_parse_uint(end + 2, 1, 65535, &port))))
 			return false;
 		*end = '\0';
 		host = buf + 1;
 	} else if ((colon = strchr(buf, ':')) && !strchr(colon + 1, ':')) {
 		*colon = '\0';	/* one colon: IPv4 with a port */
-		if (!parse_uint(colon + 1, 1, 65535, &port))
+		if (!config_parse_uint(colon + 1, 1, 65535, &port))
 			return false;
 	}
 	if (inet_pton(AF_INET6, host, &a6) == 1) {
@@ -546,12 +470,26 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 		fprintf(err, "xdpslirp: --guest-ifname '%s': not a valid interface name\n", arg);
 		return false;
 	case OPT_CIDR:
-		if (parse_cidr(cfg, arg, err))
+		cfg->cidr_given = true;
+		if (config_parse_cidr(cfg, arg, err))
 			return true;
 		fprintf(err, "xdpslirp: --cidr '%s': expected A.B.C.D/N, e.g. 10.0.2.0/24\n", arg);
 		return false;
+	case OPT_ADDRESS:
+		if (config_parse_address(cfg, arg, err))
+			return true;
+		fprintf(err, "xdpslirp: --address '%s': expected the guest's A.B.C.D/N, N from 8 to 30\n",
+			arg);
+		return false;
+	case OPT_GATEWAY:
+	case OPT_DNS_ADDRESS:
+		if (config_parse_addr4(arg, opt == OPT_GATEWAY ? &cfg->addr_gateway : &cfg->addr_dns))
+			return true;
+		fprintf(err, "xdpslirp: --%s '%s': expected an IPv4 address A.B.C.D\n",
+			opt == OPT_GATEWAY ? "gateway" : "dns-address", arg);
+		return false;
 	case OPT_CIDR6:
-		if (parse_cidr6(cfg, arg, err))
+		if (config_parse_cidr6(cfg, arg, err))
 			return true;
 		fprintf(err, "xdpslirp: --cidr6 '%s': expected PREFIX/64 (e.g. fd00::/64) or random\n",
 			arg);
@@ -752,31 +690,12 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *err)
 		fprintf(err, "xdpslirp: --socket is its own backend, with one queue: drop --backend and --queues\n");
 		return -EINVAL;
 	}
+	if (!config_plan_check(cfg, err))
+		return -EINVAL;
 	if (cfg->mode == MODE_IFNAME && cfg->mtu) {
 		fprintf(err, "xdpslirp: --mtu applies only to links xdpslirp creates; set the MTU of %s and its peer instead\n",
 			cfg->ifname);
 		return -EINVAL;
 	}
 	return 0;
-}
-
-/* The address of host number @host in the configured network. */
-uint32_t config_host_addr(const struct config *cfg, uint32_t host)
-{
-	return htonl(ntohl(cfg->network) + host);
-}
-
-/* Host number @host of the configured IPv6 prefix. */
-void config_host_addr6(const struct config *cfg, uint32_t host, struct inany *a)
-{
-	uint32_t h = htonl(host);
-
-	memset(a, 0, sizeof(*a));
-	memcpy(a->b, cfg->prefix6, 8);
-	memcpy(a->b + 12, &h, 4);
-}
-
-uint32_t config_netmask(const struct config *cfg)
-{
-	return htonl(~0u << (32 - cfg->prefix_len));
 }

@@ -52,6 +52,10 @@ struct config {
 	uint32_t mtu;			/* 0: choose from the kernel's abilities */
 	uint32_t network;		/* --cidr, network byte order */
 	unsigned prefix_len;
+	bool cidr_given;		/* --cidr (not with --address) */
+	/* --address, --gateway, --dns-address, network byte order; 0: the
+	 * plan's (config_guest_addr() and the like) */
+	uint32_t addr_guest, addr_gateway, addr_dns;
 	uint8_t prefix6[8];		/* --cidr6: the guest's /64 */
 	bool disable_ipv6;
 	uint32_t ra_interval_s;		/* --ra-interval */
@@ -100,6 +104,17 @@ int config_parse(struct config *cfg, int argc, char **argv, FILE *err);
 bool config_option(struct config *cfg, const char *name, const char *arg, FILE *err);
 bool config_backend(struct config *cfg, const char *arg, FILE *err);
 bool config_mac(struct config *cfg, const char *arg, FILE *err);
+bool config_parse_uint(const char *s, unsigned long min, unsigned long max,
+		       unsigned long *out);
+/* addrplan.c */
+bool config_parse_cidr(struct config *cfg, const char *s, FILE *err);
+bool config_parse_cidr6(struct config *cfg, const char *s, FILE *err);
+bool config_parse_address(struct config *cfg, const char *s, FILE *err);
+bool config_parse_addr4(const char *s, uint32_t *out);
+bool config_plan_check(const struct config *cfg, FILE *err);
+uint32_t config_guest_addr(const struct config *cfg);
+uint32_t config_gateway_addr(const struct config *cfg);
+uint32_t config_dns_addr(const struct config *cfg);
 uint32_t config_host_addr(const struct config *cfg, uint32_t host);
 uint32_t config_netmask(const struct config *cfg);
 void config_host_addr6(const struct config *cfg, uint32_t host, struct inany *a);

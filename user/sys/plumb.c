@@ -75,8 +75,7 @@ static int configure_guest_ipv6(struct nl *nl, const struct config *cfg, int net
  */
 static int configure_guest(uint8_t *guest_mac, const struct config *cfg, int netns_fd)
 {
-	uint32_t guest = config_host_addr(cfg, CIDR_HOST_GUEST);
-	uint32_t router = config_host_addr(cfg, CIDR_HOST_GATEWAY);
+	uint32_t guest = config_guest_addr(cfg), router = config_gateway_addr(cfg);
 	struct link_info lo, eth;
 	struct nl nl = { 0 };
 	int ret;
