@@ -228,7 +228,7 @@ static void guest_free(struct dguest *dg)
 	free(dg);
 }
 
-/* The link the guest's is made as: named by its number, known to the reaper. */
+/* The host end of the guest's link: xsl<pid>-<n>, known to the reaper. */
 static int guest_link_name(struct daemon *d, struct dguest *dg, unsigned n)
 {
 	snprintf(dg->gl.host_ifname, sizeof(dg->gl.host_ifname), "xsl%d-%u", (int)getpid(), n);
