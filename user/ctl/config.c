@@ -29,6 +29,7 @@ static const char usage[] =
 "       xdpslirp [OPTIONS] -- COMMAND [ARG...]\n"
 "       xdpslirp [OPTIONS] --socket PATH\n"
 "       xdpslirp ctl --api-socket PATH list|add|remove|stats|flows ...\n"
+"       xdpslirp daemon --api-socket PATH [--state-file PATH]  (many guests)\n"
 "\n"
 "User-mode network gateway: gives a network namespace IPv4 and IPv6\n"
 "connectivity through an XDP program and AF_XDP sockets, with no NAT rules\n"
