@@ -15,7 +15,8 @@
 #   make bench-guests  1, 10 and 50 guests at once egressing to a remote
 #                   namespace: xdpslirp, pasta, slirp4netns, bridge + NAT
 #   make deps       install build and test dependencies (Debian, as root)
-#   make install    install xdpslirp and its slirp4netns name (PREFIX=/usr/local)
+#   make install    install xdpslirp and its slirp4netns name (PREFIX=/usr/local),
+#                   and the CNI plugin as $(CNI_DIR)/xdpslirp (CNI_DIR=/usr/lib/cni)
 
 BUILD		:= build
 CC		?= gcc
@@ -28,7 +29,7 @@ WARN		:= -Wall -Wextra -Werror
 CFLAGS		?= -O2 -g
 # user/ is grouped by layer (see README, "Where things are"); headers are
 # included by name from every folder
-LAYERS		:= port net flow svc host ctl sys
+LAYERS		:= port net flow svc host ctl sys cni
 CPPFLAGS	:= -Iinclude -Iuser $(addprefix -Iuser/,$(LAYERS)) -I$(BUILD) -D_GNU_SOURCE
 XCFLAGS		:= -std=gnu11 $(WARN) $(CFLAGS)
 LDLIBS		:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lxdp -lbpf -lmnl -ljansson -lseccomp -lcap-ng) -lpthread
@@ -40,7 +41,7 @@ PROTO_SRCS	:= user/counters.c user/log.c $(wildcard user/net/*.c user/flow/*.c u
 		   user/port/frame.c user/port/umem.c user/port/port.c user/port/capture.c user/port/vnet.c user/ctl/config.c user/ctl/addrplan.c user/ctl/slirp4netns.c user/ctl/fwd.c \
 		   user/host/sock.c user/host/hostaddr.c
 TEST_SRCS	:= $(PROTO_SRCS) tests/unit/hostsock_stub.c tests/unit/hostsock_nodgram.c
-SYS_SRCS	:= user/host/hostsock.c user/ctl/control.c user/ctl/rules.c user/ctl/ctl.c user/engine.c user/engine_guest.c user/engine_cmd.c user/guest_setup.c \
+SYS_SRCS	:= user/host/hostsock.c user/ctl/control.c user/ctl/rules.c user/ctl/ctl.c user/ctl/apiclient.c user/engine.c user/engine_guest.c user/engine_cmd.c user/guest_setup.c \
 		   $(wildcard user/sys/*.c) user/port/xdp.c user/port/xdp_policy.c user/port/xsk.c user/port/tap.c user/port/stream.c \
 		   user/port/bufpool.c
 MAIN_SRC	:= user/main.c user/daemon.c user/gateway_setup.c
@@ -50,7 +51,7 @@ ASAN_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/%)
 HEADERS		:= $(wildcard user/*.h user/*/*.h include/*.h)
 
 .PHONY: all deps check check-full fuzz soak demo bench bench-guests install clean asan
-all: $(BUILD)/xdpslirp $(BUILD)/slirp4netns
+all: $(BUILD)/xdpslirp $(BUILD)/slirp4netns $(BUILD)/xdpslirp-cni
 
 deps:
 	@scripts/install-deps.sh
@@ -90,14 +91,22 @@ $(BUILD)/xdpslirp-tsan: $(patsubst user/%.c,$(BUILD)/tsan-engine/%.o,$(ENGINE_SR
 
 asan: $(BUILD)/xdpslirp-asan $(BUILD)/xdpslirp-tsan
 
+# the CNI plugin: a small program of its own, the daemon's client
+CNI_SRCS	:= $(wildcard user/cni/*.c) user/ctl/apiclient.c
+$(BUILD)/xdpslirp-cni: $(patsubst user/%.c,$(BUILD)/%.o,$(CNI_SRCS))
+	$(CC) $(XCFLAGS) $^ -o $@ -ljansson
+
 # invoked under this name, the binary is a drop-in slirp4netns (user/ctl/slirp4netns.c)
 $(BUILD)/slirp4netns: $(BUILD)/xdpslirp
 	ln -sf xdpslirp $@
 
 PREFIX		?= /usr/local
-install: $(BUILD)/xdpslirp
+# where CNI runtimes look for plugins on Debian; the type is "xdpslirp"
+CNI_DIR		?= /usr/lib/cni
+install: $(BUILD)/xdpslirp $(BUILD)/xdpslirp-cni
 	install -D -m 0755 $(BUILD)/xdpslirp $(DESTDIR)$(PREFIX)/bin/xdpslirp
 	ln -sf xdpslirp $(DESTDIR)$(PREFIX)/bin/slirp4netns
+	install -D -m 0755 $(BUILD)/xdpslirp-cni $(DESTDIR)$(CNI_DIR)/xdpslirp
 
 # --- unit tests (cmocka), plain and sanitized ---
 # The code under test is compiled once per flavour and linked into each test.

@@ -314,6 +314,35 @@ static bool name_ok(const char *s)
 	return true;
 }
 
+/* What the guest was given: its MAC, MTU and, per family, its address,
+ * gateway and DNS (what a CNI plugin reports). */
+static json_t *guest_addresses(const struct dguest *dg)
+{
+	const struct gateway *gw = &dg->gw;
+	char a[INET6_ADDRSTRLEN + 4], g[INET6_ADDRSTRLEN], n[INET6_ADDRSTRLEN];
+	char mac[18];
+	const uint8_t *m = dg->gl.guest_mac;
+	json_t *out;
+
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4],
+		 m[5]);
+	inet_ntop(AF_INET, &gw->guest_addr, g, sizeof(g));
+	snprintf(a, sizeof(a), "%s/%d", g, __builtin_popcount(gw->netmask));
+	inet_ntop(AF_INET, &gw->gw_addr, g, sizeof(g));
+	inet_ntop(AF_INET, &gw->dns_addr, n, sizeof(n));
+	out = json_pack("{s:s,s:i,s:{s:s,s:s,s:s}}", "mac", mac, "mtu", (int)gw->mtu,
+			"ipv4", "address", a, "gateway", g, "dns", n);
+	if (out && gw->ipv6) {
+		inany_ntop(&gw->guest6, g, sizeof(g));
+		snprintf(a, sizeof(a), "%s/64", g);
+		inany_ntop(&gw->gw6, g, sizeof(g));
+		inany_ntop(&gw->dns6, n, sizeof(n));
+		json_object_set_new(out, "ipv6", json_pack("{s:s,s:s,s:s}", "address", a,
+							   "gateway", g, "dns", n));
+	}
+	return out;
+}
+
 /* add_guest; also what the state file replays. */
 static json_t *cmd_add_guest(struct daemon *d, json_t *args)
 {
@@ -350,8 +379,8 @@ static json_t *cmd_add_guest(struct daemon *d, json_t *args)
 	}
 	d->guests[n] = dg;
 	state_save(d);
-	return json_pack("{s:{s:s,s:s}}", "return", "name", dg->name,
-			 "host_ifname", dg->gl.host_ifname);
+	return json_pack("{s:{s:s,s:s,s:o}}", "return", "name", dg->name,
+			 "host_ifname", dg->gl.host_ifname, "guest", guest_addresses(dg));
 }
 
 static void guest_drop(struct daemon *d, struct dguest *dg)
@@ -397,13 +426,11 @@ static json_t *cmd_list_guests(struct daemon *d)
 
 	for (unsigned i = 0; i < GUESTS_MAX; i++) {
 		const struct dguest *dg = d->guests[i];
-		char a[INET_ADDRSTRLEN];
 
 		if (!dg)
 			continue;
-		inet_ntop(AF_INET, &dg->gw.guest_addr, a, sizeof(a));
-		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:i,s:O}", "name", dg->name,
-			"host_ifname", dg->gl.host_ifname, "guest_addr", a, "flows",
+		json_array_append_new(list, json_pack("{s:s,s:s,s:o,s:i,s:O}", "name", dg->name,
+			"host_ifname", dg->gl.host_ifname, "guest", guest_addresses(dg), "flows",
 			(int)guest_flows(dg), "spec", dg->spec));
 	}
 	return json_pack("{s:{s:o}}", "return", "guests", list);

@@ -21,9 +21,9 @@
 static void gateway_init_ipv6(struct gateway *gw, const struct config *cfg)
 {
 	gw->ipv6 = !cfg->disable_ipv6;
-	config_host_addr6(cfg, CIDR_HOST_GATEWAY, &gw->gw6);
-	config_host_addr6(cfg, CIDR_HOST_DNS, &gw->dns6);
-	config_host_addr6(cfg, CIDR6_HOST_GUEST, &gw->guest6);
+	config_gateway_addr6(cfg, &gw->gw6);
+	config_dns_addr6(cfg, &gw->dns6);
+	config_guest_addr6(cfg, &gw->guest6);
 	memset(&gw->ll6, 0, sizeof(gw->ll6));
 	gw->ll6.b[0] = 0xfe;
 	gw->ll6.b[1] = 0x80;

@@ -157,6 +157,43 @@ static void address_options(void **state)
 	assert_string_equal(ntop(config_dns_addr(&cfg)), "10.0.4.3");
 }
 
+static char *ntop6(const struct inany *a)
+{
+	static char buf[INET6_ADDRSTRLEN];
+
+	return (char *)inet_ntop(AF_INET6, a->b, buf, sizeof(buf));
+}
+
+/* The IPv6 twins: host-local's first lease (::2, gateway ::1), and defaults. */
+static void address6_options(void **state)
+{
+	static struct config cfg;
+	struct inany a;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--address6", "fd10:0:0:7::2/64", "--gateway6",
+			       "fd10:0:0:7::1", "--", "true"), 0);
+	config_guest_addr6(&cfg, &a);
+	assert_string_equal(ntop6(&a), "fd10:0:0:7::2");
+	config_gateway_addr6(&cfg, &a);
+	assert_string_equal(ntop6(&a), "fd10:0:0:7::1");
+	config_dns_addr6(&cfg, &a);
+	assert_string_equal(ntop6(&a), "fd10:0:0:7::3");
+	assert_memory_equal(cfg.prefix6, a.b, 8);
+	/* defaults: the first hosts that are not the guest's */
+	assert_int_equal(PARSE(&cfg, "--address6", "2001:db8::1/64", "--", "true"), 0);
+	config_gateway_addr6(&cfg, &a);
+	assert_string_equal(ntop6(&a), "2001:db8::2");
+	config_dns_addr6(&cfg, &a);
+	assert_string_equal(ntop6(&a), "2001:db8::3");
+	/* the plan, unchanged without them */
+	assert_int_equal(PARSE(&cfg, "--", "true"), 0);
+	config_guest_addr6(&cfg, &a);
+	assert_string_equal(ntop6(&a), "fd00::100");
+	config_dns_addr6(&cfg, &a);
+	assert_string_equal(ntop6(&a), "fd00::3");
+}
+
 static void ifname_mode(void **state)
 {
 	static struct config cfg;
@@ -283,6 +320,15 @@ static void bad_input(void **state)
 		{ { "--address", "10.0.5.7/24", "--gateway", "10.0.5.7", "--", "true" }, "different" },
 		{ { "--address", "10.0.5.7/24", "--dns-address", "10.0.5.0", "--", "true" },
 		  "--dns-address" },
+		{ { "--address6", "fd10::2", "--", "true" }, "--address6" },
+		{ { "--address6", "fd10::2/48", "--", "true" }, "/64" },
+		{ { "--address6", "fd10::/64", "--", "true" }, "unicast host" },
+		{ { "--address6", "fe80::2/64", "--", "true" }, "unicast host" },
+		{ { "--address6", "fd10::2/64", "--cidr6", "fd10::/64", "--", "true" }, "not both" },
+		{ { "--address6", "fd10::2/64", "--gateway6", "fd11::1", "--", "true" }, "--gateway6" },
+		{ { "--address6", "fd10::2/64", "--dns-address6", "fd10::2", "--", "true" },
+		  "different" },
+		{ { "--gateway6", "10.0.0.1", "--", "true" }, "--gateway6" },
 		{ { "--gateway", "x", "--", "true" }, "--gateway" },
 		{ { "--gateway", "10.0.2.100", "--", "true" }, "different" },
 		{ { "--bogus" }, "unknown option" },
@@ -315,6 +361,7 @@ int main(void)
 		cmocka_unit_test(all_options),
 		cmocka_unit_test(ipv6_options),
 		cmocka_unit_test(address_options),
+		cmocka_unit_test(address6_options),
 		cmocka_unit_test(ifname_mode),
 		cmocka_unit_test(publish_rules),
 		cmocka_unit_test(help_and_version),

@@ -2,8 +2,9 @@
 /*
  * addrplan.c - the guest's addresses: the plan of --cidr and --cidr6
  * (slirp4netns's: gateway .2, DNS .3, guest .100), or the IPv4 addresses
- * given one by one (--address, --gateway, --dns-address, as an IPAM
- * plugin hands them out), and the checks that they make a network.
+ * given one by one (--address, --gateway, --dns-address and their IPv6
+ * twins --address6, --gateway6, --dns-address6, as an IPAM plugin hands
+ * them out), and the checks that they make a network.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -58,6 +59,14 @@ bool config_parse_cidr(struct config *cfg, const char *s, FILE *err)
 	return true;
 }
 
+/* The /64 at @p is a global or unique local unicast prefix. */
+static bool unicast_prefix(const uint8_t *p)
+{
+	static const uint8_t zero[8];
+
+	return p[0] != 0xff && !(p[0] == 0xfe && (p[1] & 0xc0) == 0x80) && memcmp(p, zero, 8);
+}
+
 /*
  * --cidr6: a /64 (the address plan's host parts are fixed), or "random": a
  * unique local prefix, fd00::/8 with a random 40-bit Global ID (RFC 4193 3.2).
@@ -69,6 +78,7 @@ bool config_parse_cidr6(struct config *cfg, const char *s, FILE *err)
 	struct in6_addr a;
 	static const uint8_t zero[8];
 
+	cfg->cidr6_given = true;
 	if (!strcmp(s, "random")) {
 		uint8_t id[5];
 
@@ -89,8 +99,7 @@ bool config_parse_cidr6(struct config *cfg, const char *s, FILE *err)
 		fprintf(err, "xdpslirp: --cidr6 %s: host bits are set\n", s);
 		return false;
 	}
-	if (a.s6_addr[0] == 0xff || (a.s6_addr[0] == 0xfe && (a.s6_addr[1] & 0xc0) == 0x80) ||
-	    !memcmp(a.s6_addr, zero, 8)) {
+	if (!unicast_prefix(a.s6_addr)) {
 		fprintf(err, "xdpslirp: --cidr6 %s: not a unicast prefix (e.g. fd00::/64)\n", s);
 		return false;
 	}
@@ -178,13 +187,120 @@ uint32_t config_dns_addr(const struct config *cfg)
 				 config_host_addr(cfg, CIDR_HOST_DNS);
 }
 
+/* An IPv6 address into @out; false if @s is not one. */
+bool config_parse_addr6(const char *s, struct inany *out)
+{
+	return inet_pton(AF_INET6, s, out->b) == 1;
+}
+
+/*
+ * --address6 ADDR/64: the guest's IPv6 address, given as an IPAM plugin
+ * hands it out; its /64 is the guest's prefix, as --cidr6 would set it.
+ */
+bool config_parse_address6(struct config *cfg, const char *s, FILE *err)
+{
+	char buf[INET6_ADDRSTRLEN + 4];
+	const char *plen = split_prefix(s, buf, sizeof(buf));
+	static const uint8_t zero[8];
+	struct inany a;
+
+	if (!plen || !config_parse_addr6(buf, &a))
+		return false;
+	if (strcmp(plen, "64")) {
+		fprintf(err, "xdpslirp: --address6 %s: the guest's network must be a /64 (SLAAC needs one)\n", s);
+		return false;
+	}
+	if (!unicast_prefix(a.b) || !memcmp(a.b + 8, zero, 8)) {
+		fprintf(err, "xdpslirp: --address6 %s: not a unicast host address (e.g. fd00::100/64)\n", s);
+		return false;
+	}
+	memcpy(cfg->prefix6, a.b, 8);
+	cfg->addr6_guest = a;
+	return true;
+}
+
+/* With --address6: the first interface id of the prefix that is neither
+ * the guest's nor @after. */
+static void first_free_host6(const struct config *cfg, const struct inany *after,
+			     struct inany *a)
+{
+	for (uint32_t h = 1;; h++) {
+		config_host_addr6(cfg, h, a);
+		if (!inany_equal(a, &cfg->addr6_guest) && (!after || !inany_equal(a, after)))
+			return;
+	}
+}
+
+/* The guest's IPv6 address: --address6, or the plan's ::100. */
+void config_guest_addr6(const struct config *cfg, struct inany *a)
+{
+	if (!inany_is_zero(&cfg->addr6_guest))
+		*a = cfg->addr6_guest;
+	else
+		config_host_addr6(cfg, CIDR6_HOST_GUEST, a);
+}
+
+/* The gateway's: --gateway6; with --address6 the prefix's first host that
+ * is not the guest's; else the plan's ::2. */
+void config_gateway_addr6(const struct config *cfg, struct inany *a)
+{
+	if (!inany_is_zero(&cfg->addr6_gateway))
+		*a = cfg->addr6_gateway;
+	else if (!inany_is_zero(&cfg->addr6_guest))
+		first_free_host6(cfg, NULL, a);
+	else
+		config_host_addr6(cfg, CIDR_HOST_GATEWAY, a);
+}
+
+/* The DNS address: --dns-address6; with --address6 the next host that is
+ * neither the guest's nor the gateway's; else the plan's ::3. */
+void config_dns_addr6(const struct config *cfg, struct inany *a)
+{
+	struct inany gw;
+
+	if (!inany_is_zero(&cfg->addr6_dns)) {
+		*a = cfg->addr6_dns;
+	} else if (!inany_is_zero(&cfg->addr6_guest)) {
+		config_gateway_addr6(cfg, &gw);
+		first_free_host6(cfg, &gw, a);
+	} else {
+		config_host_addr6(cfg, CIDR_HOST_DNS, a);
+	}
+}
+
+/* The IPv6 addresses: three distinct hosts of the guest's /64. */
+static bool plan6_check(const struct config *cfg, FILE *err)
+{
+	struct inany guest, gw, dns;
+	char a[INET6_ADDRSTRLEN];
+
+	if (cfg->cidr6_given && !inany_is_zero(&cfg->addr6_guest)) {
+		fprintf(err, "xdpslirp: give --cidr6 or --address6, not both\n");
+		return false;
+	}
+	config_guest_addr6(cfg, &guest);
+	config_gateway_addr6(cfg, &gw);
+	config_dns_addr6(cfg, &dns);
+	if (memcmp(gw.b, cfg->prefix6, 8) || memcmp(dns.b, cfg->prefix6, 8)) {
+		fprintf(err, "xdpslirp: %s: not in the guest's /64 (give --address6 with it)\n",
+			memcmp(gw.b, cfg->prefix6, 8) ? "--gateway6" : "--dns-address6");
+		return false;
+	}
+	if (inany_equal(&gw, &guest) || inany_equal(&dns, &guest) || inany_equal(&dns, &gw)) {
+		fprintf(err, "xdpslirp: the guest (%s), the IPv6 gateway and DNS address must be three different addresses\n",
+			inany_ntop(&guest, a, sizeof(a)));
+		return false;
+	}
+	return true;
+}
+
 /**
- * config_plan_check() - check the IPv4 addresses, once every option is in
+ * config_plan_check() - check the addresses, once every option is in
  * @cfg: parsed configuration
  * @err: where to say what is wrong
  *
  * Return: true if the guest, the gateway and the DNS address are three
- * distinct hosts of the guest's network.
+ * distinct hosts of the guest's network, in each family.
  */
 bool config_plan_check(const struct config *cfg, FILE *err)
 {
@@ -213,7 +329,7 @@ bool config_plan_check(const struct config *cfg, FILE *err)
 			a);
 		return false;
 	}
-	return true;
+	return plan6_check(cfg, err);
 }
 
 /* The address of host number @host in the configured network. */

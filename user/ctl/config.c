@@ -58,6 +58,8 @@ static const char usage[] =
 "  --cidr6 PREFIX/64|random  guest IPv6 network (default fd00::/64): gateway\n"
 "                        ::2 (also fe80::2), DNS ::3, guest ::100; random\n"
 "                        draws a unique local prefix (RFC 4193)\n"
+"  --address6 ADDR/64, --gateway6 ADDR, --dns-address6 ADDR  the same for\n"
+"                        IPv6 (defaults: the /64's first hosts not the guest's)\n"
 "  --disable-ipv6        IPv4 only\n"
 "  --ra-interval SECONDS unsolicited router advertisements at most that far\n"
 "                        apart, 4-1800 (default 600)\n"
@@ -141,6 +143,7 @@ enum {
 	OPT_ALLOW, OPT_DENY, OPT_DEFAULT_DENY, OPT_NO_SANDBOX, OPT_RUNAS, OPT_SECCOMP_LOG,
 	OPT_PCAP, OPT_PCAP_SIZE, OPT_BLOCK_HOST_NETWORKS, OPT_TEST_TX_DUP, OPT_TEST_TX_REORDER,
 	OPT_TEST_RX_DUP, OPT_TEST_RX_REORDER, OPT_ADDRESS, OPT_GATEWAY, OPT_DNS_ADDRESS,
+	OPT_ADDRESS6, OPT_GATEWAY6, OPT_DNS_ADDRESS6,
 };
 
 static const struct option options[] = {
@@ -153,6 +156,9 @@ static const struct option options[] = {
 	{ "address",	  required_argument, NULL, OPT_ADDRESS },
 	{ "gateway",	  required_argument, NULL, OPT_GATEWAY },
 	{ "dns-address",  required_argument, NULL, OPT_DNS_ADDRESS },
+	{ "address6",	  required_argument, NULL, OPT_ADDRESS6 },
+	{ "gateway6",	  required_argument, NULL, OPT_GATEWAY6 },
+	{ "dns-address6", required_argument, NULL, OPT_DNS_ADDRESS6 },
 	{ "disable-ipv6", no_argument,	     NULL, OPT_DISABLE_IPV6 },
 	{ "ra-interval",  required_argument, NULL, OPT_RA_INTERVAL },
 	{ "queues",	  required_argument, NULL, OPT_QUEUES },
@@ -488,6 +494,18 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 			return true;
 		fprintf(err, "xdpslirp: --%s '%s': expected an IPv4 address A.B.C.D\n",
 			opt == OPT_GATEWAY ? "gateway" : "dns-address", arg);
+		return false;
+	case OPT_ADDRESS6:
+		if (config_parse_address6(cfg, arg, err))
+			return true;
+		fprintf(err, "xdpslirp: --address6 '%s': expected the guest's ADDR/64\n", arg);
+		return false;
+	case OPT_GATEWAY6:
+	case OPT_DNS_ADDRESS6:
+		if (config_parse_addr6(arg, opt == OPT_GATEWAY6 ? &cfg->addr6_gateway : &cfg->addr6_dns))
+			return true;
+		fprintf(err, "xdpslirp: --%s '%s': expected an IPv6 address\n",
+			opt == OPT_GATEWAY6 ? "gateway6" : "dns-address6", arg);
 		return false;
 	case OPT_CIDR6:
 		if (config_parse_cidr6(cfg, arg, err))

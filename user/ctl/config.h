@@ -57,6 +57,10 @@ struct config {
 	 * plan's (config_guest_addr() and the like) */
 	uint32_t addr_guest, addr_gateway, addr_dns;
 	uint8_t prefix6[8];		/* --cidr6: the guest's /64 */
+	bool cidr6_given;		/* --cidr6 (not with --address6) */
+	/* --address6 (its /64 is prefix6), --gateway6, --dns-address6; all
+	 * zero: the plan's (config_guest_addr6() and the like) */
+	struct inany addr6_guest, addr6_gateway, addr6_dns;
 	bool disable_ipv6;
 	uint32_t ra_interval_s;		/* --ra-interval */
 	unsigned queues;		/* 0: choose by mode */
@@ -118,5 +122,10 @@ uint32_t config_dns_addr(const struct config *cfg);
 uint32_t config_host_addr(const struct config *cfg, uint32_t host);
 uint32_t config_netmask(const struct config *cfg);
 void config_host_addr6(const struct config *cfg, uint32_t host, struct inany *a);
+bool config_parse_address6(struct config *cfg, const char *s, FILE *err);
+bool config_parse_addr6(const char *s, struct inany *out);
+void config_guest_addr6(const struct config *cfg, struct inany *a);
+void config_gateway_addr6(const struct config *cfg, struct inany *a);
+void config_dns_addr6(const struct config *cfg, struct inany *a);
 
 #endif

@@ -12,16 +12,18 @@
  * usage error.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
+#include "apiclient.h"
 #include "ctl.h"
 #include "fwd.h"
+
+/* A gateway answers at once; a daemon adding a guest makes its link first. */
+#define CTL_TIMEOUT_MS	30000
 
 static const char ctl_usage[] =
 "Usage: xdpslirp ctl --api-socket PATH list | stats | flows\n"
@@ -57,39 +59,9 @@ static json_t *ctl_request(int argc, char **argv)
 	return NULL;
 }
 
-/* Sends @req over the socket at @path; returns the answer's text. */
-static char *ctl_call(const char *path, const char *req)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	size_t len = 0, cap = 65536;
-	char *out = malloc(cap + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ssize_t n;
-
-	if (!out || fd < 0 || strlen(path) >= sizeof(sa.sun_path)) {
-		free(out);
-		return NULL;
-	}
-	strcpy(sa.sun_path, path);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
-		perror("xdpslirp ctl");
-		close(fd);
-		free(out);
-		return NULL;
-	}
-	shutdown(fd, SHUT_WR);
-	while (len < cap && (n = read(fd, out + len, cap - len)) > 0)
-		len += (size_t)n;
-	close(fd);
-	out[len] = '\0';
-	return out;
-}
-
 int ctl_main(int argc, char **argv)
 {
 	json_t *req, *answer;
-	char *text, *reply;
 	int status;
 
 	if (argc < 4 || strcmp(argv[1], "--api-socket")) {
@@ -99,22 +71,16 @@ int ctl_main(int argc, char **argv)
 	req = ctl_request(argc - 3, argv + 3);
 	if (!req)
 		return 2;
-	text = json_dumps(req, JSON_COMPACT);
+	answer = api_call(argv[2], req, CTL_TIMEOUT_MS);
 	json_decref(req);
-	reply = text ? ctl_call(argv[2], text) : NULL;
-	free(text);
-	if (!reply)
-		return 1;
-	answer = json_loads(reply, 0, NULL);
 	if (!answer) {
-		fprintf(stderr, "xdpslirp ctl: no valid answer from %s\n", argv[2]);
-		free(reply);
+		fprintf(stderr, "xdpslirp ctl: %s: %s\n", argv[2],
+			errno == EPROTO ? "no valid answer" : strerror(errno));
 		return 1;
 	}
 	status = json_object_get(answer, "error") ? 1 : 0;
 	json_dumpf(answer, stdout, JSON_INDENT(2));
 	putchar('\n');
 	json_decref(answer);
-	free(reply);
 	return status;
 }

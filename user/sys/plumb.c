@@ -59,7 +59,7 @@ static int configure_guest_ipv6(struct nl *nl, const struct config *cfg, int net
 	ret = netns_sysctl_write(netns_fd, path, "0");
 	if (ret == -ENOENT)
 		return 0;	/* no IPv6 in the guest's kernel */
-	config_host_addr6(cfg, CIDR6_HOST_GUEST, &a);
+	config_guest_addr6(cfg, &a);
 	if (cfg->slirp4netns)	/* as its guests: SLAAC from our RAs */
 		return ret == -ENOENT ? 0 : netns_sysctl_write(netns_fd, path, "1");
 	if (!ret)
