@@ -89,12 +89,15 @@ $(BUILD)/xdpslirp-asan: $(patsubst user/%.c,$(BUILD)/asan-engine/%.o,$(ENGINE_SR
 $(BUILD)/xdpslirp-tsan: $(patsubst user/%.c,$(BUILD)/tsan-engine/%.o,$(ENGINE_SRCS))
 	$(CC) $(XCFLAGS) $(TSAN) $^ -o $@ $(LDLIBS)
 
-asan: $(BUILD)/xdpslirp-asan $(BUILD)/xdpslirp-tsan
+asan: $(BUILD)/xdpslirp-asan $(BUILD)/xdpslirp-tsan $(BUILD)/xdpslirp-cni-asan
 
 # the CNI plugin: a small program of its own, the daemon's client
 CNI_SRCS	:= $(wildcard user/cni/*.c) user/ctl/apiclient.c
 $(BUILD)/xdpslirp-cni: $(patsubst user/%.c,$(BUILD)/%.o,$(CNI_SRCS))
 	$(CC) $(XCFLAGS) $^ -o $@ -ljansson
+
+$(BUILD)/xdpslirp-cni-asan: $(patsubst user/%.c,$(BUILD)/asan-engine/%.o,$(CNI_SRCS))
+	$(CC) $(XCFLAGS) $(SAN) $^ -o $@ -ljansson
 
 # invoked under this name, the binary is a drop-in slirp4netns (user/ctl/slirp4netns.c)
 $(BUILD)/slirp4netns: $(BUILD)/xdpslirp
@@ -198,12 +201,12 @@ fuzz: $(FUZZ_TARGETS)
 # --- the suites, as make check runs them ---
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(ASAN_TESTS) $(BPF_TESTS) $(FUZZ_TARGETS) \
-		$(BUILD)/xdpslirp-asan $(BUILD)/xdpslirp-tsan
+		$(BUILD)/xdpslirp-asan $(BUILD)/xdpslirp-tsan $(BUILD)/xdpslirp-cni-asan
 	@scripts/check.sh
 
 check-full: deps
 	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(ASAN_TESTS) $(BPF_TESTS) $(FUZZ_TARGETS) \
-		$(BUILD)/xdpslirp-asan $(BUILD)/xdpslirp-tsan
+		$(BUILD)/xdpslirp-asan $(BUILD)/xdpslirp-tsan $(BUILD)/xdpslirp-cni-asan
 	@CHECK_FULL=1 scripts/check.sh
 
 soak: deps

@@ -147,12 +147,15 @@ else
 	else
 		# the engine under ASan+UBSan and under TSan: TCP, UDP, forwards
 		# and the API, IPv6, faults, the daemon (guests coming and going
-		# while workers run), two workers (hand-off rings, claims),
+		# while workers run) and the CNI plugin driving it (both under
+		# ASan), two workers (hand-off rings, claims),
 		# and the tap (the faults without the 50 restarts: that one tests
 		# the kernel's cleanup)
-		e2e_sanitized e2e-asan "$BUILD/xdpslirp-asan" 2 - tests/e2e/test_tcp.py \
+		e2e_sanitized e2e-asan "$BUILD/xdpslirp-asan" 2 \
+			"XDPSLIRP_CNI=$PWD/$BUILD/xdpslirp-cni-asan" tests/e2e/test_tcp.py \
 			tests/e2e/test_faults.py tests/e2e/test_udp.py tests/e2e/test_forward.py \
-			tests/e2e/test_ipv6.py tests/e2e/test_daemon.py -k "not sigkill_50"
+			tests/e2e/test_ipv6.py tests/e2e/test_daemon.py tests/e2e/test_cni.py \
+			-k "not sigkill_50"
 		e2e_sanitized e2e-asan-tap "$BUILD/xdpslirp-asan" 2 $tap tests/e2e/test_tcp.py \
 			tests/e2e/test_udp.py
 		e2e_sanitized e2e-tsan "$BUILD/xdpslirp-tsan" 2 - tests/e2e/test_tcp.py \

@@ -288,6 +288,23 @@ def veth(netns):
         subprocess.run(["ip", "link", "del", host], capture_output=True)
 
 
+def daemon_pids(api):
+    """The pids of daemons serving @api, found by their command line (not
+    their reapers: children with the same command line)."""
+    found = {}
+    for p in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{p}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+            with open(f"/proc/{p}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if b"daemon" in argv and api.encode() in argv:
+            found[int(p)] = ppid
+    return [p for p, ppid in found.items() if ppid not in found]
+
+
 def status_kib(pid, field="VmHWM"):
     """A memory line of /proc/PID/status (VmHWM: the peak resident), in KiB."""
     with open(f"/proc/{pid}/status") as f:

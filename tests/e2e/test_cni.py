@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from conftest import (BACKEND, BINARY, CLIENT_ADDR_SERVER, PEER, REMOTE, ROOT, ROOTLESS, UDP_PEER,
-                      api_call, in_netns, link_exists, unique, wait_until)
+                      api_call, daemon_pids, in_netns, link_exists, unique, wait_until)
 
 pytestmark = pytest.mark.skipif(BACKEND == "tap" or ROOTLESS,
                                 reason="the plugin's daemon serves veth pods over AF_XDP, as root")
@@ -37,9 +37,10 @@ class Net:
     def run(self, command, conf=None, containerid="ctr1", netns=None, ifname="eth0",
             env=None, raw=None):
         """The plugin, as a runtime runs it; (exit status, parsed stdout)."""
-        e = {"PATH": os.environ["PATH"], "CNI_COMMAND": command, "CNI_PATH": CNI_PATH,
+        e = {k: v for k, v in os.environ.items() if k.endswith("SAN_OPTIONS")}
+        e.update({"PATH": os.environ["PATH"], "CNI_COMMAND": command, "CNI_PATH": CNI_PATH,
              "CNI_CONTAINERID": containerid, "CNI_IFNAME": ifname,
-             "CNI_NETNS": netns if netns is not None else f"/run/netns/{self.topo.guest}"}
+             "CNI_NETNS": netns if netns is not None else f"/run/netns/{self.topo.guest}"})
         e.update(env or {})
         e = {k: v for k, v in e.items() if v is not None}
         text = raw if raw is not None else json.dumps(conf if conf is not None else self.conf)
@@ -75,23 +76,6 @@ def net(xdpslirp, topo, user_dir):
         for pid in daemon_pids(n.api):
             os.kill(pid, 15)
         wait_until(lambda: not daemon_pids(n.api), what="the daemon's exit")
-
-
-def daemon_pids(api):
-    """The pids of daemons serving @api, found by their command line (not
-    their reapers: children with the same command line)."""
-    found = {}
-    for p in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{p}/cmdline", "rb") as f:
-                argv = f.read().split(b"\0")
-            with open(f"/proc/{p}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if b"daemon" in argv and api.encode() in argv:
-            found[int(p)] = ppid
-    return [p for p, ppid in found.items() if ppid not in found]
 
 
 def pod_addresses(ns, ifname="eth0"):
