@@ -39,7 +39,6 @@ import os
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -239,12 +238,11 @@ class Guests:
 
 
 def api_request(path, request):
-    """One request to an xdpslirp API socket; the answer, parsed."""
-    with socket.socket(socket.AF_UNIX) as s:
-        s.connect(path)
-        s.sendall(json.dumps(request).encode())
-        s.shutdown(socket.SHUT_WR)
-        return json.loads(s.makefile().read())
+    """One request to an xdpslirp API socket (through xdpslirp ctl); the
+    answer, parsed."""
+    r = subprocess.run([XDPSLIRP, "ctl", "--api-socket", path, "json", json.dumps(request)],
+                       capture_output=True, text=True)
+    return json.loads(r.stdout or "{}")
 
 
 def kill(procs):

@@ -62,11 +62,13 @@ const char *drop_reason_name(enum drop_reason r)
 }
 
 /*
- * One line of totals, one line of non-zero drop reasons.  Each line leaves
+ * One line of totals, one of the worker's time (its own, over every guest
+ * it serves) and more counts, one line of non-zero drop reasons.  Each line leaves
  * with one fprintf(), one write() on unbuffered stderr, so that the lines
  * workers log meanwhile cannot land inside one.
  */
-void counters_print(FILE *out, const char *who, const struct counters *c)
+void counters_print(FILE *out, const char *who, const struct counters *c,
+		    const struct worker_time *t)
 {
 	char reasons[DROP_MAX * 40] = "";
 	uint64_t dropped = 0;
@@ -88,8 +90,8 @@ void counters_print(FILE *out, const char *who, const struct counters *c)
 		(unsigned long long)dropped,
 		(unsigned long long)counter_read(&c->evicted));
 	fprintf(out, "xdpslirp: %s: time working %llu ms, spinning %llu ms; handed off %llu frames; tcp fast retransmits %llu\n",
-		who, (unsigned long long)(counter_read(&c->work_ns) / 1000000),
-		(unsigned long long)(counter_read(&c->spin_ns) / 1000000),
+		who, (unsigned long long)(counter_read(&t->work_ns) / 1000000),
+		(unsigned long long)(counter_read(&t->spin_ns) / 1000000),
 		(unsigned long long)counter_read(&c->handed_off),
 		(unsigned long long)counter_read(&c->tcp_fast_retransmits));
 	if (counter_read(&c->test_duplicated) || counter_read(&c->test_reordered))

@@ -78,8 +78,6 @@ struct counters {
 	uint64_t evicted;	/* half-open TCP or idle UDP flows evicted for new ones */
 	uint64_t handed_off;	/* frames passed to the worker owning their flow */
 	uint64_t tcp_fast_retransmits;	/* segments sent again on duplicate ACKs */
-	uint64_t work_ns;	/* time in rounds that found frames or events */
-	uint64_t spin_ns;	/* time in rounds that found nothing, spinning */
 	uint64_t test_duplicated;	/* frames --test-*-dup sent or served twice */
 	uint64_t test_reordered;	/* frames --test-*-reorder moved */
 	uint64_t drop[DROP_MAX];
@@ -97,6 +95,13 @@ static inline uint64_t counter_read(const uint64_t *c)
 }
 
 const char *drop_reason_name(enum drop_reason r);
-void counters_print(FILE *out, const char *who, const struct counters *c);
+/* A worker's time, over all the guests it serves. */
+struct worker_time {
+	uint64_t work_ns;	/* in rounds that found frames or events */
+	uint64_t spin_ns;	/* in rounds that found nothing, spinning */
+};
+
+void counters_print(FILE *out, const char *who, const struct counters *c,
+		    const struct worker_time *t);
 
 #endif

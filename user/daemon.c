@@ -232,8 +232,6 @@ static void guest_free(struct dguest *dg)
 static int guest_link_name(struct daemon *d, struct dguest *dg, unsigned n)
 {
 	snprintf(dg->gl.host_ifname, sizeof(dg->gl.host_ifname), "xsl%d-%u", (int)getpid(), n);
-	dg->gl.reaper = d->reaper;
-	dg->gl.reaper_shared = true;
 	if (!d->reaped[n] && reaper_add_link(&d->reaper, dg->gl.host_ifname))
 		return -EIO;
 	d->reaped[n] = true;
@@ -572,13 +570,6 @@ static int parse_opts(struct daemon_opts *o, int argc, char **argv)
 	return 0;
 }
 
-static int watch(int epfd, int fd, uint64_t tag)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
-}
-
 /* Until SIGINT, SIGTERM or SIGHUP: the API, guests' links, SIGUSR1. */
 static void daemon_serve(struct daemon *d)
 {
@@ -611,10 +602,10 @@ static int daemon_start(struct daemon *d, const struct daemon_opts *o)
 	int ret;
 
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (d->epfd < 0 || watch(d->epfd, d->sfd, TAG_SIGNAL))
+	if (d->epfd < 0 || epoll_watch(d->epfd, d->sfd, TAG_SIGNAL))
 		return -errno;
 	ret = nl_open_link_monitor(&d->link_mon);
-	if (ret || watch(d->epfd, nl_fd(&d->link_mon), TAG_LINK))
+	if (ret || epoll_watch(d->epfd, nl_fd(&d->link_mon), TAG_LINK))
 		log_warn("cannot watch the guests' links: %s", strerror(ret ? -ret : errno));
 	ret = engine_open(&d->e, &ep) ?: engine_start(&d->e);
 	if (ret)

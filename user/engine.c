@@ -342,14 +342,12 @@ static void *worker_run(void *arg)
 		}
 		/* a round with frames served or events is work; an empty one
 		 * that did not sleep is spinning (the time asleep counts as
-		 * neither); guest 0's counters keep the worker's time */
+		 * neither) */
 		worked = own || work;
-		if (!w->ngq)
-			continue;
 		if (rx || n > 0)
-			counter_add(&w->gqs[0]->cnt.work_ns, now_ns() - start - asleep);
+			counter_add(&w->time.work_ns, now_ns() - start - asleep);
 		else if (!asleep)
-			counter_add(&w->gqs[0]->cnt.spin_ns, now_ns() - start);
+			counter_add(&w->time.spin_ns, now_ns() - start);
 	}
 	for (unsigned i = 0; i < w->ngq; i++) {
 		l4_close_all(&w->gqs[i]->ctx);

@@ -287,7 +287,8 @@ void engine_worker_stats(const struct guest *g, unsigned q, struct engine_stats 
 	st->datagram = __atomic_load_n(&gq->flows.ndgram, __ATOMIC_RELAXED);
 }
 
-/* Prints guest @g's counters, queue by queue; safe while workers run. */
+/* Prints guest @g's counters, queue by queue, with the time of the worker
+ * of each queue (every guest it serves shares it); safe while workers run. */
 void guest_print_counters(const struct guest *g, FILE *out)
 {
 	uint64_t xdp[XDP_CNT_MAX];
@@ -297,7 +298,7 @@ void guest_print_counters(const struct guest *g, FILE *out)
 		char who[32];
 
 		snprintf(who, sizeof(who), "queue %u", q);
-		counters_print(out, who, &g->q[q].cnt);
+		counters_print(out, who, &g->q[q].cnt, &g->e->workers[q].time);
 		/* the worker writes these; a relaxed read may be a burst late */
 		fprintf(out, "xdpslirp: %s: flows %u, half-open %u\n", who,
 			__atomic_load_n(&g->q[q].flows.count, __ATOMIC_RELAXED),

@@ -97,6 +97,7 @@ struct worker {
 	struct frame *held[RX_BURST];	/* frames udp_flush() still reads */
 	enum poll_mode poll;
 	uint64_t spin_ns;		/* adaptive: spin this long after work */
+	struct worker_time time;	/* how its rounds went (counters.h) */
 	int cmd_fd;			/* command pipe from the main thread */
 	int cmd_wr;			/* ...its write end */
 	struct epoll_event events[EPOLL_BATCH];

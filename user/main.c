@@ -200,29 +200,22 @@ static int serve(struct main_loop *m)
 	}
 }
 
-static int watch(int epfd, int fd, uint64_t tag)
-{
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u64 = tag };
-
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
-}
-
 /* Sets up what serve() watches; 0 or negative errno (logged). */
 static int main_loop_init(struct main_loop *m, const struct config *cfg)
 {
 	int ret;
 
 	m->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (m->epfd < 0 || watch(m->epfd, m->sfd, TAG_SIGNAL))
+	if (m->epfd < 0 || epoll_watch(m->epfd, m->sfd, TAG_SIGNAL))
 		return -errno;
-	if (cfg->exit_fd >= 0 && watch(m->epfd, cfg->exit_fd, TAG_EXIT_FD)) {
+	if (cfg->exit_fd >= 0 && epoll_watch(m->epfd, cfg->exit_fd, TAG_EXIT_FD)) {
 		log_err("--exit-fd %d: %s", cfg->exit_fd, strerror(errno));
 		return -EBADF;
 	}
 	m->exit_fd = cfg->exit_fd;
-	if (m->pcap->fd >= 0 && watch(m->epfd, m->pcap->wake_fd, TAG_PCAP))
+	if (m->pcap->fd >= 0 && epoll_watch(m->epfd, m->pcap->wake_fd, TAG_PCAP))
 		return -errno;
-	if (m->hostnets->mon.sock && watch(m->epfd, hostnets_fd(m->hostnets), TAG_HOSTNETS))
+	if (m->hostnets->mon.sock && epoll_watch(m->epfd, hostnets_fd(m->hostnets), TAG_HOSTNETS))
 		return -errno;
 	if (m->tap_fd >= 0) {	/* EPOLLERR and EPOLLHUP only */
 		struct epoll_event ev = { .events = 0, .data.u64 = TAG_TAP };
@@ -231,12 +224,12 @@ static int main_loop_init(struct main_loop *m, const struct config *cfg)
 			log_warn("cannot watch the tap: %s", strerror(errno));
 		/* the tap keeps the namespace alive: watch what named it */
 		if (cfg->mode == MODE_NETNS && !nswatch_open(&m->netns, cfg->netns) &&
-		    watch(m->epfd, m->netns.fd, TAG_NETNS))
+		    epoll_watch(m->epfd, m->netns.fd, TAG_NETNS))
 			log_warn("cannot watch the guest's namespace: %s", strerror(errno));
 		return 0;
 	}
 	ret = nl_open_link_monitor(&m->link_mon);
-	if (ret || watch(m->epfd, nl_fd(&m->link_mon), TAG_LINK))
+	if (ret || epoll_watch(m->epfd, nl_fd(&m->link_mon), TAG_LINK))
 		log_warn("cannot watch the guest's link: %s", strerror(ret ? -ret : errno));
 	return 0;
 }
@@ -344,7 +337,8 @@ static int open_engine(struct engine *e, struct guest *g, const struct config *c
 
 static int run(struct config *cfg)
 {
-	struct guest_link gl = { .stream_fd = -1 };
+	struct reaper reaper = { 0 };	/* started first: cleans up at our end */
+	struct guest_link gl = { .stream_fd = -1, .reaper = &reaper };
 	struct child child = { 0 };
 	struct engine engine = { 0 };
 	struct guest guest = { 0 };
@@ -371,7 +365,7 @@ static int run(struct config *cfg)
 	 * the reaper's pipe open */
 	if (guest_namespaces(cfg, &child, &ns))
 		goto out;
-	if (reaper_start(&gl.reaper)) {
+	if (reaper_start(&reaper)) {
 		log_err("cannot fork the process that cleans up at exit: %s", strerror(errno));
 		goto out;
 	}
@@ -427,7 +421,7 @@ static int run(struct config *cfg)
 	ctl.sandbox = &sandbox;
 	ctl.pcap = cfg->pcap ? &pcap : NULL;
 	write_pid_file(cfg->pid_file);
-	if (confine(cfg, &gl.reaper, child.pid, &sandbox) || engine_start(&engine)) {
+	if (confine(cfg, &reaper, child.pid, &sandbox) || engine_start(&engine)) {
 		status = 1;
 		goto stop;
 	}
@@ -449,6 +443,7 @@ out:
 	hostnets_close(&hostnets);
 	rules_fini(&rules);
 	plumb_teardown(&gl);
+	reaper_stop(&reaper);	/* the link and the paths go */
 	ns_close(&ns);
 	nl_close(&loop.link_mon);
 	nswatch_close(&loop.netns);

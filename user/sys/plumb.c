@@ -129,7 +129,7 @@ static int create_veth(struct guest_link *gl, struct nl *nl,
 		return ret;
 	}
 	gl->created = true;
-	ret = reaper_add_link(&gl->reaper, gl->host_ifname);
+	ret = gl->reaper ? reaper_add_link(gl->reaper, gl->host_ifname) : 0;
 	if (ret)
 		return ret;
 	disable_ipv6(gl->host_ifname);
@@ -365,15 +365,15 @@ int plumb_setup_stream(struct guest_link *gl, const struct config *cfg, uint32_t
 	gl->stream_fd = stream_listen(cfg->socket_path);
 	if (gl->stream_fd < 0)
 		return gl->stream_fd;
-	reaper_add_path(&gl->reaper, cfg->socket_path);
+	reaper_add_path(gl->reaper, cfg->socket_path);
 	snprintf(gl->host_ifname, sizeof(gl->host_ifname), "socket");
 	memcpy(gl->host.mac, tap_gateway_mac, ETH_ALEN);
 	gl->host.mtu = mtu;
 	return 0;
 }
 
-/* A daemon's guest leaves: its reaper is the daemon's, so the link we
- * created is deleted here. */
+/* A daemon's guest leaves: the daemon's reaper deletes links only at the
+ * daemon's end, so the link we created is deleted here. */
 static void delete_created_link(const struct guest_link *gl)
 {
 	struct nl nl = { 0 };
@@ -384,15 +384,14 @@ static void delete_created_link(const struct guest_link *gl)
 	nl_close(&nl);
 }
 
-/* Deletes what plumb_setup() created (the guest end goes with the host end):
- * the reaper deletes the link and unlinks the socket's path.
+/* Deletes what plumb_setup() created (the guest end goes with the host end),
+ * or leaves it to gl->reaper, which the caller stops next: the standalone
+ * gateway is confined by now, and may not delete links itself.
  */
 void plumb_teardown(struct guest_link *gl)
 {
-	if (gl->reaper_shared)
+	if (!gl->reaper)
 		delete_created_link(gl);
-	else
-		reaper_stop(&gl->reaper);
 	gl->created = false;
 	while (gl->ntap)	/* a tap we created ends with its last fd */
 		close(gl->tap_fds[--gl->ntap]);

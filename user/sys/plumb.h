@@ -16,9 +16,11 @@ struct guest_link {
 					 * tap: our MAC and the link's MTU */
 	uint8_t guest_mac[ETH_ALEN];	/* the guest end's, when we created it */
 	bool created;			/* veth pair created by us */
-	struct reaper reaper;		/* started first: cleans up at our end */
-	bool reaper_shared;		/* @reaper is the daemon's: a guest
-					 * leaving deletes its link itself */
+	struct reaper *reaper;		/* the standalone gateway's, told of
+					 * what we create: it deletes it at our
+					 * end; NULL for a daemon's guest (the
+					 * daemon names links to its reaper
+					 * once; teardown deletes the link) */
 	unsigned ntap;			/* tap backend: its queues' fds */
 	int tap_fds[NS_MAX_FDS];
 	unsigned tap_offloads;		/* ...the TUN_F_* offloads it took */

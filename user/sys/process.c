@@ -6,6 +6,7 @@
  * thread so workers are never interrupted), and the readiness it reports.
  */
 #include <errno.h>
+#include <sys/epoll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -58,4 +59,17 @@ int block_signals(void)
 	if (sigprocmask(SIG_BLOCK, &mask, NULL))
 		return -errno;
 	return signalfd(-1, &mask, SFD_CLOEXEC);
+}
+
+/*
+ * epoll_watch() - add @fd to @epfd for input, its event tagged @tag; a
+ * hang-up (EPOLLRDHUP: --exit-fd's writer gone) counts as input too.
+ *
+ * Return: 0 or negative errno.
+ */
+int epoll_watch(int epfd, int fd, uint64_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u64 = tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
