@@ -41,7 +41,7 @@ PROTO_SRCS	:= user/counters.c user/log.c $(wildcard user/net/*.c user/flow/*.c u
 		   user/port/frame.c user/port/umem.c user/port/port.c user/port/capture.c user/port/vnet.c user/ctl/config.c user/ctl/addrplan.c user/ctl/slirp4netns.c user/ctl/fwd.c \
 		   user/host/sock.c user/host/hostaddr.c
 TEST_SRCS	:= $(PROTO_SRCS) tests/unit/hostsock_stub.c tests/unit/hostsock_nodgram.c
-SYS_SRCS	:= user/host/hostsock.c user/ctl/control.c user/ctl/rules.c user/ctl/ctl.c user/ctl/apiclient.c user/engine.c user/engine_guest.c user/engine_cmd.c user/guest_setup.c \
+SYS_SRCS	:= user/host/hostsock.c user/ctl/control.c user/ctl/rules.c user/ctl/ctl.c user/ctl/apiclient.c user/engine.c user/engine_guest.c user/engine_cmd.c user/engine_switch.c user/guest_setup.c \
 		   $(wildcard user/sys/*.c) user/port/xdp.c user/port/xdp_policy.c user/port/xsk.c user/port/tap.c user/port/stream.c \
 		   user/port/bufpool.c
 MAIN_SRC	:= user/main.c user/daemon.c user/gateway_setup.c

@@ -54,6 +54,7 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_TX_TEST_LOSS]	= "tx_test_loss",
 	[DROP_HANDOFF_FULL]	= "handoff_full",
 	[DROP_STEER_RACE]	= "steer_race",
+	[DROP_PEER_TOO_BIG]	= "peer_too_big",
 };
 
 const char *drop_reason_name(enum drop_reason r)
@@ -89,11 +90,12 @@ void counters_print(FILE *out, const char *who, const struct counters *c,
 		(unsigned long long)counter_read(&c->tx_bytes),
 		(unsigned long long)dropped,
 		(unsigned long long)counter_read(&c->evicted));
-	fprintf(out, "xdpslirp: %s: time working %llu ms, spinning %llu ms; handed off %llu frames; tcp fast retransmits %llu\n",
+	fprintf(out, "xdpslirp: %s: time working %llu ms, spinning %llu ms; handed off %llu frames; tcp fast retransmits %llu; switched %llu\n",
 		who, (unsigned long long)(counter_read(&t->work_ns) / 1000000),
 		(unsigned long long)(counter_read(&t->spin_ns) / 1000000),
 		(unsigned long long)counter_read(&c->handed_off),
-		(unsigned long long)counter_read(&c->tcp_fast_retransmits));
+		(unsigned long long)counter_read(&c->tcp_fast_retransmits),
+		(unsigned long long)counter_read(&c->switched));
 	if (counter_read(&c->test_duplicated) || counter_read(&c->test_reordered))
 		fprintf(out, "xdpslirp: %s: test faults: duplicated %llu, reordered %llu\n", who,
 			(unsigned long long)counter_read(&c->test_duplicated),

@@ -59,6 +59,7 @@ enum drop_reason {
 	DROP_TX_TEST_LOSS,	/* dropped on purpose: --test-tx-loss */
 	DROP_HANDOFF_FULL,	/* owning worker's hand-off ring full */
 	DROP_STEER_RACE,	/* new flow: its slot went to another worker meanwhile */
+	DROP_PEER_TOO_BIG,	/* for a peer guest, longer than its link's MTU */
 	DROP_MAX,
 };
 
@@ -78,6 +79,7 @@ struct counters {
 	uint64_t evicted;	/* half-open TCP or idle UDP flows evicted for new ones */
 	uint64_t handed_off;	/* frames passed to the worker owning their flow */
 	uint64_t tcp_fast_retransmits;	/* segments sent again on duplicate ACKs */
+	uint64_t switched;	/* frames switched to a peer guest */
 	uint64_t test_duplicated;	/* frames --test-*-dup sent or served twice */
 	uint64_t test_reordered;	/* frames --test-*-reorder moved */
 	uint64_t drop[DROP_MAX];

@@ -82,6 +82,7 @@ struct dguest {
 	struct rule_set rules;
 	struct control ctl;		/* its forwards and rules */
 	struct guest g;
+	uint32_t group;			/* --peer-group, hashed; 0: none */
 };
 
 struct daemon {
@@ -238,6 +239,35 @@ static int guest_link_name(struct daemon *d, struct dguest *dg, unsigned n)
 	return 0;
 }
 
+/* --peer-group NAME as the engine knows it: a hash, never 0. */
+static uint32_t group_id(const char *name)
+{
+	uint32_t h = 0x811c9dc5u;
+
+	for (; name && *name; name++)
+		h = (h ^ (unsigned char)*name) * 0x01000193u;
+	return name ? h | 1 : 0;
+}
+
+/* Another guest of @dg's group that has one of @cfg's addresses, or NULL:
+ * the engine could not tell which of the two a frame is for. */
+static const struct dguest *group_address_taken(const struct daemon *d, const struct dguest *dg,
+						const struct config *cfg)
+{
+	struct inany a6;
+
+	config_guest_addr6(cfg, &a6);
+	for (unsigned i = 0; dg->group && i < GUESTS_MAX; i++) {
+		const struct dguest *o = d->guests[i];
+
+		if (o && o->group == dg->group &&
+		    (o->gw.guest_addr == config_guest_addr(cfg) ||
+		     (o->gw.ipv6 && !cfg->disable_ipv6 && inany_equal(&o->gw.guest6, &a6))))
+			return o;
+	}
+	return NULL;
+}
+
 /* Serves guest @dg as its config says; NULL, or why not (logged by what failed). */
 static const char *guest_start(struct daemon *d, struct dguest *dg, unsigned n, char *why,
 			       size_t len)
@@ -247,6 +277,12 @@ static const char *guest_start(struct daemon *d, struct dguest *dg, unsigned n, 
 	uint32_t mtu;
 
 	cfg->queues = d->queues;
+	dg->group = group_id(cfg->peer_group);
+	if (group_address_taken(d, dg, cfg)) {
+		snprintf(why, len, "guest %s of --peer-group %s has that address",
+			 group_address_taken(d, dg, cfg)->name, cfg->peer_group);
+		return why;
+	}
 	dg->ns.netns_fd = netns_open(cfg->netns);
 	if (dg->ns.netns_fd < 0 || guest_userns(cfg, &dg->ns))
 		return "cannot open the guest's network namespace";
@@ -262,6 +298,7 @@ static const char *guest_start(struct daemon *d, struct dguest *dg, unsigned n, 
 		return "out of memory";
 	dg->gw.policy = dg->rules.current;
 	guest_params_fill(&gp, cfg, &dg->gl, BACKEND_XDP, d->multibuffer, &dg->gw, NULL);
+	gp.peer_group = dg->group;
 	if (guest_open(&d->e, &dg->g, &gp))
 		return "the engine cannot serve the guest (see the daemon's log)";
 	dg->rules.g = &dg->g;

@@ -474,6 +474,7 @@ int engine_stop(struct engine *e)
 			close(w->cmd_fd);
 		if (w->cmd_wr >= 0)
 			close(w->cmd_wr);
+		switch_fini(w);
 	}
 	free(e->workers);
 	e->workers = NULL;

@@ -56,6 +56,8 @@ struct guest_params {
 	const struct gateway *gw;
 	const uint8_t *guest_mac;	/* if known at start, else NULL */
 	struct pcap *pcap;		/* --pcap (pcap_open() done), or NULL */
+	uint32_t peer_group;	/* --peer-group, hashed: guests of one group
+				 * are switched to each other; 0: none */
 };
 
 /*
@@ -78,6 +80,7 @@ struct guest {
 	struct xdp_prog prog;
 	struct steer steer;	/* flow ownership, hand-off rings */
 	struct gq *q;		/* one per worker */
+	uint32_t peer_group;	/* guest_params' */
 	bool joined;		/* the workers attached it (GUEST_ADD) */
 };
 

@@ -85,6 +85,7 @@ static void gq_ctx_init(struct gq *q, const struct guest_params *p)
 	ctx->ev_tag = (uint64_t)(q->g->id + 1) << EPOLL_GUEST_SHIFT;
 	ctx->icmp_raw = -1;
 	ctx->icmp6_raw = -1;
+	ctx->peers = p->peer_group ? &engine_peer_switch : NULL;
 	/* one stream of unsolicited RAs for the link: worker 0's */
 	ctx->ra_at = q->w->index == 0 && p->gw->ipv6 ? now_ns() : 0;
 	/* the guest end's MAC if we created it; else broadcast until the
@@ -137,6 +138,8 @@ void worker_add_gq(struct worker *w, struct gq *q)
 {
 	w->gqs[w->ngq++] = q;
 	w->slot[q->g->id] = q;
+	if (q->g->peer_group)
+		switch_rebuild(w);
 	q->ctx.now = now_ns();
 	q->ctx.next_timer = q->ctx.now;	/* the first round runs its timers */
 }
@@ -148,8 +151,10 @@ static void worker_drop_gq(struct worker *w, struct gq *q)
 	for (unsigned i = 0; i < w->ngq; i++)
 		if (w->gqs[i] == q) {
 			w->gqs[i] = w->gqs[--w->ngq];
-			return;
+			break;
 		}
+	if (q->g->peer_group)
+		switch_rebuild(w);
 }
 
 /*
@@ -243,6 +248,7 @@ int guest_open(struct engine *e, struct guest *g, const struct guest_params *p)
 	g->e = e;
 	g->id = (unsigned)slot;
 	g->gw = p->gw;
+	g->peer_group = p->peer_group;
 	g->prog.link_fd = -1;
 	e->guests[slot] = g;
 	ret = steer_init(&g->steer, e->nworkers);
@@ -280,6 +286,7 @@ void engine_worker_stats(const struct guest *g, unsigned q, struct engine_stats 
 	st->cnt.evicted = counter_read(&gq->cnt.evicted);
 	st->cnt.handed_off = counter_read(&gq->cnt.handed_off);
 	st->cnt.tcp_fast_retransmits = counter_read(&gq->cnt.tcp_fast_retransmits);
+	st->cnt.switched = counter_read(&gq->cnt.switched);
 	for (int d = 0; d < DROP_MAX; d++)
 		st->cnt.drop[d] = counter_read(&gq->cnt.drop[d]);
 	st->flows = __atomic_load_n(&gq->flows.count, __ATOMIC_RELAXED);

@@ -101,6 +101,8 @@ struct worker {
 	int cmd_fd;			/* command pipe from the main thread */
 	int cmd_wr;			/* ...its write end */
 	struct epoll_event events[EPOLL_BATCH];
+	struct peer_entry *peers;	/* engine_switch.c: PEER_SLOTS, or NULL
+					 * while it serves no guest of a group */
 };
 
 static inline uint64_t now_ns(void)
@@ -110,6 +112,11 @@ static inline uint64_t now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+/* engine_switch.c */
+extern const struct peer_switch engine_peer_switch;
+void switch_rebuild(struct worker *w);
+void switch_fini(struct worker *w);
 
 /* engine_cmd.c */
 int engine_commands_init(struct engine *e);

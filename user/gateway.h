@@ -131,6 +131,22 @@ struct tcp_write {
  * struct gw_ctx - what protocol input functions work with: the shared
  * identity and the calling worker's own state.
  */
+struct gw_ctx;
+struct ippkt;
+
+/*
+ * struct peer_switch - guest-to-guest switching (engine_switch.c), for a
+ * daemon's guest with a --peer-group; the context's @peers is NULL for
+ * every other guest.
+ */
+struct peer_switch {
+	/* @a is the address of another guest of the group */
+	bool (*is_peer)(const struct gw_ctx *ctx, const struct inany *a);
+	/* @f, datagram @p, is for another guest of the group: sent (or
+	 * dropped, counted) there, and true; false if @p is for nobody's */
+	bool (*forward)(struct gw_ctx *ctx, struct frame *f, const struct ippkt *p);
+};
+
 struct gw_ctx {
 	const struct gateway *gw;
 	struct counters *cnt;
@@ -162,6 +178,7 @@ struct gw_ctx {
 					 * broadcast until then (arp.c asks) */
 	unsigned worker;		/* the calling worker's index */
 	const struct steer *steer;	/* flow ownership (steer.c) */
+	const struct peer_switch *peers; /* other guests it may reach, or NULL */
 	uint64_t handoff_wake;		/* workers handed frames since the last
 					 * steer_wake(), one bit each */
 };
@@ -180,6 +197,13 @@ static inline bool gw_is_local(const struct gateway *gw, const struct inany *a)
 		return inany_v4(a) == gw->gw_addr || inany_v4(a) == gw->dns_addr;
 	return inany_equal(a, &gw->gw6) || inany_equal(a, &gw->dns6) ||
 	       inany_equal(a, &gw->ll6);
+}
+
+/* The gateway answers ARP and NDP for @a: one of its own addresses, or a
+ * peer's (proxy ARP, for guests switched to each other). */
+static inline bool gw_answers_for(const struct gw_ctx *ctx, const struct inany *a)
+{
+	return gw_is_local(ctx->gw, a) || (ctx->peers && ctx->peers->is_peer(ctx, a));
 }
 
 #endif

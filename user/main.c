@@ -472,6 +472,10 @@ int main(int argc, char **argv)
 		return 0;
 	if (ret)
 		return 2;
+	if (cfg.peer_group) {
+		fprintf(stderr, "xdpslirp: --peer-group is an option of a daemon's guests (add_guest)\n");
+		return 2;
+	}
 	log_set_level(cfg.log_level);
 	return run(&cfg);
 }

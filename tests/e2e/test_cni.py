@@ -149,10 +149,10 @@ def test_add_check_del_with_host_local(net, topo, user_dir):
 
 def test_pods_get_unique_addresses_and_published_ports(net, topo, user_dir):
     """Two pods of one network: their own addresses, both byte-exact at
-    once; a pod's portMapping serves the host port, and the pod sees the
-    client's own address."""
+    once, and (podToPod) reaching each other; a pod's portMapping serves
+    the host port, and the pod sees the client's own address."""
     n = net(ipam=host_local(subnet6=None, data=os.path.join(user_dir, "ipam")),
-            capabilities={"portMappings": True})
+            capabilities={"portMappings": True}, podToPod=True)
     topo.server(topo.host, "127.0.0.1", 5452)
     second = topo.extra_netns()
     conf = {**n.conf, "runtimeConfig": {"portMappings": [
@@ -162,6 +162,8 @@ def test_pods_get_unique_addresses_and_published_ports(net, topo, user_dir):
     rc, b = n.run("ADD", containerid="pod-b", netns=f"/run/netns/{second}")
     assert rc == 0, b
     assert [ip["address"] for ip in a["ips"] + b["ips"]] == ["10.77.0.2/24", "10.77.0.3/24"]
+    r = in_netns(topo.guest, "ping", "-c", "1", "-W", "2", "10.77.0.3")    # podToPod
+    assert r.returncode == 0, r.stdout
     runs = [subprocess.Popen(["ip", "netns", "exec", ns, "/usr/bin/python3", PEER, "client",
                               "10.77.0.1", "5452", "both", str(16 * MiB), str(seed)],
                              stdout=subprocess.PIPE, text=True)

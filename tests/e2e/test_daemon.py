@@ -137,6 +137,51 @@ def test_daemon_removes_a_guest_whose_namespace_ends(daemon, topo):
     assert x.stop() == 0
 
 
+def peer_plan(n):
+    """Guest .n of 10.0.9.0/24 and fd09::/64, gateway .1 and ::1 (as an
+    IPAM plugin hands them out)."""
+    return ["--address", f"10.0.9.{n}/24", "--gateway", "10.0.9.1",
+            "--address6", f"fd09::{n}/64", "--gateway6", "fd09::1"]
+
+
+def switched(x, name):
+    stats = api_call(x.api, {"execute": "get_stats", "arguments": {"guest": name}})
+    return sum(w["switched"] for w in stats["return"]["workers"])
+
+
+def test_daemon_peer_group_switches_guests(daemon, topo):
+    """Guests of one --peer-group reach each other's addresses in both
+    families, byte-exact, switched inside the engine (counted; no host
+    socket); a guest of the subnet but of no group reaches neither, nor do
+    they reach it; a second guest of the group with a taken address is
+    refused, and a standalone gateway refuses the option."""
+    x = daemon()
+    b, c = topo.extra_netns(), topo.extra_netns()
+    assert "return" in add_guest(x, "a", topo.guest, "--peer-group", "pods", *peer_plan(10))
+    assert "return" in add_guest(x, "b", b, "--peer-group", "pods", *peer_plan(11))
+    assert "return" in add_guest(x, "c", c, *peer_plan(12))
+    topo.server(b, "0.0.0.0", 5411)
+    topo.server(b, "::", 5412)
+    finish(client(topo.guest, "both", 32 * MiB, 1, port=5411, dst="10.0.9.11"))
+    finish(client(topo.guest, "both", 16 * MiB, 2, port=5412, dst="fd09::11"))
+    r = in_netns(topo.guest, "ping", "-c", "1", "-W", "2", "10.0.9.11")
+    assert r.returncode == 0, r.stdout
+    assert switched(x, "a") > 1000 and switched(x, "b") > 1000
+    assert api_call(x.api, {"execute": "list_flows", "arguments": {"guest": "a"}}) \
+        ["return"]["flows"] == []                         # no host socket was used
+    for src, dst in ((c, "10.0.9.11"), (topo.guest, "10.0.9.12")):
+        r = in_netns(src, "ping", "-c", "1", "-W", "1", dst)
+        assert r.returncode != 0, r.stdout
+    assert switched(x, "c") == 0
+    taken = add_guest(x, "d", topo.extra_netns(), "--peer-group", "pods", *peer_plan(11))
+    assert "pods has that address" in taken["error"]["desc"], taken
+    r = subprocess.run([BINARY, "--peer-group", "pods", "--", "true"], capture_output=True,
+                       text=True)
+    assert r.returncode == 2 and "daemon" in r.stderr, r.stderr
+    assert x.stop() == 0
+    x.assert_frames_accounted()
+
+
 def test_daemon_one_guest_flooding_does_not_starve_another(daemon, topo):
     """Guest a keeps four connections moving data both ways as fast as it
     can; guest b's transfer, through the same workers, still completes."""

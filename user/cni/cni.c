@@ -44,6 +44,8 @@ static const char usage[] =
 "  \"ipam\"        an IPAM plugin to delegate to (e.g. host-local); without it\n"
 "                the daemon's plan (10.0.2.100/24, fd00::100/64)\n"
 "  \"mtu\"         the pod's MTU\n"
+"  \"podToPod\"    true: the network's pods reach each other (switched in the\n"
+"                daemon); else each reaches only the host and beyond\n"
 "  \"options\"     more xdpslirp options for the pod, e.g. [\"--default-deny\"]\n"
 "  \"apiSocket\"   the daemon's API (default " DEFAULT_SOCKET ")\n"
 "  \"stateFile\"   where a daemon the plugin starts keeps its guests\n"
@@ -371,6 +373,8 @@ static int cmd_add(const struct cni_env *env, const struct cni_conf *conf, const
 		goto out;
 	json_array_extend(opts, conf->options);
 	opt_add(opts, "--guest-ifname", env->ifname);
+	if (json_is_true(json_object_get(conf->root, "podToPod")))	/* the network's pods */
+		opt_add(opts, "--peer-group", string_or(conf->root, "name", "cni"));
 	if (conf->mtu) {
 		char mtu[16];
 

@@ -60,6 +60,8 @@ static const char usage[] =
 "                        draws a unique local prefix (RFC 4193)\n"
 "  --address6 ADDR/64, --gateway6 ADDR, --dns-address6 ADDR  the same for\n"
 "                        IPv6 (defaults: the /64's first hosts not the guest's)\n"
+"  --peer-group NAME     a daemon's guest: the guests of group NAME reach each\n"
+"                        other's addresses, switched inside the engine\n"
 "  --disable-ipv6        IPv4 only\n"
 "  --ra-interval SECONDS unsolicited router advertisements at most that far\n"
 "                        apart, 4-1800 (default 600)\n"
@@ -143,7 +145,7 @@ enum {
 	OPT_ALLOW, OPT_DENY, OPT_DEFAULT_DENY, OPT_NO_SANDBOX, OPT_RUNAS, OPT_SECCOMP_LOG,
 	OPT_PCAP, OPT_PCAP_SIZE, OPT_BLOCK_HOST_NETWORKS, OPT_TEST_TX_DUP, OPT_TEST_TX_REORDER,
 	OPT_TEST_RX_DUP, OPT_TEST_RX_REORDER, OPT_ADDRESS, OPT_GATEWAY, OPT_DNS_ADDRESS,
-	OPT_ADDRESS6, OPT_GATEWAY6, OPT_DNS_ADDRESS6,
+	OPT_ADDRESS6, OPT_GATEWAY6, OPT_DNS_ADDRESS6, OPT_PEER_GROUP,
 };
 
 static const struct option options[] = {
@@ -159,6 +161,7 @@ static const struct option options[] = {
 	{ "address6",	  required_argument, NULL, OPT_ADDRESS6 },
 	{ "gateway6",	  required_argument, NULL, OPT_GATEWAY6 },
 	{ "dns-address6", required_argument, NULL, OPT_DNS_ADDRESS6 },
+	{ "peer-group",	  required_argument, NULL, OPT_PEER_GROUP },
 	{ "disable-ipv6", no_argument,	     NULL, OPT_DISABLE_IPV6 },
 	{ "ra-interval",  required_argument, NULL, OPT_RA_INTERVAL },
 	{ "queues",	  required_argument, NULL, OPT_QUEUES },
@@ -506,6 +509,12 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 			return true;
 		fprintf(err, "xdpslirp: --%s '%s': expected an IPv6 address\n",
 			opt == OPT_GATEWAY6 ? "gateway6" : "dns-address6", arg);
+		return false;
+	case OPT_PEER_GROUP:
+		cfg->peer_group = arg;
+		if (*arg && strlen(arg) <= 64)
+			return true;
+		fprintf(err, "xdpslirp: --peer-group: a name of 1 to 64 characters\n");
 		return false;
 	case OPT_CIDR6:
 		if (config_parse_cidr6(cfg, arg, err))

@@ -62,6 +62,7 @@ struct config {
 	 * zero: the plan's (config_guest_addr6() and the like) */
 	struct inany addr6_guest, addr6_gateway, addr6_dns;
 	bool disable_ipv6;
+	const char *peer_group;		/* --peer-group (a daemon's guests) */
 	uint32_t ra_interval_s;		/* --ra-interval */
 	unsigned queues;		/* 0: choose by mode */
 	int log_level;

@@ -320,7 +320,7 @@ static json_t *cmd_get_stats(struct control *c)
 				json_object_set_new(drops, drop_reason_name(d),
 						    json_integer((json_int_t)st.cnt.drop[d]));
 		json_array_append_new(workers, json_pack(
-			"{s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:{s:i,s:i,s:i}}",
+			"{s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:{s:i,s:i,s:i}}",
 			"queue", (int)q, "rx_frames", (json_int_t)st.cnt.rx_frames,
 			"rx_bytes", (json_int_t)st.cnt.rx_bytes,
 			"tx_frames", (json_int_t)st.cnt.tx_frames,
@@ -328,6 +328,7 @@ static json_t *cmd_get_stats(struct control *c)
 			"evicted", (json_int_t)st.cnt.evicted,
 			"handed_off", (json_int_t)st.cnt.handed_off,
 			"tcp_fast_retransmits", (json_int_t)st.cnt.tcp_fast_retransmits,
+			"switched", (json_int_t)st.cnt.switched,
 			"dropped", drops,
 			"flows", "tcp", (int)(st.flows - st.datagram),
 			"tcp_half_open", (int)st.half_open, "datagram", (int)st.datagram));

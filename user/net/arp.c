@@ -54,7 +54,7 @@ enum verdict arp_input(struct gw_ctx *ctx, struct frame *f)
 
 	inany_from_v4(&target, 0);
 	memcpy(target.b + 12, arp->tpa, 4);
-	if (arp->hdr.ar_op != htons(ARPOP_REQUEST) || !gw_is_local(ctx->gw, &target))
+	if (arp->hdr.ar_op != htons(ARPOP_REQUEST) || !gw_answers_for(ctx, &target))
 		return drop(ctx, DROP_ARP_IGNORED);
 
 	arp->hdr.ar_op = htons(ARPOP_REPLY);

@@ -43,8 +43,9 @@ static enum verdict ipv4_deliver(struct gw_ctx *ctx, struct frame *f, const stru
 }
 
 /*
- * A whole datagram, of either family: to the worker that owns its flow
- * (steer.c), or served here by @deliver.
+ * A whole datagram, of either family: to a peer guest whose address it is
+ * (engine_switch.c), to the worker that owns its flow (steer.c), or served
+ * here by @deliver.
  */
 enum verdict ip_dispatch(struct gw_ctx *ctx, struct frame *f, const struct ippkt *p,
 			 enum verdict (*deliver)(struct gw_ctx *, struct frame *,
@@ -53,6 +54,8 @@ enum verdict ip_dispatch(struct gw_ctx *ctx, struct frame *f, const struct ippkt
 	uint32_t *reserved;
 	enum verdict v;
 
+	if (ctx->peers && ctx->peers->forward(ctx, f, p))	/* another guest's */
+		return VERDICT_DONE;
 	if (steer_frame(ctx, f, p, &reserved))	/* another worker's flow */
 		return VERDICT_DONE;
 	v = deliver(ctx, f, p);

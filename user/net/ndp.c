@@ -232,7 +232,7 @@ enum verdict ndp_input(struct gw_ctx *ctx, struct frame *f, const struct ippkt *
 		return drop(ctx, DROP_NDP_MALFORMED);
 	/* the guest's address: the one it probes, or the one it asks from */
 	ipv6_guest_seen_store(ctx->gw, from_dad ? &target : &p->src);
-	if (!gw_is_local(ctx->gw, &target))
+	if (!gw_answers_for(ctx, &target))
 		return drop(ctx, DROP_NDP_IGNORED);	/* the guest's own, or nobody's */
 	if (from_dad)		/* someone wants our address: defend it */
 		ndp_send_na(ctx, &all_nodes, &target, false);
