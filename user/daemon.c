@@ -46,6 +46,7 @@
 #include "engine.h"
 #include "gateway_setup.h"
 #include "guest_setup.h"
+#include "hostnets.h"
 #include "log.h"
 #include "netlink.h"
 #include "netns.h"
@@ -65,7 +66,9 @@
 static struct config defaults;
 
 /* epoll tags of the daemon's own descriptors (control.h has the API's) */
-enum { TAG_SIGNAL = 1, TAG_LINK };
+/* epoll tags: the API's are CONTROL_TAG_*; a guest's capture is
+ * TAG_PCAP + its link number */
+enum { TAG_SIGNAL = 1, TAG_LINK, TAG_HOSTNETS, TAG_PCAP = 1 << 20 };
 
 /* One guest: what main.c's run() holds for its one, and how it was asked for. */
 struct dguest {
@@ -83,6 +86,8 @@ struct dguest {
 	struct control ctl;		/* its forwards and rules */
 	struct guest g;
 	uint32_t group;			/* --peer-group, hashed; 0: none */
+	bool block_host_networks;
+	struct pcap pcap;		/* --pcap: its own file */
 };
 
 struct daemon {
@@ -98,6 +103,7 @@ struct daemon {
 	int epfd;
 	int sfd;
 	struct nl link_mon;
+	struct hostnets hostnets;	/* opened for the first guest that asks */
 };
 
 static const char usage[] =
@@ -130,8 +136,8 @@ static const char *option_not_for_guest(const struct config *c)
 		return "--api-socket, --pid-file, --ready-fd and --exit-fd are the daemon's";
 	if (c->queues || c->ncpus || c->poll_mode != def->poll_mode || c->spin_us != def->spin_us)
 		return "--queues, --cpus, --poll and --spin-us are the daemon's";
-	if (c->backend == CFG_BACKEND_TAP || c->pcap || c->block_host_networks)
-		return "--backend tap, --pcap and --block-host-networks are not served for a daemon's guests yet";
+	if (c->backend == CFG_BACKEND_TAP)
+		return "--backend tap is not served for a daemon's guests yet";
 	return NULL;
 }
 
@@ -221,6 +227,7 @@ static void guest_free(struct dguest *dg)
 		log_err("guest %s: frames were leaked or double-used: this is a bug, please report it",
 			dg->name);
 	control_fini(&dg->ctl);
+	pcap_close(&dg->pcap);	/* its workers let go: what they held is written */
 	rules_fini(&dg->rules);
 	plumb_teardown(&dg->gl);
 	ns_close(&dg->ns);
@@ -268,6 +275,39 @@ static const struct dguest *group_address_taken(const struct daemon *d, const st
 	return NULL;
 }
 
+/* --block-host-networks: the host's networks into @dg's rules, and kept
+ * current (one monitor for every guest that asks); 0 or negative errno. */
+static int guest_policy_start(struct daemon *d, struct dguest *dg, const struct config *cfg)
+{
+	int ret;
+
+	dg->block_host_networks = cfg->block_host_networks;
+	if (!dg->block_host_networks)
+		return 0;
+	if (!d->hostnets.mon.sock) {
+		ret = hostnets_open(&d->hostnets);
+		if (!ret)
+			ret = epoll_watch(d->epfd, hostnets_fd(&d->hostnets), TAG_HOSTNETS);
+		if (ret) {
+			hostnets_close(&d->hostnets);
+			return ret;
+		}
+	}
+	return hostnets_refresh(&d->hostnets, (struct rule_set *[]){ &dg->rules }, 1);
+}
+
+/* The host's networks changed: every guest that blocks them, anew. */
+static void guests_hostnets_changed(struct daemon *d)
+{
+	struct rule_set *sets[GUESTS_MAX];
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < GUESTS_MAX; i++)
+		if (d->guests[i] && d->guests[i]->block_host_networks)
+			sets[n++] = &d->guests[i]->rules;
+	hostnets_refresh(&d->hostnets, sets, n);
+}
+
 /* Serves guest @dg as its config says; NULL, or why not (logged by what failed). */
 static const char *guest_start(struct daemon *d, struct dguest *dg, unsigned n, char *why,
 			       size_t len)
@@ -296,8 +336,15 @@ static const char *guest_start(struct daemon *d, struct dguest *dg, unsigned n, 
 	gateway_setup(&dg->gw, cfg, &dg->gl.host);
 	if (rules_init(&dg->rules, cfg))
 		return "out of memory";
+	if (guest_policy_start(d, dg, cfg))
+		return "--block-host-networks: cannot read the host's networks";
+	if (cfg->pcap && (pcap_open(&dg->pcap, cfg->pcap, (uint64_t)cfg->pcap_size_mb << 20,
+				    d->queues) ||
+			  epoll_watch(d->epfd, dg->pcap.wake_fd, TAG_PCAP + n)))
+		return "--pcap: cannot open the capture file (see the daemon's log)";
 	dg->gw.policy = dg->rules.current;
-	guest_params_fill(&gp, cfg, &dg->gl, BACKEND_XDP, d->multibuffer, &dg->gw, NULL);
+	guest_params_fill(&gp, cfg, &dg->gl, BACKEND_XDP, d->multibuffer, &dg->gw,
+			  cfg->pcap ? &dg->pcap : NULL);
 	gp.peer_group = dg->group;
 	if (guest_open(&d->e, &dg->g, &gp))
 		return "the engine cannot serve the guest (see the daemon's log)";
@@ -305,6 +352,7 @@ static const char *guest_start(struct daemon *d, struct dguest *dg, unsigned n, 
 	if (control_init(&dg->ctl, &dg->g, &dg->gw, d->epfd, NULL))
 		return "out of memory";
 	dg->ctl.egress = &dg->rules;
+	dg->ctl.pcap = cfg->pcap ? &dg->pcap : NULL;
 	if (control_publish_config(&dg->ctl, cfg, why, len))
 		return why;
 	ns_close(&dg->ns);	/* its link tells when it ends */
@@ -402,6 +450,7 @@ static json_t *cmd_add_guest(struct daemon *d, json_t *args)
 	dg->spec = json_deep_copy(args);
 	dg->gl.stream_fd = -1;
 	dg->ns.netns_fd = dg->ns.userns_fd = -1;
+	dg->pcap.fd = dg->pcap.wake_fd = -1;
 	fail = guest_parse(dg, args, why, sizeof(why));
 	if (!fail)
 		fail = guest_start(d, dg, n, why, sizeof(why));
@@ -617,9 +666,16 @@ static void daemon_serve(struct daemon *d)
 		for (int i = 0; i < n; i++) {
 			struct signalfd_siginfo si;
 
-			if (ev[i].data.u64 == TAG_LINK) {
+			uint64_t tag = ev[i].data.u64;
+
+			if (tag == TAG_LINK) {
 				guests_check_links(d);
-			} else if (ev[i].data.u64 != TAG_SIGNAL) {
+			} else if (tag == TAG_HOSTNETS) {
+				guests_hostnets_changed(d);
+			} else if (tag >= TAG_PCAP && tag < TAG_PCAP + GUESTS_MAX) {
+				if (d->guests[tag - TAG_PCAP])
+					pcap_drain(&d->guests[tag - TAG_PCAP]->pcap);
+			} else if (tag != TAG_SIGNAL) {
 				control_event(&d->api, ev[i].data.u64);
 			} else if (read(d->sfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGUSR1)
@@ -713,6 +769,7 @@ stop:
 out:
 	reaper_stop(&d->reaper);	/* the API's socket file goes */
 	nl_close(&d->link_mon);
+	hostnets_close(&d->hostnets);
 	if (d->epfd >= 0)
 		close(d->epfd);
 	if (d->sfd >= 0)

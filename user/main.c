@@ -75,23 +75,6 @@ struct main_loop {
 	struct rule_set *rules;		/* ...the egress rules */
 };
 
-/* --block-host-networks: the host's networks into the rules, now and on
- * every change; 0 or negative errno (logged).
- */
-static int host_networks_refresh(struct hostnets *h, struct rule_set *rs)
-{
-	static struct policy_rule host[POLICY_MAX_RULES];	/* main thread only */
-	int n = hostnets_read(h, host, POLICY_MAX_RULES);
-
-	if (n < 0) {
-		log_warn("--block-host-networks: cannot read the host's networks: %s",
-			 strerror(-n));
-		return n;
-	}
-	rules_set_host(rs, host, (unsigned)n);
-	return 0;
-}
-
 /* A signal arrived; returns an exit status to stop with, or -1. */
 static int on_signal(struct main_loop *m)
 {
@@ -185,7 +168,7 @@ static int serve(struct main_loop *m)
 			} else if (tag == TAG_PCAP) {
 				pcap_drain(m->pcap);
 			} else if (tag == TAG_HOSTNETS) {
-				host_networks_refresh(m->hostnets, m->rules);
+				hostnets_refresh(m->hostnets, &m->rules, 1);	/* they changed */
 			} else if (tag == TAG_NETNS) {
 				if (nswatch_gone(&m->netns)) {
 					log_info("the guest's namespace ended: stopping");
@@ -386,7 +369,7 @@ static int run(struct config *cfg)
 	if (rules_init(&rules, cfg))
 		goto out;
 	if (cfg->block_host_networks &&
-	    (hostnets_open(&hostnets) || host_networks_refresh(&hostnets, &rules)))
+	    (hostnets_open(&hostnets) || hostnets_refresh(&hostnets, (struct rule_set *[]){ &rules }, 1)))
 		goto out;
 	gw.policy = rules.current;
 	if (cfg->pcap && pcap_open(&pcap, cfg->pcap, (uint64_t)cfg->pcap_size_mb << 20, cfg->queues))

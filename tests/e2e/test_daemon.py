@@ -4,11 +4,13 @@
 The daemon runs in the test's host namespace; each guest is a namespace of
 the test's own, its traffic checked by hash (tcp_peer.py)."""
 import os
+import socket
+import struct
 import subprocess
 
 import pytest
 
-from conftest import (BACKEND, BINARY, PEER, ROOTLESS, api_call, in_netns, link_exists, sh,
+from conftest import (BACKEND, BINARY, PEER, REMOTE, ROOTLESS, api_call, in_netns, link_exists, sh,
                       unique, wait_until)
 
 pytestmark = pytest.mark.skipif(BACKEND == "tap" or ROOTLESS,
@@ -180,6 +182,58 @@ def test_daemon_peer_group_switches_guests(daemon, topo):
     assert r.returncode == 2 and "daemon" in r.stderr, r.stderr
     assert x.stop() == 0
     x.assert_frames_accounted()
+
+
+CONNECT = """
+import errno, socket, sys
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+    print("connected")
+except OSError as e:
+    print(errno.errorcode.get(e.errno, str(e)))
+"""
+
+
+def pcap_ipv4_addresses(path):
+    """The IPv4 source and destination addresses of every frame of a pcap
+    file (nanosecond or microsecond timestamps, Ethernet)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert struct.unpack("<I", data[:4])[0] in (0xa1b23c4d, 0xa1b2c3d4), "not a pcap file"
+    seen, off = set(), 24
+    while off + 16 <= len(data):
+        incl = struct.unpack("<I", data[off + 8:off + 12])[0]
+        frame = data[off + 16:off + 16 + incl]
+        if len(frame) >= 34 and frame[12:14] == b"\x08\x00":
+            seen |= {socket.inet_ntoa(frame[26:30]), socket.inet_ntoa(frame[30:34])}
+        off += 16 + incl
+    return seen
+
+
+def test_daemon_guest_capture_and_host_networks(daemon, topo, user_dir):
+    """A guest's --pcap holds its frames and none of another guest's, and
+    start/stop_capture reach it; --block-host-networks denies that guest
+    the host's on-link network, which another guest still reaches."""
+    topo.server(topo.remote, REMOTE, 5413)
+    x = daemon()
+    other = topo.extra_netns()
+    pcap = os.path.join(user_dir, "a.pcap")
+    assert "return" in add_guest(x, "a", topo.guest, "--pcap", pcap, "--block-host-networks")
+    assert "return" in add_guest(x, "b", other, "--cidr", "10.0.3.0/24")
+    assert in_netns(topo.guest, "/usr/bin/python3", "-c", CONNECT, REMOTE, "5413").stdout \
+        .strip() == "ECONNREFUSED"                          # on-link 198.51.100.0/24
+    assert in_netns(other, "/usr/bin/python3", "-c", CONNECT, REMOTE, "5413").stdout \
+        .strip() == "connected"
+    assert in_netns(topo.guest, "ping", "-c", "1", "-W", "2", "10.0.2.2").returncode == 0
+    assert api_call(x.api, {"execute": "stop_capture", "arguments": {"guest": "a"}}) == \
+        {"return": {}}
+    assert "error" in api_call(x.api, {"execute": "stop_capture", "arguments": {"guest": "b"}})
+    assert api_call(x.api, {"execute": "remove_guest", "arguments": {"name": "a"}}) == \
+        {"return": {}}                                      # the file is complete now
+    seen = pcap_ipv4_addresses(pcap)
+    assert {"10.0.2.100", "10.0.2.2", REMOTE} <= seen, seen
+    assert not any(a.startswith("10.0.3.") for a in seen), seen
+    assert x.stop() == 0
 
 
 def test_daemon_one_guest_flooding_does_not_starve_another(daemon, topo):

@@ -329,6 +329,7 @@ static void bad_input(void **state)
 		{ { "--address6", "fd10::2/64", "--dns-address6", "fd10::2", "--", "true" },
 		  "different" },
 		{ { "--gateway6", "10.0.0.1", "--", "true" }, "--gateway6" },
+		{ { "--peer-group", "", "--", "true" }, "--peer-group" },
 		{ { "--gateway", "x", "--", "true" }, "--gateway" },
 		{ { "--gateway", "10.0.2.100", "--", "true" }, "different" },
 		{ { "--bogus" }, "unknown option" },

@@ -24,6 +24,7 @@
 
 #include "hostnets.h"
 #include "log.h"
+#include "rules.h"
 
 /* The dump being read: where the prefixes go. */
 struct collect {
@@ -156,4 +157,27 @@ void hostnets_close(struct hostnets *h)
 {
 	nl_close(&h->mon);
 	nl_close(&h->req);
+}
+
+/**
+ * hostnets_refresh() - the host's networks into rule sets, now or anew
+ * @h: opened
+ * @sets: the rule sets of the guests with --block-host-networks
+ * @n: how many
+ *
+ * Return: 0 or negative errno (logged).
+ */
+int hostnets_refresh(struct hostnets *h, struct rule_set *const *sets, unsigned n)
+{
+	static struct policy_rule host[POLICY_MAX_RULES];	/* main thread only */
+	int count = hostnets_read(h, host, POLICY_MAX_RULES);
+
+	if (count < 0) {
+		log_warn("--block-host-networks: cannot read the host's networks: %s",
+			 strerror(-count));
+		return count;
+	}
+	for (unsigned i = 0; i < n; i++)
+		rules_set_host(sets[i], host, (unsigned)count);
+	return 0;
 }

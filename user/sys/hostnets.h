@@ -15,5 +15,7 @@ int hostnets_open(struct hostnets *h);
 int hostnets_fd(const struct hostnets *h);
 int hostnets_read(struct hostnets *h, struct policy_rule *out, unsigned max);
 void hostnets_close(struct hostnets *h);
+struct rule_set;
+int hostnets_refresh(struct hostnets *h, struct rule_set *const *sets, unsigned n);
 
 #endif
