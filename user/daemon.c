@@ -47,6 +47,7 @@
 #include "gateway_setup.h"
 #include "guest_setup.h"
 #include "hostnets.h"
+#include "nswatch.h"
 #include "log.h"
 #include "netlink.h"
 #include "netns.h"
@@ -67,8 +68,9 @@ static struct config defaults;
 
 /* epoll tags of the daemon's own descriptors (control.h has the API's) */
 /* epoll tags: the API's are CONTROL_TAG_*; a guest's capture is
- * TAG_PCAP + its link number */
-enum { TAG_SIGNAL = 1, TAG_LINK, TAG_HOSTNETS, TAG_PCAP = 1 << 20 };
+ * TAG_PCAP + its link number, what named a tap guest's namespace
+ * TAG_NETNS + the same */
+enum { TAG_SIGNAL = 1, TAG_LINK, TAG_HOSTNETS, TAG_PCAP = 1 << 20, TAG_NETNS = 1 << 21 };
 
 /* One guest: what main.c's run() holds for its one, and how it was asked for. */
 struct dguest {
@@ -86,6 +88,8 @@ struct dguest {
 	struct control ctl;		/* its forwards and rules */
 	struct guest g;
 	uint32_t group;			/* --peer-group, hashed; 0: none */
+	int backend;			/* BACKEND_XDP, or BACKEND_TAP */
+	struct nswatch nsw;		/* a tap guest: what named its namespace */
 	bool block_host_networks;
 	struct pcap pcap;		/* --pcap: its own file */
 };
@@ -136,8 +140,6 @@ static const char *option_not_for_guest(const struct config *c)
 		return "--api-socket, --pid-file, --ready-fd and --exit-fd are the daemon's";
 	if (c->queues || c->ncpus || c->poll_mode != def->poll_mode || c->spin_us != def->spin_us)
 		return "--queues, --cpus, --poll and --spin-us are the daemon's";
-	if (c->backend == CFG_BACKEND_TAP)
-		return "--backend tap is not served for a daemon's guests yet";
 	return NULL;
 }
 
@@ -228,6 +230,7 @@ static void guest_free(struct dguest *dg)
 			dg->name);
 	control_fini(&dg->ctl);
 	pcap_close(&dg->pcap);	/* its workers let go: what they held is written */
+	nswatch_close(&dg->nsw);
 	rules_fini(&dg->rules);
 	plumb_teardown(&dg->gl);
 	ns_close(&dg->ns);
@@ -309,29 +312,50 @@ static void guests_hostnets_changed(struct daemon *d)
 }
 
 /* Serves guest @dg as its config says; NULL, or why not (logged by what failed). */
+/* The guest's link, a veth pair or (--backend tap) a tap in its namespace;
+ * NULL, or why not. */
+static const char *guest_link_start(struct daemon *d, struct dguest *dg, unsigned n)
+{
+	struct config *cfg = dg->cfg;
+	uint32_t mtu;
+
+	dg->ns.netns_fd = netns_open(cfg->netns);
+	if (dg->ns.netns_fd < 0 || guest_userns(cfg, &dg->ns))
+		return "cannot open the guest's network namespace";
+	if (choose_mtu(cfg, dg->backend == BACKEND_TAP || d->multibuffer, &mtu))
+		return "--mtu is more than this kernel supports";
+	if (dg->backend == BACKEND_XDP && guest_link_name(d, dg, n))
+		return "cannot tell the reaper about the guest's link";
+	if (guest_link_setup(&dg->gl, cfg, &dg->ns, dg->backend, d->multibuffer, mtu))
+		return "cannot make the guest's link (see the daemon's log)";
+	if (dg->gl.ntap && dg->gl.ntap != d->queues)
+		return "the tap has fewer queues than the daemon has workers";
+	/* a tap holds its namespace: what named it tells when it ends */
+	if (dg->gl.ntap && (nswatch_open(&dg->nsw, cfg->netns) ||
+			    epoll_watch(d->epfd, dg->nsw.fd, TAG_NETNS + n)))
+		return "cannot watch the guest's namespace";
+	return NULL;
+}
+
+/* Serves guest @dg as its config says; NULL, or why not (logged by what failed). */
 static const char *guest_start(struct daemon *d, struct dguest *dg, unsigned n, char *why,
 			       size_t len)
 {
 	struct config *cfg = dg->cfg;
 	struct guest_params gp;
-	uint32_t mtu;
+	const char *fail;
 
 	cfg->queues = d->queues;
 	dg->group = group_id(cfg->peer_group);
+	dg->backend = cfg->backend == CFG_BACKEND_TAP ? BACKEND_TAP : BACKEND_XDP;
 	if (group_address_taken(d, dg, cfg)) {
 		snprintf(why, len, "guest %s of --peer-group %s has that address",
 			 group_address_taken(d, dg, cfg)->name, cfg->peer_group);
 		return why;
 	}
-	dg->ns.netns_fd = netns_open(cfg->netns);
-	if (dg->ns.netns_fd < 0 || guest_userns(cfg, &dg->ns))
-		return "cannot open the guest's network namespace";
-	if (choose_mtu(cfg, d->multibuffer, &mtu))
-		return "--mtu is more than this kernel supports";
-	if (guest_link_name(d, dg, n))
-		return "cannot tell the reaper about the guest's link";
-	if (guest_link_setup(&dg->gl, cfg, &dg->ns, BACKEND_XDP, d->multibuffer, mtu))
-		return "cannot make the guest's link (see the daemon's log)";
+	fail = guest_link_start(d, dg, n);
+	if (fail)
+		return fail;
 	dg->gw.seen = &dg->seen;
 	gateway_setup(&dg->gw, cfg, &dg->gl.host);
 	if (rules_init(&dg->rules, cfg))
@@ -343,7 +367,7 @@ static const char *guest_start(struct daemon *d, struct dguest *dg, unsigned n, 
 			  epoll_watch(d->epfd, dg->pcap.wake_fd, TAG_PCAP + n)))
 		return "--pcap: cannot open the capture file (see the daemon's log)";
 	dg->gw.policy = dg->rules.current;
-	guest_params_fill(&gp, cfg, &dg->gl, BACKEND_XDP, d->multibuffer, &dg->gw,
+	guest_params_fill(&gp, cfg, &dg->gl, dg->backend, d->multibuffer, &dg->gw,
 			  cfg->pcap ? &dg->pcap : NULL);
 	gp.peer_group = dg->group;
 	if (guest_open(&d->e, &dg->g, &gp))
@@ -357,7 +381,7 @@ static const char *guest_start(struct daemon *d, struct dguest *dg, unsigned n, 
 		return why;
 	ns_close(&dg->ns);	/* its link tells when it ends */
 	log_info("guest %s:", dg->name);
-	gateway_log_serving(&dg->gl, &dg->gw, cfg, BACKEND_XDP);
+	gateway_log_serving(&dg->gl, &dg->gw, cfg, dg->backend);
 	return NULL;
 }
 
@@ -451,6 +475,7 @@ static json_t *cmd_add_guest(struct daemon *d, json_t *args)
 	dg->gl.stream_fd = -1;
 	dg->ns.netns_fd = dg->ns.userns_fd = -1;
 	dg->pcap.fd = dg->pcap.wake_fd = -1;
+	dg->nsw.fd = -1;
 	fail = guest_parse(dg, args, why, sizeof(why));
 	if (!fail)
 		fail = guest_start(d, dg, n, why, sizeof(why));
@@ -552,10 +577,22 @@ static void guests_check_links(struct daemon *d)
 
 	nl_link_deleted(&d->link_mon, 0);	/* drain: which is gone, we ask */
 	for (unsigned i = 0; i < GUESTS_MAX; i++)
-		if (d->guests[i] && !if_indextoname((unsigned)d->guests[i]->gl.host.ifindex, name)) {
+		if (d->guests[i] && !d->guests[i]->gl.ntap &&
+		    !if_indextoname((unsigned)d->guests[i]->gl.host.ifindex, name)) {
 			log_info("guest %s: its link is gone (its namespace ended)", d->guests[i]->name);
 			guest_drop(d, d->guests[i]);
 		}
+}
+
+/* What named tap guest number @n's namespace changed: gone, or not yet. */
+static void guest_netns_event(struct daemon *d, unsigned n)
+{
+	struct dguest *dg = d->guests[n];
+
+	if (!dg || !dg->gl.ntap || !nswatch_gone(&dg->nsw))
+		return;		/* a late event, or another file of its directory */
+	log_info("guest %s: its namespace ended", dg->name);
+	guest_drop(d, dg);
 }
 
 /* The state file's guests, served again; those that fail are logged and dropped. */
@@ -672,6 +709,8 @@ static void daemon_serve(struct daemon *d)
 				guests_check_links(d);
 			} else if (tag == TAG_HOSTNETS) {
 				guests_hostnets_changed(d);
+			} else if (tag >= TAG_NETNS && tag < TAG_NETNS + GUESTS_MAX) {
+				guest_netns_event(d, (unsigned)(tag - TAG_NETNS));
 			} else if (tag >= TAG_PCAP && tag < TAG_PCAP + GUESTS_MAX) {
 				if (d->guests[tag - TAG_PCAP])
 					pcap_drain(&d->guests[tag - TAG_PCAP]->pcap);

@@ -139,6 +139,29 @@ def test_daemon_removes_a_guest_whose_namespace_ends(daemon, topo):
     assert x.stop() == 0
 
 
+def test_daemon_tap_guest(daemon, topo):
+    """A guest served over a tap in its namespace (--backend tap), next to
+    a veth guest: both byte-exact at once; the tap guest is removed when
+    its namespace ends (the tap holds the namespace: the daemon watches
+    what named it)."""
+    topo.server(topo.host, "127.0.0.1", 5401)
+    x = daemon()
+    tap_ns = topo.extra_netns()
+    added = add_guest(x, "tap", tap_ns, "--backend", "tap", "--cidr", "10.0.5.0/24")
+    assert added["return"]["host_ifname"] == "eth0", added
+    assert "return" in add_guest(x, "veth", topo.guest)
+    runs = [client(tap_ns, "both", 16 * MiB, 1, dst="10.0.5.2"),
+            client(topo.guest, "both", 16 * MiB, 2)]
+    for p in runs:
+        finish(p)
+    assert "over a tap fd" in x.stderr()
+    subprocess.run(["ip", "netns", "del", tap_ns], check=True)
+    wait_until(lambda: guest_names(x) == ["veth"], what="the tap guest removed")
+    assert "guest tap: its namespace ended" in x.stderr()
+    assert x.stop() == 0
+    x.assert_frames_accounted()
+
+
 def peer_plan(n):
     """Guest .n of 10.0.9.0/24 and fd09::/64, gateway .1 and ::1 (as an
     IPAM plugin hands them out)."""
