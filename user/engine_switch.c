@@ -15,7 +15,8 @@
  * hands such a datagram here before anything else.  The frame is copied
  * into memory of B's port, its Ethernet addresses those of B's link, its
  * TTL or hop limit as it was (a switch, not a router), and its TCP or UDP
- * checksum completed: A's veth may have left it to offload.  Guests
+ * checksum completed, by B's port if it can (AF_XDP TX metadata), else in
+ * software: A's veth may have left it to offload.  Guests
  * without a group are in no table: nothing reaches them this way, and
  * their frames never look.
  */
@@ -120,27 +121,40 @@ static bool switch_is_peer(const struct gw_ctx *ctx, const struct inany *a)
 	return peer_of(ctx, a) != NULL;
 }
 
-/* Completes the TCP or UDP checksum of datagram @p, copied into @f. */
-static void switch_complete_csum(struct frame *f, const struct ippkt *p)
+/*
+ * Completes the TCP or UDP checksum of datagram @p, copied into @f: with
+ * @offload, leaves it to the port (the pseudo-header's sum in place, @o
+ * filled in, true), else in software (false).
+ */
+static bool switch_csum(struct frame *f, const struct ippkt *p, bool offload,
+			struct tx_offload *o)
 {
 	size_t at = p->proto == IPPROTO_TCP ? offsetof(struct tcphdr, check) :
 		    p->proto == IPPROTO_UDP ? offsetof(struct udphdr, check) : 0;
 	uint8_t *l4 = f->seg[0].data + p->l4off;
+	uint32_t pseudo;
 	uint16_t check = 0;
 
 	if (!at || p->l4len < at + 2 || p->l4off + at + 2 > f->seg[0].len)
-		return;		/* no checksum to complete, or not in the headers */
+		return false;	/* no checksum to complete, or not in the headers */
 	if (!p->v6 && ((const struct iphdr *)p->hdr)->frag_off & htons(IPV4_MF | IPV4_OFFSET))
-		return;		/* a fragment: checksummed before it was cut */
+		return false;	/* a fragment: checksummed before it was cut */
 	memcpy(&check, l4 + at, 2);
 	if (p->proto == IPPROTO_UDP && !p->v6 && !check)
-		return;		/* IPv4 UDP without a checksum */
-	memset(l4 + at, 0, 2);
-	check = csum_fold(csum_add(frame_csum(f, p->l4off, p->l4len),
-				   ip_pseudo_sum(&p->src, &p->dst, p->proto, p->l4len)));
-	if (p->proto == IPPROTO_UDP && !check)
-		check = 0xffff;
+		return false;	/* IPv4 UDP without a checksum */
+	pseudo = ip_pseudo_sum(&p->src, &p->dst, p->proto, p->l4len);
+	if (offload) {
+		check = (uint16_t)~csum_fold(pseudo);
+		*o = (struct tx_offload){ .csum_start = (uint16_t)p->l4off,
+					  .csum_offset = (uint16_t)at };
+	} else {
+		memset(l4 + at, 0, 2);
+		check = csum_fold(csum_add(frame_csum(f, p->l4off, p->l4len), pseudo));
+		if (p->proto == IPPROTO_UDP && !check)
+			check = 0xffff;
+	}
 	memcpy(l4 + at, &check, 2);
+	return offload;
 }
 
 /* Copies @src into @dst, a frame of the same length. */
@@ -157,6 +171,7 @@ static void frame_copy(struct frame *dst, const struct frame *src)
 static bool switch_forward(struct gw_ctx *ctx, struct frame *f, const struct ippkt *p)
 {
 	struct gq *to = peer_of(ctx, &p->dst);
+	struct tx_offload o;
 	struct ethhdr *eth;
 	struct frame out;
 
@@ -174,9 +189,11 @@ static bool switch_forward(struct gw_ctx *ctx, struct frame *f, const struct ipp
 	eth = (struct ethhdr *)out.seg[0].data;
 	memcpy(eth->h_dest, to->ctx.guest_mac, ETH_ALEN);
 	memcpy(eth->h_source, to->g->gw->mac, ETH_ALEN);
-	switch_complete_csum(&out, p);
 	counter_add(&ctx->cnt->switched, 1);
-	port_transmit(to->port, &out);
+	if (switch_csum(&out, p, to->port->tx_offload, &o))
+		port_transmit_offload(to->port, &out, &o);
+	else
+		port_transmit(to->port, &out);
 	return true;
 }
 
