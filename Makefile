@@ -44,7 +44,7 @@ TEST_SRCS	:= $(PROTO_SRCS) tests/unit/hostsock_stub.c tests/unit/hostsock_nodgra
 SYS_SRCS	:= user/host/hostsock.c user/ctl/control.c user/ctl/rules.c user/ctl/ctl.c user/ctl/apiclient.c user/engine.c user/engine_guest.c user/engine_cmd.c user/engine_switch.c user/guest_setup.c \
 		   $(wildcard user/sys/*.c) user/port/xdp.c user/port/xdp_policy.c user/port/xsk.c user/port/tap.c user/port/stream.c \
 		   user/port/bufpool.c
-MAIN_SRC	:= user/main.c user/daemon.c user/gateway_setup.c
+MAIN_SRC	:= user/main.c user/daemon.c user/daemon_guest.c user/gateway_setup.c
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 ASAN_TESTS	:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/asan/%)
