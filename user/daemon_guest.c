@@ -234,19 +234,20 @@ static const char *guest_link_start(struct daemon *d, struct dguest *dg, unsigne
 }
 
 /* Serves guest @dg as its config says; NULL, or why not (logged by what failed). */
-const char *guest_start(struct daemon *d, struct dguest *dg, unsigned n, char *why,
-			       size_t len)
+const char *guest_start(struct daemon *d, struct dguest *dg, unsigned n, char *why, size_t len)
 {
 	struct config *cfg = dg->cfg;
+	const struct dguest *taken;
 	struct guest_params gp;
 	const char *fail;
 
 	cfg->queues = d->queues;
 	dg->group = group_id(cfg->peer_group);
 	dg->backend = cfg->backend == CFG_BACKEND_TAP ? BACKEND_TAP : BACKEND_XDP;
-	if (group_address_taken(d, dg, cfg)) {
-		snprintf(why, len, "guest %s of --peer-group %s has that address",
-			 group_address_taken(d, dg, cfg)->name, cfg->peer_group);
+	taken = group_address_taken(d, dg, cfg);
+	if (taken) {
+		snprintf(why, len, "guest %s of --peer-group %s has that address", taken->name,
+			 cfg->peer_group);
 		return why;
 	}
 	fail = guest_link_start(d, dg, n);

@@ -239,11 +239,10 @@ static int conf_parse(struct cni_conf *conf, const char *text, struct cni_error 
 static void guest_name(const struct cni_env *env, char *buf, size_t len)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
+	char key[512];
 
-	for (const char *s = env->containerid; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-	h = (h ^ '/') * 0x100000001b3ull;
-	for (const char *s = env->ifname; *s; s++)
+	snprintf(key, sizeof(key), "%s/%s", env->containerid, env->ifname);
+	for (const char *s = key; *s; s++)
 		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
 	snprintf(buf, len, "cni-%016llx", (unsigned long long)h);
 }

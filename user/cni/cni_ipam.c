@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "apiclient.h"
 #include "cni.h"
 
 #define OUTPUT_MAX	(1 << 20)
@@ -31,21 +32,6 @@ static bool find_plugin(const char *path, const char *type, char *buf, size_t le
 	}
 	free(dirs);
 	return found;
-}
-
-/* Writes @text to @fd, all of it (the delegate reads its stdin to EOF). */
-static void write_all(int fd, const char *text)
-{
-	size_t len = strlen(text);
-
-	while (len) {
-		ssize_t n = write(fd, text, len);
-
-		if (n <= 0)
-			return;
-		text += n;
-		len -= (size_t)n;
-	}
 }
 
 /* Runs @exe with @text on its stdin; its stdout into @out, its exit status. */
@@ -74,7 +60,7 @@ static int run_plugin(const char *exe, const char *command, const char *text, ch
 	close(in[0]);
 	close(res[1]);
 	if (pid > 0)
-		write_all(in[1], text);	/* IPAM results are small: no deadlock */
+		write_all(in[1], text, strlen(text));	/* small results: no deadlock */
 	close(in[1]);
 	while (pid > 0 && *len < OUTPUT_MAX && (n = read(res[0], out + *len, OUTPUT_MAX - *len)) > 0)
 		*len += (size_t)n;

@@ -46,8 +46,9 @@ static int api_connect(const char *path, int timeout_ms)
 	return fd;
 }
 
-/* Writes all of @buf; false with errno set if it cannot. */
-static bool write_all(int fd, const char *buf, size_t len)
+/* Writes all of @buf; false with errno set if it cannot (the CNI plugin's
+ * delegates read their stdin to EOF too). */
+bool write_all(int fd, const char *buf, size_t len)
 {
 	while (len) {
 		ssize_t n = write(fd, buf, len);

@@ -4,6 +4,10 @@
 
 #include <jansson.h>
 
+#include <stdbool.h>
+#include <stddef.h>
+
 json_t *api_call(const char *path, json_t *req, int timeout_ms);
+bool write_all(int fd, const char *buf, size_t len);
 
 #endif
