@@ -12,7 +12,9 @@ the namespaces this script creates.
 Paths, each serving N guests at once, every guest running one iperf3 upload
 (or download, -R) to a server of its own:
   daemon       one xdpslirp daemon serving the N guests (namespaces added
-               through its API)
+               through its API), at MTU 65520 as the others
+  daemon-1500  the same, each guest at MTU 1500, where it gets small
+               UMEMs (under 1 MiB a guest)
   xdpslirp     N separate xdpslirp processes (xdpslirp -- COMMAND)
   pasta        N pasta processes (pasta --config-net -- COMMAND)
   slirp4netns  N slirp4netns processes, each for a namespace of its own
@@ -54,7 +56,7 @@ HOST, SINK = f"{TAG}h", f"{TAG}s"
 SERVER = "198.51.100.1"
 BASE_PORT = 5300
 MTU = 65520
-PATHS = ["kernel", "daemon", "xdpslirp", "pasta", "slirp4netns"]
+PATHS = ["kernel", "daemon", "daemon-1500", "xdpslirp", "pasta", "slirp4netns"]
 # a client whose data stalls for 10 s gives up (a starved gateway can stall
 # one for ever); guests get GRACE seconds to come up, and a client still
 # running GRACE seconds after its time is killed
@@ -125,9 +127,9 @@ class Guests:
         self.gateways, self.clients, self.holders, self.peaks = [], [], [], []
         self.seconds = seconds
         try:
+            start = getattr(self, "start_" + path.replace("-", "_"))
             for i in range(n):
-                getattr(self, f"start_{path}")(i, client(i, seconds, reverse, self.go,
-                                                         self.ready))
+                start(i, client(i, seconds, reverse, self.go, self.ready))
         except BaseException:
             self.abort()
             raise
@@ -158,7 +160,7 @@ class Guests:
                                                  str(MTU), "--", *cmd),
                                          stdout=subprocess.PIPE, text=True))
 
-    def start_daemon(self, i, cmd):
+    def start_daemon(self, i, cmd, options=("--mtu", str(MTU))):
         """One xdpslirp daemon for every guest (started with the first):
         each guest a namespace added through its API."""
         if not self.gateways:
@@ -172,11 +174,14 @@ class Guests:
         holder = netns_holder(HOST)
         self.holders.append(holder)
         answer = api_request(self.api, {"execute": "add_guest", "arguments": {
-            "name": f"g{i}", "pid": holder.pid, "options": ["--mtu", str(MTU)]}})
+            "name": f"g{i}", "pid": holder.pid, "options": list(options)}})
         if "return" not in answer:
             raise RuntimeError(f"the daemon refused guest {i}: {answer}")
         self.clients.append(subprocess.Popen(["nsenter", "-t", str(holder.pid), "-n"] + cmd,
                                              stdout=subprocess.PIPE, text=True))
+
+    def start_daemon_1500(self, i, cmd):
+        self.start_daemon(i, cmd, options=("--mtu", "1500"))
 
     def start_pasta(self, i, cmd):
         self.clients.append(self.gateway(in_host("pasta", "--runas", "0", "--config-net",

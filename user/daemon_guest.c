@@ -207,7 +207,6 @@ void guests_hostnets_changed(struct daemon *d)
 	hostnets_refresh(&d->hostnets, sets, n);
 }
 
-/* Serves guest @dg as its config says; NULL, or why not (logged by what failed). */
 /* The guest's link, a veth pair or (--backend tap) a tap in its namespace;
  * NULL, or why not. */
 static const char *guest_link_start(struct daemon *d, struct dguest *dg, unsigned n)
@@ -267,6 +266,7 @@ const char *guest_start(struct daemon *d, struct dguest *dg, unsigned n, char *w
 	guest_params_fill(&gp, cfg, &dg->gl, dg->backend, d->multibuffer, &dg->gw,
 			  cfg->pcap ? &dg->pcap : NULL);
 	gp.peer_group = dg->group;
+	gp.small_umem = true;
 	if (guest_open(&d->e, &dg->g, &gp))
 		return "the engine cannot serve the guest (see the daemon's log)";
 	dg->rules.g = &dg->g;

@@ -58,6 +58,8 @@ struct guest_params {
 	struct pcap *pcap;		/* --pcap (pcap_open() done), or NULL */
 	uint32_t peer_group;	/* --peer-group, hashed: guests of one group
 				 * are switched to each other; 0: none */
+	bool small_umem;	/* AF_XDP: small UMEMs where the MTU allows
+				 * (a daemon's guests, see xsk.c) */
 };
 
 /*

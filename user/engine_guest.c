@@ -37,6 +37,10 @@
 static int gq_port_open(struct gq *q, const struct guest_params *p)
 {
 	unsigned index = q->w->index;
+	struct xsk_link l = {
+		.ifname = p->ifname, .ifindex = p->ifindex, .mtu = p->gw->mtu,
+		.multibuffer = p->multibuffer, .tx_csum = p->tx_csum, .small = p->small_umem,
+	};
 	int ret;
 
 	switch (p->backend) {
@@ -48,8 +52,7 @@ static int gq_port_open(struct gq *q, const struct guest_params *p)
 		ret = stream_port_open(&q->pm.stream, p->stream_fd, &q->cnt);
 		break;
 	default:
-		ret = xsk_port_open(&q->pm.xsk, p->ifname, p->ifindex, index, p->multibuffer,
-				    p->tx_csum, &q->cnt);
+		ret = xsk_port_open(&q->pm.xsk, &l, index, &q->cnt);
 		break;
 	}
 	q->port = &q->pm.base;	/* its close() undoes even a partial open */
@@ -113,7 +116,7 @@ static int gq_open(struct guest *g, unsigned index, const struct guest_params *p
 
 /*
  * Guest @q's port opens and joins its worker's turns: in the worker, once
- * it runs (a shared UMEM is the worker's alone).  0 or negative errno.
+ * it runs (the port is the worker's alone).  0 or negative errno.
  */
 int gq_attach(struct gq *q, const struct guest_params *p)
 {
@@ -233,7 +236,7 @@ static int engine_guest_slot(struct engine *e)
  * @p: its link and gateway
  *
  * Once the workers run, each opens the guest's port itself (GUEST_ADD):
- * a shared UMEM is its worker's alone.
+ * the port is its worker's alone.
  *
  * Return: 0, or negative errno (logged by what failed).  Either way the
  * engine holds @g now: guest_remove() (or engine_stop()) closes it.

@@ -171,8 +171,6 @@ def test_pods_get_unique_addresses_and_published_ports(net, topo, user_dir):
     for p in runs:
         out, _ = p.communicate(timeout=300)
         assert p.returncode == 0 and out.startswith("ok"), out
-    topo.server(topo.guest, "0.0.0.0", 80, peer="-c", mode=CLIENT_ADDR_SERVER) \
-        if False else None
     srv = subprocess.Popen(["ip", "netns", "exec", topo.guest, "/usr/bin/python3", "-c",
                             CLIENT_ADDR_SERVER, "0.0.0.0", "80"], stdout=subprocess.PIPE,
                            text=True)

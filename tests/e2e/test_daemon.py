@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from conftest import (BACKEND, BINARY, PEER, REMOTE, ROOTLESS, api_call, in_netns, link_exists, sh,
-                      unique, wait_until)
+from conftest import (BACKEND, BINARY, PEER, REMOTE, ROOTLESS, SANITIZED, api_call, in_netns,
+                      link_exists, sh, status_kib, unique, wait_until)
 
 pytestmark = pytest.mark.skipif(BACKEND == "tap" or ROOTLESS,
                                 reason="the daemon serves veth guests over AF_XDP, as root")
@@ -260,19 +260,24 @@ def test_daemon_guest_capture_and_host_networks(daemon, topo, user_dir):
     assert x.stop() == 0
 
 
-def test_daemon_one_guest_flooding_does_not_starve_another(daemon, topo):
+@pytest.mark.parametrize("options, size", [((), 64 * MiB), (("--mtu", "1500"), 16 * MiB)],
+                         ids=["large", "small"])
+def test_daemon_one_guest_flooding_does_not_starve_another(daemon, topo, options, size):
     """Guest a keeps four connections moving data both ways as fast as it
-    can; guest b's transfer, through the same workers, still completes."""
+    can; guest b's transfer, through the same workers, still completes
+    (with the standalone gateway's UMEMs, and with small ones: at MTU
+    1500 and a window of 32 frames, b moves a few MB/s against a's flood,
+    scripts/bench.md)."""
     topo.server(topo.host, "127.0.0.1", 5401)
     x = daemon()
     other = topo.extra_netns()
-    add_guest(x, "a", topo.guest)
-    add_guest(x, "b", other)
+    add_guest(x, "a", topo.guest, *options)
+    add_guest(x, "b", other, *options)
     flood = [client(topo.guest, "both", 1 << 34, 10 + i) for i in range(4)]
     try:
         wait_until(lambda: sum(g["flows"] for g in api_call(x.api, {
             "execute": "list_guests"})["return"]["guests"]) >= 4, what="the flood")
-        finish(client(other, "both", 64 * MiB, 5), timeout=120)
+        finish(client(other, "both", size, 5), timeout=120)
     finally:
         for p in flood:
             p.kill()
@@ -318,6 +323,60 @@ def test_daemon_duplicate_name_and_bad_command_line(daemon, topo):
         r = subprocess.run([BINARY, *args],
                            capture_output=True, text=True, timeout=30)
         assert r.returncode == 2 and "xdpslirp daemon:" in r.stderr, (args, r.stderr)
+
+
+@pytest.mark.skipif(SANITIZED, reason="a sanitizer's shadow memory")
+def test_daemon_another_guest_costs_at_most_1_mib(daemon, topo):
+    """Guests at MTU 1500 get small UMEMs: past the first few, another
+    idle guest adds at most 1 MiB resident."""
+    x = daemon()
+    for i in range(4):
+        assert "return" in add_guest(x, f"g{i}", topo.extra_netns(), "--mtu", "1500")
+    before = status_kib(x.proc.pid, "VmRSS")
+    for i in range(4, 20):
+        assert "return" in add_guest(x, f"g{i}", topo.extra_netns(), "--mtu", "1500")
+    per_guest = (status_kib(x.proc.pid, "VmRSS") - before) / 16
+    assert per_guest <= 1024, f"{per_guest:.0f} KiB a guest"
+    assert x.stop() == 0
+    x.assert_frames_accounted()
+
+
+def test_daemon_guest_window_fits_its_small_umem(daemon, topo):
+    """A guest at MTU 1500 is offered a TCP window of at most 32 frames,
+    what its small UMEM's fill ring is sure to take beside its ACKs
+    (xsk.c), so it waits instead of sending frames to be dropped."""
+    topo.server(topo.host, "127.0.0.1", 5401)
+    x = daemon()
+    add_guest(x, "a", topo.guest, "--mtu", "1500")
+    conn = subprocess.Popen(
+        ["ip", "netns", "exec", topo.guest, "/usr/bin/python3", "-c",
+         "import socket, sys; s = socket.create_connection(('10.0.2.2', 5401));"
+         "print('connected', flush=True); sys.stdin.readline()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert conn.stdout.readline().strip() == "connected"
+        info = in_netns(topo.guest, "ss", "-tniH", "dst", "10.0.2.2").stdout
+        wnd = int(info.split("snd_wnd:")[1].split()[0])
+        assert 0 < wnd <= 32 * 1460, info
+    finally:
+        conn.stdin.close()
+        conn.wait()
+    assert x.stop() == 0
+
+
+def test_daemon_two_guests_upload_at_once(daemon, topo):
+    """Two guests with small UMEMs (MTU 1500) each upload 32 MiB at the
+    same time: both byte-exact."""
+    topo.server(topo.host, "127.0.0.1", 5401)
+    x = daemon()
+    other = topo.extra_netns()
+    add_guest(x, "a", topo.guest, "--mtu", "1500")
+    add_guest(x, "b", other, "--mtu", "1500")
+    runs = [client(ns, "up", 32 * MiB, 20 + i) for i, ns in enumerate((topo.guest, other))]
+    for p in runs:
+        finish(p, timeout=120)
+    assert x.stop() == 0
+    x.assert_frames_accounted()
 
 
 def test_daemon_100_guests_moving_data_at_once(daemon, topo):

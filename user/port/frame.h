@@ -82,6 +82,13 @@ struct frame_out {
 	void (*send_offload)(void *port, const struct frame *f, const struct tx_offload *o);
 	/* Longest super-frame send_offload() takes (0: no segmentation). */
 	uint32_t gso_max;
+	/*
+	 * Frames of the largest size the port can receive from the guest at
+	 * once now, 0: no limit.  A port with little room (an AF_XDP socket
+	 * sharing its UMEM) has TCP offer the guest no larger a window, so
+	 * the guest waits for room instead of sending frames to be dropped.
+	 */
+	const uint32_t *rx_budget;
 };
 
 void frame_trim(struct frame *f, uint32_t len);

@@ -30,6 +30,9 @@
  * TX_META_LEN bytes before every transmitted piece, in its own chunk.
  */
 #include <errno.h>
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -39,13 +42,15 @@
 #include "compat.h"
 #include "log.h"
 #include "xsk.h"
-#include <stdio.h>
 
 /*
  * The UMEM is pinned whole when it is registered, so it cannot grow on
- * demand, and it is most of what an idle xdpslirp keeps resident (with the
+ * demand, and it is most of what an idle xdpslirp keeps resident.  Its
+ * size, the chunk size and the rings' come in two geometries:
+ *
+ * Large (a gateway of its own, or any MTU over SMALL_MTU_MAX): with the
  * default two queues, 16 MiB in all: 5.5 MiB a queue, about 4.5 MiB of
- * everything else).  Its chunks go to the fill ring but for TX_RESERVE,
+ * everything else.  Its chunks go to the fill ring but for tx_reserve,
  * free for frames the engine builds (and a shortage there is made good by
  * a kick, see xsk_port_alloc()): 1,344 chunks, 74 frames at MTU 65520 (18
  * chunks each after the kernel's headroom), more than one NAPI poll of
@@ -55,11 +60,44 @@
  * dropped the guest's ACKs (down at MTU 1500: up to 4,898 in 3 s, against
  * none).  The rings cost little (112 KiB a socket), so they are large
  * enough for the fill ring to take every chunk it may.
+ *
+ * Small (a daemon's guest at an MTU of SMALL_MTU_MAX or less): 128
+ * chunks of 2 KiB, 256 KiB a queue, with rings to match, so that another
+ * guest costs under 1 MiB.  A fill ring of 96 frames is less than a
+ * guest's TCP sends at once when its window opens, and what the ring
+ * cannot take is dropped, costing a retransmission timeout (which also
+ * moves the flow to another queue); so the port has TCP offer no larger a
+ * window than 32 frames (rx_budget in struct port), leaving the rest for
+ * the guest's ACKs and other flows: the guest waits instead.  (A window
+ * of half the ring still lost hundreds of frames a run with two guests
+ * each sending and receiving 32 MiB, and some runs stalled for 50 s.)
+ *
+ * Why not one UMEM each worker shares between guests (XDP_SHARED_UMEM):
+ * chunks in a socket's fill ring cannot be taken back from the kernel, so
+ * what a guest must be sure of while idle costs the same shared or not,
+ * and a guest that was busy and fell idle keeps what it took, leaving the
+ * busy ones too little (measured: two guests uploading at once took 25 s
+ * for what separate UMEMs move in 0.15 s).  Separate UMEMs isolate guests
+ * exactly (scripts/bench.md).
  */
-#define CHUNK_SIZE	4096u
-#define NUM_CHUNKS	1408u
-#define TX_RESERVE	64u	/* free chunks the fill ring leaves alone */
-#define RING_SIZE	2048u
+struct xsk_geometry {
+	uint32_t chunk_size;
+	uint32_t nchunks;
+	uint32_t ring_size;
+	uint32_t tx_reserve;	/* free chunks the fill ring leaves alone */
+	uint32_t rx_budget;	/* struct port's, 0: no limit */
+};
+
+static const struct xsk_geometry GEOMETRY_LARGE = {
+	.chunk_size = 4096, .nchunks = 1408, .ring_size = 2048, .tx_reserve = 64,
+};
+static const struct xsk_geometry GEOMETRY_SMALL = {
+	.chunk_size = 2048, .nchunks = 128, .ring_size = 256, .tx_reserve = 32,
+	.rx_budget = 32,
+};
+
+/* the largest MTU whose frames fit a small chunk after both headrooms */
+#define SMALL_MTU_MAX	(2048 - XDP_PACKET_HEADROOM - NET_IP_ALIGN - ETH_HLEN)
 #define KICK_TRIES	1024
 /*
  * Descriptors queued before a kick even within a burst: a burst can build
@@ -68,7 +106,7 @@
  * ring keeps both from running out (which would drop frames already
  * taken from a host socket, and force retransmissions).
  */
-#define TX_KICK_AFTER	(RING_SIZE / 4)
+#define TX_KICK_AFTER(p)	((p)->geo->ring_size / 4)
 #define BUSY_RETRIES	50
 /*
  * Headroom before each received frame: with the kernel's 256 bytes it puts
@@ -118,20 +156,20 @@ static uint64_t chunk_addr(const struct xsk_port *p, const uint8_t *data)
 
 /*
  * Gives free chunks to the kernel until the fill ring is full, keeping
- * TX_RESERVE for transmission: chunks the kernel filled wait in the RX ring
+ * the tx_reserve for transmission: chunks the kernel filled wait in the RX ring
  * until the worker takes them, and a guest that answers every segment of a
  * download with an ACK can hold a whole RX ring of them; without the reserve
  * the fill ring would then take the chunks the segments need.
  */
 static void xsk_port_refill(struct xsk_port *p)
 {
-	uint32_t want = xsk_prod_nb_free(&p->fill, RING_SIZE);
-	uint32_t idx, n = 0;
+	uint32_t want = xsk_prod_nb_free(&p->fill, p->geo->ring_size);
+	uint32_t reserve = p->geo->tx_reserve, idx, n = 0;
 
-	if (p->pool.nfree <= TX_RESERVE)
+	if (p->pool.nfree <= reserve)
 		return;
-	if (want > p->pool.nfree - TX_RESERVE)
-		want = p->pool.nfree - TX_RESERVE;
+	if (want > p->pool.nfree - reserve)
+		want = p->pool.nfree - reserve;
 	if (!want || xsk_ring_prod__reserve(&p->fill, want, &idx) != want)
 		return;
 	for (; n < want; n++) {
@@ -147,7 +185,7 @@ static void xsk_port_refill(struct xsk_port *p)
 /* Returns the chunks of completed transmissions to the free stack. */
 static void xsk_port_reclaim(struct xsk_port *p)
 {
-	uint32_t idx, n = xsk_ring_cons__peek(&p->comp, RING_SIZE, &idx);
+	uint32_t idx, n = xsk_ring_cons__peek(&p->comp, p->geo->ring_size, &idx);
 
 	for (uint32_t i = 0; i < n; i++)
 		pool_release(&p->pool, *xsk_ring_cons__comp_addr(&p->comp, idx + i),
@@ -163,7 +201,7 @@ static int umem_register(struct xsk_port *p, bool tx_csum)
 {
 	struct xdp_umem_reg_v2 mr = {
 		.addr = (uint64_t)(uintptr_t)p->area, .len = p->area_size,
-		.chunk_size = CHUNK_SIZE, .headroom = NET_IP_ALIGN,
+		.chunk_size = p->geo->chunk_size, .headroom = NET_IP_ALIGN,
 	};
 	socklen_t len = sizeof(struct xdp_umem_reg);
 
@@ -182,7 +220,7 @@ static int umem_create(struct xsk_port *p, bool tx_csum)
 {
 	int ret;
 
-	p->area_size = (uint64_t)CHUNK_SIZE * NUM_CHUNKS;
+	p->area_size = (uint64_t)p->geo->chunk_size * p->geo->nchunks;
 	p->area = mmap(NULL, p->area_size, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (p->area == MAP_FAILED) {
@@ -194,7 +232,7 @@ static int umem_create(struct xsk_port *p, bool tx_csum)
 		ret = umem_register(p, false);
 	if (ret)
 		return ret;
-	return pool_init(&p->pool, NUM_CHUNKS, CHUNK_SIZE);
+	return pool_init(&p->pool, p->geo->nchunks, p->geo->chunk_size);
 }
 
 /*
@@ -206,22 +244,23 @@ static int ring_map(struct xsk_port *p, int which, uint64_t pgoff,
 		    const struct xdp_ring_offset *off, size_t entry, bool producer,
 		    struct xsk_ring_cons *r)
 {
+	uint32_t size = p->geo->ring_size;
 	uint8_t *m;
 
-	p->ring_len[which] = off->desc + RING_SIZE * entry;
+	p->ring_len[which] = off->desc + size * entry;
 	m = mmap(NULL, p->ring_len[which], PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
 		 p->base.fd, (off_t)pgoff);
 	if (m == MAP_FAILED)
 		return -errno;
 	p->ring_map[which] = m;
-	r->mask = RING_SIZE - 1;
-	r->size = RING_SIZE;
+	r->mask = size - 1;
+	r->size = size;
 	r->producer = (uint32_t *)(m + off->producer);
 	r->consumer = (uint32_t *)(m + off->consumer);
 	r->ring = m + off->desc;
 	r->flags = (uint32_t *)(m + off->flags);
 	r->cached_prod = *r->producer;
-	r->cached_cons = *r->consumer + (producer ? RING_SIZE : 0);
+	r->cached_cons = *r->consumer + (producer ? size : 0);
 	return 0;
 }
 
@@ -230,7 +269,7 @@ static int rings_create(struct xsk_port *p)
 {
 	struct xdp_mmap_offsets off;
 	socklen_t len = sizeof(off);
-	int size = RING_SIZE, ret;
+	int size = (int)p->geo->ring_size, ret;
 
 	int fd = p->base.fd;
 
@@ -284,28 +323,27 @@ static const struct port_ops xsk_ops;
 /**
  * xsk_port_open() - create the socket and UMEM serving one queue
  * @p: zeroed port
- * @ifname: host end of the guest's link, in the current namespace
- * @ifindex: its index
+ * @l: the guest's link
  * @queue: receive queue to bind to
- * @multibuffer: bind with XDP_USE_SG (frames larger than a chunk)
- * @tx_csum: ask for TX metadata (checksum offload) if the kernel has it
- * @cnt: the worker's counters
+ * @cnt: the guest's counters in the worker
  *
  * Return: 0, or negative errno (logged).  On error call the port's close().
  */
-int xsk_port_open(struct xsk_port *p, const char *ifname, int ifindex, uint32_t queue,
-		  bool multibuffer, bool tx_csum, struct counters *cnt)
+int xsk_port_open(struct xsk_port *p, const struct xsk_link *l, uint32_t queue,
+		  struct counters *cnt)
 {
 	int ret;
 
-	p->base = (struct port){ .ops = &xsk_ops, .kind = "AF_XDP", .queue = queue, .cnt = cnt };
+	p->geo = l->small && l->mtu <= SMALL_MTU_MAX ? &GEOMETRY_SMALL : &GEOMETRY_LARGE;
+	p->base = (struct port){ .ops = &xsk_ops, .kind = "AF_XDP", .queue = queue, .cnt = cnt,
+				 .rx_budget = p->geo->rx_budget };
 	p->base.fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (p->base.fd < 0) {
 		log_err("queue %u: cannot create an AF_XDP socket: %s", queue, strerror(errno));
 		return -errno;
 	}
 	p->open = true;
-	ret = umem_create(p, tx_csum);
+	ret = umem_create(p, l->tx_csum);
 	if (!ret)
 		ret = rings_create(p);
 	if (ret) {
@@ -313,14 +351,14 @@ int xsk_port_open(struct xsk_port *p, const char *ifname, int ifindex, uint32_t 
 			ret == -ENOBUFS ? " (RLIMIT_MEMLOCK too low? run as root)" : "");
 		return ret;
 	}
-	ret = bind_socket(p, ifindex, multibuffer);
+	ret = bind_socket(p, l->ifindex, l->multibuffer);
 	if (ret) {
 		if (ret == -EBUSY)
 			log_err("queue %u of %s is already served by another AF_XDP socket (another xdpslirp?)",
-				queue, ifname);
+				queue, l->ifname);
 		else
 			log_err("queue %u: cannot bind an AF_XDP socket to %s: %s", queue,
-				ifname, strerror(-ret));
+				l->ifname, strerror(-ret));
 		return ret;
 	}
 	p->base.tx_offload = p->tx_csum;
@@ -497,7 +535,7 @@ static void xsk_port_transmit(struct port *port, const struct frame *f,
 	p->tx_unkicked += nsend;
 	counter_add(&port->cnt->tx_frames, 1);
 	counter_add(&port->cnt->tx_bytes, f->len);
-	if (p->tx_unkicked >= TX_KICK_AFTER)
+	if (p->tx_unkicked >= TX_KICK_AFTER(p))
 		xsk_port_flush(port);
 }
 
@@ -515,7 +553,7 @@ static void xsk_port_transmit(struct port *port, const struct frame *f,
 static bool xsk_port_alloc(struct port *port, struct frame *f, uint32_t len)
 {
 	struct xsk_port *p = xsk(port);
-	uint32_t room = CHUNK_SIZE - TX_META_LEN;
+	uint32_t chunk = p->geo->chunk_size, room = chunk - TX_META_LEN;
 	uint32_t need = (len + NET_IP_ALIGN + room - 1) / room;
 	uint32_t left = len;
 
@@ -532,7 +570,7 @@ static bool xsk_port_alloc(struct port *port, struct frame *f, uint32_t len)
 	f->nseg = need;
 	f->flags = 0;
 	for (uint32_t i = 0; i < need; i++) {
-		uint32_t off = i ? TX_META_LEN : TX_FIRST_OFF, n = CHUNK_SIZE - off;
+		uint32_t off = i ? TX_META_LEN : TX_FIRST_OFF, n = chunk - off;
 		uint64_t addr;
 
 		pool_take(&p->pool, CHUNK_USER, &addr);

@@ -17,8 +17,11 @@
  */
 enum { XSK_RING_FILL, XSK_RING_COMP, XSK_RING_RX, XSK_RING_TX, XSK_RINGS };
 
+struct xsk_geometry;
+
 struct xsk_port {
 	struct port base;	/* fd: the AF_XDP socket, valid while @open */
+	const struct xsk_geometry *geo;	/* its UMEM's and rings' sizes */
 	bool open;
 	bool tx_csum;		/* the UMEM has TX metadata: checksum requests */
 	void *ring_map[XSK_RINGS];
@@ -34,8 +37,18 @@ struct xsk_port {
 	uint64_t tx_kick_errors;
 };
 
+/* What every queue's socket of one guest's link is opened with. */
+struct xsk_link {
+	const char *ifname;	/* host end of the guest's link, in the current namespace */
+	int ifindex;
+	uint32_t mtu;		/* the link's IP MTU */
+	bool multibuffer;	/* bind with XDP_USE_SG (frames larger than a chunk) */
+	bool tx_csum;		/* ask for TX metadata (checksum offload) if the kernel has it */
+	bool small;		/* a small UMEM where the MTU allows (one of many guests) */
+};
+
 int xsk_probe_multibuffer(void);
-int xsk_port_open(struct xsk_port *p, const char *ifname, int ifindex, uint32_t queue,
-		  bool multibuffer, bool tx_csum, struct counters *cnt);
+int xsk_port_open(struct xsk_port *p, const struct xsk_link *l, uint32_t queue,
+		  struct counters *cnt);
 
 #endif
