@@ -83,9 +83,9 @@ struct frame_out {
 	/* Longest super-frame send_offload() takes (0: no segmentation). */
 	uint32_t gso_max;
 	/*
-	 * Frames of the largest size the port can receive from the guest at
-	 * once now, 0: no limit.  A port with little room (an AF_XDP socket
-	 * sharing its UMEM) has TCP offer the guest no larger a window, so
+	 * Frames of the largest size the port is sure to take from the guest
+	 * at once, 0: no limit.  A port with little room (an AF_XDP socket
+	 * with a small UMEM) has TCP offer the guest no larger a window, so
 	 * the guest waits for room instead of sending frames to be dropped.
 	 */
 	const uint32_t *rx_budget;

@@ -71,8 +71,8 @@ struct port {
 	struct counters *cnt;
 	bool tx_offload;	/* transmit() takes a struct tx_offload */
 	uint32_t gso_max;	/* longest TCP super-frame it takes, 0: none */
-	uint32_t rx_budget;	/* frames of the largest size it can receive
-				 * at once now, 0: no limit (see frame_out) */
+	uint32_t rx_budget;	/* frames of the largest size it is sure to
+				 * take at once, 0: no limit (see frame_out) */
 	const char *offloads;	/* their names, for the counters; NULL: none */
 	struct capture *cap;	/* --pcap: its worker's buffers, or NULL */
 	struct port_fault_state *faults;	/* tests only, else NULL */
