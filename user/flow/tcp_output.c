@@ -90,7 +90,7 @@ static uint16_t tcp_window(struct gw_ctx *ctx, struct flow *fl)
 {
 	uint32_t buf_room = ctx->gw->tcp_sndbuf / 2, lowat = HOSTSOCK_NOTSENT_LOWAT;
 	uint32_t outq = fl->outq, notsent = fl->outq, buf_free, unsent_free, free_space;
-	uint32_t budget;
+	uint32_t budget = ctx->out.rx_budget;
 
 	if (fl->sock < 0)
 		return 0;
@@ -114,7 +114,6 @@ static uint16_t tcp_window(struct gw_ctx *ctx, struct flow *fl)
 	}
 	if (free_space > TCP_WINDOW_SEGS * fl->guest_mss)
 		free_space = TCP_WINDOW_SEGS * fl->guest_mss;
-	budget = ctx->out.rx_budget ? *ctx->out.rx_budget : 0;
 	if (budget && free_space > budget * fl->guest_mss)
 		free_space = budget * fl->guest_mss;
 	free_space >>= fl->our_wscale;

@@ -88,7 +88,7 @@ struct frame_out {
 	 * with a small UMEM) has TCP offer the guest no larger a window, so
 	 * the guest waits for room instead of sending frames to be dropped.
 	 */
-	const uint32_t *rx_budget;
+	uint32_t rx_budget;
 };
 
 void frame_trim(struct frame *f, uint32_t len);

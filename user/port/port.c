@@ -38,7 +38,7 @@ void port_frame_out(struct port *p, struct frame_out *out)
 	out->discard = out_discard;
 	out->send_offload = p->tx_offload ? out_send_offload : NULL;
 	out->gso_max = p->tx_offload ? p->gso_max : 0;
-	out->rx_budget = &p->rx_budget;
+	out->rx_budget = p->rx_budget;
 }
 
 /*
