@@ -22,9 +22,10 @@
  *
  * One reaper (netns.c), started before anything else, deletes every
  * guest's link if the daemon dies however it dies.  A guest's own set-up
- * and end are daemon_guest.c's.  The daemon runs
- * without the standalone gateway's sandbox: it opens namespaces named
- * after it started.
+ * and end are daemon_guest.c's.  The standalone gateway's sandbox does not
+ * fit a daemon that opens namespaces named after it started: it keeps the
+ * capabilities that takes and no other, and its workers, which read the
+ * guests' frames, run under the seccomp filter (sandbox.c).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -53,6 +54,7 @@
 #include "netns.h"
 #include "process.h"
 #include "rules.h"
+#include "sandbox.h"
 #include "steer.h"
 #include "xsk.h"
 
@@ -66,6 +68,10 @@ static const char usage[] =
 "  --queues N          workers, and queues of every guest's link (default: one\n"
 "                      per CPU)\n"
 "  --ready-fd FD       write \"1\" to FD once the API listens\n"
+"  --no-sandbox        keep every capability, and run the workers without the\n"
+"                      seccomp filter\n"
+"  --seccomp-log       a worker's system call outside the filter's list is\n"
+"                      logged by the kernel, not fatal\n"
 "  -h, --help          this help\n"
 "\n"
 "add_guest arguments: {\"name\": NAME, \"netns\": PATH | \"pid\": PID,\n"
@@ -272,6 +278,7 @@ struct daemon_opts {
 	const char *api_socket, *state_file;
 	unsigned queues;
 	int ready_fd;
+	bool no_sandbox, seccomp_log;
 };
 
 static int parse_opts(struct daemon_opts *o, int argc, char **argv)
@@ -281,6 +288,8 @@ static int parse_opts(struct daemon_opts *o, int argc, char **argv)
 		{ "state-file", required_argument, NULL, 's' },
 		{ "queues", required_argument, NULL, 'q' },
 		{ "ready-fd", required_argument, NULL, 'r' },
+		{ "no-sandbox", no_argument, NULL, 'n' },
+		{ "seccomp-log", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -313,6 +322,12 @@ static int parse_opts(struct daemon_opts *o, int argc, char **argv)
 				return -EINVAL;
 			}
 			o->ready_fd = (int)v;
+			break;
+		case 'n':
+			o->no_sandbox = true;
+			break;
+		case 'l':
+			o->seccomp_log = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -375,8 +390,17 @@ static int daemon_start(struct daemon *d, const struct daemon_opts *o)
 {
 	struct engine_params ep = { .queues = d->queues,
 				    .poll = (enum poll_mode)d->defaults->poll_mode,
-				    .spin_us = d->defaults->spin_us };
+				    .spin_us = d->defaults->spin_us,
+				    .worker_seccomp = !o->no_sandbox,
+				    .seccomp_log = o->seccomp_log };
 	int ret;
+
+	if (!o->no_sandbox) {
+		ret = sandbox_daemon(&d->sandbox);
+		if (ret)
+			return ret;
+		d->sandbox.seccomp_workers = true;
+	}
 
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (d->epfd < 0 || epoll_watch(d->epfd, d->sfd, TAG_SIGNAL))

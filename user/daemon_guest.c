@@ -273,6 +273,7 @@ const char *guest_start(struct daemon *d, struct dguest *dg, unsigned n, char *w
 	if (control_init(&dg->ctl, &dg->g, &dg->gw, d->epfd, NULL))
 		return "out of memory";
 	dg->ctl.egress = &dg->rules;
+	dg->ctl.sandbox = d->sandbox.seccomp_workers ? &d->sandbox : NULL;	/* else --no-sandbox */
 	dg->ctl.pcap = cfg->pcap ? &dg->pcap : NULL;
 	if (control_publish_config(&dg->ctl, cfg, why, len))
 		return why;

@@ -17,6 +17,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "nswatch.h"
+#include "sandbox.h"
 #include "plumb.h"
 #include "rules.h"
 
@@ -64,6 +65,7 @@ struct daemon {
 	int sfd;
 	struct nl link_mon;
 	struct hostnets hostnets;	/* opened for the first guest that asks */
+	struct sandbox_state sandbox;	/* what sandbox_daemon() did */
 	/* the standalone gateway's defaults (config_defaults()): what a
 	 * guest's options are compared with, and how the workers wait */
 	const struct config *defaults;

@@ -45,6 +45,7 @@
 #include "ndp.h"
 #include "l4.h"
 #include "ping.h"
+#include "sandbox.h"
 #include "steer.h"
 #include "tcp.h"
 #include "udp.h"
@@ -319,6 +320,11 @@ static void *worker_run(void *arg)
 	uint64_t spin_until = 0;
 	bool worked = false;
 
+	if (w->seccomp)
+		w->start_ret = seccomp_install(w->seccomp_log, true);
+	sem_post(&w->started);
+	if (w->start_ret)
+		return NULL;
 	for (;;) {
 		uint64_t start = worker_clock(w), asleep;
 		unsigned rx, own;
@@ -414,6 +420,8 @@ int engine_open(struct engine *e, const struct engine_params *p)
 		w->stop_fd = e->stop_fd;
 		w->poll = p->poll;
 		w->spin_ns = (uint64_t)p->spin_us * 1000;
+		w->seccomp = p->worker_seccomp;
+		w->seccomp_log = p->seccomp_log;
 	}
 	ret = engine_commands_init(e);
 	for (unsigned q = 0; !ret && q < e->nworkers; q++)
@@ -423,15 +431,34 @@ int engine_open(struct engine *e, const struct engine_params *p)
 	return ret;
 }
 
+/*
+ * Starts worker @w and waits until it runs, under its filter if it has one:
+ * 0, or negative errno (logged).
+ */
+static int worker_start(struct worker *w)
+{
+	int ret;
+
+	if (sem_init(&w->started, 0, 0))
+		return -errno;
+	ret = -pthread_create(&w->thread, NULL, worker_run, w);
+	w->running = !ret;
+	if (!ret)
+		while (sem_wait(&w->started) && errno == EINTR)
+			;
+	sem_destroy(&w->started);
+	if (ret)
+		log_err("queue %u: cannot start its worker: %s", w->index, strerror(-ret));
+	return ret ?: w->start_ret;
+}
+
 /* Starts one worker per queue (pinned as --cpus says); 0 or negative errno. */
 int engine_start(struct engine *e)
 {
 	int ret = 0;
 
 	for (unsigned q = 0; !ret && q < e->nworkers; q++) {
-		ret = -pthread_create(&e->workers[q].thread, NULL, worker_run,
-				      &e->workers[q]);
-		e->workers[q].running = !ret;
+		ret = worker_start(&e->workers[q]);
 		if (!ret && e->ncpus)
 			ret = worker_pin(&e->workers[q], e->cpus[q % e->ncpus]);
 	}

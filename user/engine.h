@@ -38,6 +38,8 @@ struct engine_params {
 	uint32_t spin_us;
 	unsigned ncpus;		/* pin worker q to cpus[q % ncpus]; 0: no pinning */
 	const uint16_t *cpus;
+	bool worker_seccomp;	/* each worker installs the filter (seccomp.c) */
+	bool seccomp_log;	/* ...logging a call outside it, not fatal */
 };
 
 /* One guest's link and gateway. */

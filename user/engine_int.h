@@ -7,6 +7,7 @@
 #define XDPSLIRP_ENGINE_INT_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <sys/epoll.h>
 #include <time.h>
 
@@ -103,6 +104,9 @@ struct worker {
 	struct epoll_event events[EPOLL_BATCH];
 	struct peer_entry *peers;	/* engine_switch.c: PEER_SLOTS, or NULL
 					 * while it serves no guest of a group */
+	bool seccomp, seccomp_log;	/* engine_params' worker_seccomp */
+	sem_t started;			/* posted once the filter is in */
+	int start_ret;			/* ...with seccomp_install()'s result */
 };
 
 static inline uint64_t now_ns(void)

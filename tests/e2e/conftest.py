@@ -80,8 +80,7 @@ class Xdpslirp:
             args = ("--queues", QUEUES) + tuple(args)
         if BACKEND and "--backend" not in args and not own_port and not daemon:
             args = ("--backend", BACKEND) + tuple(args)
-        if not daemon:      # the daemon has no sandbox to turn off
-            args = EXTRA_ARGS + tuple(args)
+        args = EXTRA_ARGS + tuple(args)     # --no-sandbox: the daemon's too
         if ROOTLESS and "--ifname" in args:
             pytest.skip("--ifname serves a link through XDP: root only")
         if ROOTLESS and "--netns" in args:

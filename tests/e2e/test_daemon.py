@@ -10,7 +10,8 @@ import subprocess
 
 import pytest
 
-from conftest import (BACKEND, BINARY, PEER, REMOTE, ROOTLESS, SANITIZED, api_call, in_netns,
+from conftest import (BACKEND, BINARY, EXTRA_ARGS, PEER, REMOTE, ROOTLESS, SANITIZED, api_call,
+                      in_netns,
                       link_exists, sh, status_kib, unique, wait_until)
 
 pytestmark = pytest.mark.skipif(BACKEND == "tap" or ROOTLESS,
@@ -323,6 +324,56 @@ def test_daemon_duplicate_name_and_bad_command_line(daemon, topo):
         r = subprocess.run([BINARY, *args],
                            capture_output=True, text=True, timeout=30)
         assert r.returncode == 2 and "xdpslirp daemon:" in r.stderr, (args, r.stderr)
+
+
+# what sandbox.c's daemon_caps[] keeps (of those the test holds)
+DAEMON_CAPS = {"dac_override": 1, "dac_read_search": 2, "net_bind_service": 10,
+               "net_admin": 12, "net_raw": 13, "ipc_lock": 14, "sys_ptrace": 19,
+               "sys_admin": 21, "sys_resource": 24, "perfmon": 38, "bpf": 39}
+
+
+def proc_status(path):
+    with open(path) as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+
+
+def threads_by_seccomp(pid):
+    """The process's threads counted by seccomp mode (0 none, 2 filter)."""
+    modes = [proc_status(f"/proc/{pid}/task/{t}/status")["Seccomp"]
+             for t in os.listdir(f"/proc/{pid}/task")]
+    return {m: modes.count(m) for m in set(modes)}
+
+
+@pytest.mark.skipif("--no-sandbox" in EXTRA_ARGS, reason="the daemon runs with --no-sandbox here")
+def test_daemon_keeps_its_capabilities_and_confines_its_workers(daemon, topo):
+    """The daemon holds only the capabilities adding a guest takes, the
+    bounding set too, with NoNewPrivs; every worker (and no other thread)
+    runs under the seccomp filter, and a guest's data still moves; with
+    --no-sandbox, none of it."""
+    topo.server(topo.host, "127.0.0.1", 5401)
+    held = int(proc_status("/proc/self/status")["CapEff"], 16)
+    caps = sum(1 << c for c in DAEMON_CAPS.values()) & held
+    x = daemon()
+    add_guest(x, "a", topo.guest)
+    finish(client(topo.guest, "both", 4 * MiB, 3))
+    st = proc_status(f"/proc/{x.proc.pid}/status")
+    assert (st["NoNewPrivs"], int(st["CapEff"], 16), int(st["CapPrm"], 16),
+            int(st["CapBnd"], 16)) == ("1", caps, caps, caps), st
+    stats = api_call(x.api, {"execute": "get_stats", "arguments": {"guest": "a"}})["return"]
+    assert threads_by_seccomp(x.proc.pid).get("2") == len(stats["workers"])
+    assert stats["sandbox"] == {
+        "namespaces": False, "seccomp": False, "seccomp_workers": True,
+        "own_user_namespace": False, "uid": 0,
+        "capabilities": sorted((n for n, c in DAEMON_CAPS.items() if caps & (1 << c)),
+                               key=DAEMON_CAPS.get)}
+    assert x.stop() == 0
+    x = daemon("--no-sandbox")
+    add_guest(x, "a", topo.guest)
+    assert int(proc_status(f"/proc/{x.proc.pid}/status")["CapBnd"], 16) == held
+    assert "2" not in threads_by_seccomp(x.proc.pid)
+    assert api_call(x.api, {"execute": "get_stats", "arguments": {"guest": "a"}})[
+        "return"]["sandbox"] == {"namespaces": False, "seccomp": False, "seccomp_workers": False}
+    assert x.stop() == 0
 
 
 @pytest.mark.skipif(SANITIZED, reason="a sanitizer's shadow memory")

@@ -59,7 +59,8 @@ def test_a_running_engine_is_confined(xdpslirp, topo, api_path):
     assert_confined(x.proc.pid, netns_path=f"/run/netns/{topo.host}")
     sb = (api_call(api_path, {"execute": "get_stats"}))["return"]["sandbox"]
     names = {"net_bind_service", "net_raw"} if not ROOTLESS else set()
-    assert sb == {"namespaces": True, "seccomp": True, "own_user_namespace": bool(ROOTLESS),
+    assert sb == {"namespaces": True, "seccomp": True, "seccomp_workers": True,
+                  "own_user_namespace": bool(ROOTLESS),
                   "uid": int(ROOTLESS or 65534), "capabilities": sb["capabilities"]}
     assert set(sb["capabilities"]) == names
     assert x.stop() == 0

@@ -273,20 +273,23 @@ static json_t *policy_json(struct control *c)
 	return o;
 }
 
-/* What the sandbox did: namespaces, seccomp, uid, capabilities by name. */
+/* What the sandbox did: namespaces, seccomp (the whole process, or just the
+ * daemon's workers), uid, capabilities by name. */
 static json_t *sandbox_json(const struct sandbox_state *st)
 {
 	json_t *caps;
 
 	if (!st)
-		return json_pack("{s:b,s:b}", "namespaces", 0, "seccomp", 0);
+		return json_pack("{s:b,s:b,s:b}", "namespaces", 0, "seccomp", 0,
+				 "seccomp_workers", 0);
 	caps = json_array();
 	for (unsigned c = 0; c < 64; c++)
 		if (st->caps & (1ull << c))
 			json_array_append_new(caps, json_string(capng_capability_to_name(c)));
-	return json_pack("{s:b,s:b,s:b,s:i,s:o}", "namespaces", st->namespaces,
-			 "seccomp", st->seccomp, "own_user_namespace", st->own_userns,
-			 "uid", (int)st->uid, "capabilities", caps);
+	return json_pack("{s:b,s:b,s:b,s:b,s:i,s:o}", "namespaces", st->namespaces,
+			 "seccomp", st->seccomp, "seccomp_workers", st->seccomp || st->seccomp_workers,
+			 "own_user_namespace", st->own_userns, "uid", (int)st->uid,
+			 "capabilities", caps);
 }
 
 /* The capture's state; main thread (frames: relaxed reads of the workers'). */

@@ -28,6 +28,14 @@
  * The datapath keeps working because it needs no privilege once its
  * descriptors exist: AF_XDP rings, taps, map file descriptors and host
  * sockets are used through what is already open.
+ *
+ * The daemon (daemon.c) cannot do steps 3-5: it enters namespaces, makes
+ * links and attaches XDP for guests named after it started.  It keeps the
+ * capabilities that takes (daemon_caps[]) and no other, with
+ * PR_SET_NO_NEW_PRIVS (sandbox_daemon()), and its workers, the threads that
+ * read guests' frames, each install the seccomp filter as they start
+ * (engine.c): the main thread, which serves the API and sets guests up,
+ * stays outside it.
  */
 #include <cap-ng.h>
 #include <linux/capability.h>
@@ -62,6 +70,21 @@ static const int setup_caps[] = {
 	CAP_SETUID,		/* step 5 */
 	CAP_SETGID,
 	CAP_SETPCAP,		/* emptying the bounding set */
+};
+
+/* What the daemon needs to add a guest at any time, for as long as it runs. */
+static const int daemon_caps[] = {
+	CAP_SYS_ADMIN,		/* setns() into a guest's namespace */
+	CAP_NET_ADMIN,		/* its links, addresses, routes; XDP attached */
+	CAP_BPF,		/* the XDP program and maps loaded */
+	CAP_PERFMON,
+	CAP_NET_RAW,		/* AF_XDP sockets; raw ICMP sockets for pings */
+	CAP_IPC_LOCK,		/* UMEMs pinned beyond RLIMIT_MEMLOCK */
+	CAP_SYS_RESOURCE,
+	CAP_NET_BIND_SERVICE,	/* forwards from ports below 1024 */
+	CAP_SYS_PTRACE,		/* /proc/PID/ns/net of another user's process */
+	CAP_DAC_OVERRIDE,	/* capture and state files where the operator says */
+	CAP_DAC_READ_SEARCH,
 };
 
 /* Is @cap one we keep for the engine?  Kept only if we had it. */
@@ -148,17 +171,25 @@ static int own_userns(void)
 	return ret;
 }
 
+/* Empties the bounding set but for @keep (a mask); needs CAP_SETPCAP. */
+static int drop_bounding(unsigned long long keep)
+{
+	for (int c = 0; c < 64; c++)	/* EINVAL past the last one */
+		if (!(keep & (1ull << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) && errno != EINVAL)
+			return -errno;
+	return 0;
+}
+
 /* Step 2: @keep (a mask) stays in the bounding set; it and the setup
  * capabilities stay effective and permitted.
  */
 static int drop_caps(unsigned long long keep)
 {
 	unsigned long long setup = 0;
-	int ret;
+	int ret = drop_bounding(keep);
 
-	for (int c = 0; c < 64; c++)	/* EINVAL past the last one */
-		if (!(keep & (1ull << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) && errno != EINVAL)
-			return -errno;
+	if (ret)
+		return ret;
 	for (size_t i = 0; i < sizeof(setup_caps) / sizeof(setup_caps[0]); i++)
 		setup |= 1ull << setup_caps[i];
 	ret = apply_caps(keep | setup);
@@ -211,6 +242,37 @@ static int final_ids_and_caps(const struct passwd *pw, unsigned long long keep)
 		log_err("sandbox: cannot drop capabilities");
 		return -EPERM;
 	}
+	return 0;
+}
+
+/**
+ * sandbox_daemon() - keep only the daemon's capabilities (daemon_caps[],
+ *		      those of them it holds), in every set, the bounding set
+ *		      too, and set PR_SET_NO_NEW_PRIVS
+ * @st: filled in with what was done
+ *
+ * Return: 0, or negative errno (logged; the daemon should then exit).
+ */
+int sandbox_daemon(struct sandbox_state *st)
+{
+	unsigned long long had = effective_caps(), keep = 0;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	for (size_t i = 0; i < sizeof(daemon_caps) / sizeof(daemon_caps[0]); i++)
+		keep |= had & (1ull << daemon_caps[i]);
+	ret = drop_bounding(keep);
+	if (!ret)
+		ret = apply_caps(keep);
+	if (!ret && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		ret = -errno;
+	if (ret) {
+		log_err("sandbox: cannot drop the daemon's capabilities: %s; run it with --no-sandbox to debug without it",
+			strerror(-ret));
+		return ret;
+	}
+	st->uid = (unsigned)geteuid();
+	st->caps = effective_caps();
 	return 0;
 }
 
@@ -268,7 +330,7 @@ int sandbox_enter(const struct sandbox_opts *o, struct sandbox_state *st)
 	st->uid = (unsigned)geteuid();
 	st->caps = effective_caps();
 	if (o->seccomp) {
-		ret = seccomp_install(o->seccomp_log);
+		ret = seccomp_install(o->seccomp_log, false);
 		if (ret)
 			return ret;
 		st->seccomp = true;

@@ -20,9 +20,11 @@ struct sandbox_state {
 	bool own_userns;	/* it made a user namespace (unprivileged start) */
 	unsigned uid;		/* the one it runs as */
 	unsigned long long caps;	/* effective capabilities, a bit each */
+	bool seccomp_workers;	/* the daemon's: only its workers run under it */
 };
 
 int sandbox_enter(const struct sandbox_opts *o, struct sandbox_state *st);
-int seccomp_install(bool log_only);
+int sandbox_daemon(struct sandbox_state *st);
+int seccomp_install(bool log_only, bool open_ports);
 
 #endif

@@ -3,7 +3,8 @@
  * seccomp.c - the system calls xdpslirp makes once it is set up, and no other.
  *
  * Theory of operation: sandbox_enter() installs this filter last, before any
- * worker thread exists, so every thread runs under it.  The list is the one
+ * worker thread exists, so every thread runs under it; the daemon's workers
+ * each install it as they start (engine.c), for themselves only.  The list is the one
  * place naming what the engine does after set-up: the datapath (AF_XDP
  * kicks, tap reads and writes, host sockets), the main thread (epoll, the
  * API, signals, COMMAND), and the orderly exit.  A call outside the list
@@ -16,7 +17,8 @@
  * same log; `ausyscall NNN` or /usr/include/asm/unistd_64.h names the
  * number.  tests/e2e/test_sandbox.py runs every feature under the filter.
  *
- * socket(), ioctl() and bpf() are allowed for their arguments only.
+ * socket(), ioctl() and bpf() are allowed for their arguments only;
+ * opening a file fails (EACCES) instead of killing.
  */
 #include <errno.h>
 #include <linux/bpf.h>
@@ -57,6 +59,9 @@ static const int allowed[] = {
 	SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigaction),
 	SCMP_SYS(tgkill), SCMP_SYS(kill), SCMP_SYS(wait4), SCMP_SYS(waitid),
 	SCMP_SYS(restart_syscall),
+	/* a sanitizer's runtime, as a thread ends (the CNI plugin starts the
+	 * daemon sandboxed, whichever build it is) */
+	SCMP_SYS(sigaltstack),
 	/* a TCP flow's initial sequence numbers, the flow table's hash seed */
 	SCMP_SYS(getrandom),
 };
@@ -76,13 +81,38 @@ static const struct {
 	{ SCMP_SYS(bpf), 0, BPF_MAP_DELETE_ELEM },
 };
 
+/*
+ * Opening a file fails with EACCES rather than killing: glibc's allocator
+ * reads /proc/sys/vm/overcommit_memory the first time it trims a thread's
+ * heap (once a daemon's worker has freed a guest's tables), and does
+ * without when it cannot.
+ */
+static int refuse_opening_files(scmp_filter_ctx ctx)
+{
+	return seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(openat), 0) ?:
+	       seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(open), 0);
+}
+
+/*
+ * A daemon's worker opens the AF_XDP sockets of the guests added to it (a
+ * port is its worker's alone, opened in it once it runs: engine_guest.c);
+ * the standalone gateway opens its one guest's before the filter.
+ */
+static int allow_port_sockets(scmp_filter_ctx ctx)
+{
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+				SCMP_CMP(0, SCMP_CMP_EQ, AF_XDP));
+}
+
 /**
- * seccomp_install() - allow exactly the calls listed above
+ * seccomp_install() - allow the calling thread, and the threads it creates
+ *		       afterwards, exactly the calls listed above
  * @log_only: log a call outside the list and let it through (--seccomp-log)
+ * @open_ports: a daemon's worker: AF_XDP sockets too
  *
  * Return: 0, or negative errno (logged).
  */
-int seccomp_install(bool log_only)
+int seccomp_install(bool log_only, bool open_ports)
 {
 	scmp_filter_ctx ctx = seccomp_init(log_only ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS);
 	int ret = ctx ? 0 : -ENOMEM;
@@ -96,6 +126,10 @@ int seccomp_install(bool log_only)
 	for (size_t i = 0; !ret && i < sizeof(allowed_if) / sizeof(allowed_if[0]); i++)
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed_if[i].nr, 1,
 				       SCMP_CMP(allowed_if[i].arg, SCMP_CMP_EQ, allowed_if[i].val));
+	if (!ret && open_ports)
+		ret = allow_port_sockets(ctx);
+	if (!ret)
+		ret = refuse_opening_files(ctx);
 	if (!ret)
 		ret = seccomp_load(ctx);
 	if (ret)
