@@ -150,7 +150,9 @@ def test_add_check_del_with_host_local(net, topo, user_dir):
 def test_pods_get_unique_addresses_and_published_ports(net, topo, user_dir):
     """Two pods of one network: their own addresses, both byte-exact at
     once, and (podToPod) reaching each other; a pod's portMapping serves
-    the host port, and the pod sees the client's own address."""
+    the host port, and the pod sees the client's own address.  With no
+    "mtu", a pod gets 1500 (the daemon's small footprint), unless its
+    "options" say otherwise."""
     n = net(ipam=host_local(subnet6=None, data=os.path.join(user_dir, "ipam")),
             capabilities={"portMappings": True}, podToPod=True)
     topo.server(topo.host, "127.0.0.1", 5452)
@@ -159,8 +161,11 @@ def test_pods_get_unique_addresses_and_published_ports(net, topo, user_dir):
         {"hostPort": 18091, "containerPort": 80, "protocol": "TCP"}]}}
     rc, a = n.run("ADD", conf, containerid="pod-a")
     assert rc == 0, a
-    rc, b = n.run("ADD", containerid="pod-b", netns=f"/run/netns/{second}")
+    rc, b = n.run("ADD", {**n.conf, "options": ["--mtu", "9000"]}, containerid="pod-b",
+                  netns=f"/run/netns/{second}")
     assert rc == 0, b
+    assert [json.loads(in_netns(ns, "ip", "-j", "link", "show", "eth0").stdout)[0]["mtu"]
+            for ns in (topo.guest, second)] == [1500, 9000]
     assert [ip["address"] for ip in a["ips"] + b["ips"]] == ["10.77.0.2/24", "10.77.0.3/24"]
     r = in_netns(topo.guest, "ping", "-c", "1", "-W", "2", "10.77.0.3")    # podToPod
     assert r.returncode == 0, r.stdout
