@@ -52,6 +52,7 @@ static const char *const drop_names[DROP_MAX] = {
 	[DROP_TX_RING_FULL]	= "tx_ring_full",
 	[DROP_TX_NO_FRAMES]	= "tx_no_frames",
 	[DROP_TX_TEST_LOSS]	= "tx_test_loss",
+	[DROP_TX_RATE_LIMITED]	= "tx_rate_limited",
 	[DROP_HANDOFF_FULL]	= "handoff_full",
 	[DROP_STEER_RACE]	= "steer_race",
 	[DROP_PEER_TOO_BIG]	= "peer_too_big",

@@ -57,6 +57,7 @@ enum drop_reason {
 	DROP_TX_WRITE,		/* the tap or stream socket refused the frame */
 	DROP_TX_NO_FRAMES,	/* frame to the guest not built: no free chunk */
 	DROP_TX_TEST_LOSS,	/* dropped on purpose: --test-tx-loss */
+	DROP_TX_RATE_LIMITED,	/* datagram to the guest past its --ingress-rate */
 	DROP_HANDOFF_FULL,	/* owning worker's hand-off ring full */
 	DROP_STEER_RACE,	/* new flow: its slot went to another worker meanwhile */
 	DROP_PEER_TOO_BIG,	/* for a peer guest, longer than its link's MTU */

@@ -107,6 +107,8 @@ static unsigned gq_rx_burst(struct worker *w, struct gq *q)
 	for (unsigned i = 0; i < n; i++) {
 		struct frame *f = &w->burst[i];
 
+		if (q->ctx.shape_out)
+			shaper_spend(q->ctx.shape_out, f->len);
 		switch (eth_input(&q->ctx, f)) {
 		case VERDICT_REPLY:
 			port_transmit(q->port, f);
@@ -126,6 +128,41 @@ static unsigned gq_rx_burst(struct worker *w, struct gq *q)
 	return n;
 }
 
+/* Guest @q's port in its worker's epoll (@on) or out of it. */
+static void gq_watch_rx(struct gq *q, bool on)
+{
+	struct epoll_event ev = { .events = on ? EPOLLIN : 0,
+				  .data.u64 = q->ctx.ev_tag | EV_XSK };
+
+	epoll_ctl(q->w->epfd, EPOLL_CTL_MOD, q->port->fd, &ev);
+}
+
+/*
+ * --egress-rate: while the guest's bucket is in debt, its frames wait in
+ * its RX ring, the queue tc's shaper would keep them in, and its socket
+ * leaves the epoll (readable, it would wake the worker for nothing) until
+ * the tokens are there: worker_next_timer() wakes the worker then.  TCP
+ * offers the guest no more window than the burst (tcp_window()), so what
+ * waits fits the ring.  True while held.
+ */
+static bool gq_rx_held(struct gq *q)
+{
+	struct shaper *s = q->ctx.shape_out;
+
+	if (!s)
+		return false;
+	if (shaper_room(s, q->ctx.now) >= 0) {
+		if (q->rx_held_until)
+			gq_watch_rx(q, true);
+		q->rx_held_until = 0;
+		return false;
+	}
+	if (!q->rx_held_until)
+		gq_watch_rx(q, false);
+	q->rx_held_until = q->ctx.now + shaper_wait_ns(s, 0);
+	return true;
+}
+
 /*
  * Serves guest @q's RX ring, up to RX_BURSTS bursts (the guest may queue
  * ACKs for a whole ring of our segments at once: a burst a round would
@@ -141,7 +178,7 @@ static unsigned gq_poll_once(struct worker *w, struct gq *q, unsigned *own)
 	uint64_t handed = q->cnt.handed_off;
 	unsigned n = 0, got = RX_BURST;
 
-	for (int b = 0; b < RX_BURSTS && got == RX_BURST; b++) {
+	for (int b = 0; b < RX_BURSTS && got == RX_BURST && !gq_rx_held(q); b++) {
 		got = gq_rx_burst(w, q);
 		n += got;
 		port_flush(q->port);
@@ -178,16 +215,18 @@ static int timer_wait_ms(uint64_t next, uint64_t now)
 	return (int)((next - now) / 1000000) + 1;
 }
 
-/* The earliest timer of any guest, 0 if none. */
+/* The earliest timer of any guest, or end of a held RX ring; 0 if none. */
 static uint64_t worker_next_timer(const struct worker *w)
 {
 	uint64_t next = 0;
 
 	for (unsigned i = 0; i < w->ngq; i++) {
-		uint64_t t = w->gqs[i]->ctx.next_timer;
+		uint64_t t = w->gqs[i]->ctx.next_timer, held = w->gqs[i]->rx_held_until;
 
 		if (t && (!next || t < next))
 			next = t;
+		if (held && (!next || held < next))
+			next = held;
 	}
 	return next;
 }

@@ -8,6 +8,7 @@
 #include "gateway.h"
 #include "fwd.h"
 #include "port.h"
+#include "shaper.h"
 #include "steer.h"
 #include "xdp.h"
 
@@ -62,6 +63,7 @@ struct guest_params {
 				 * are switched to each other; 0: none */
 	bool small_umem;	/* AF_XDP: small UMEMs where the MTU allows
 				 * (a daemon's guests, see xsk.c) */
+	struct rate_limit ingress, egress;	/* --ingress-rate, --egress-rate */
 };
 
 /*
@@ -86,6 +88,7 @@ struct guest {
 	struct gq *q;		/* one per worker */
 	uint32_t peer_group;	/* guest_params' */
 	bool joined;		/* the workers attached it (GUEST_ADD) */
+	struct shaper shape_in, shape_out;	/* used if its limit is set */
 };
 
 /* The workers, and the guests they serve. */

@@ -89,6 +89,8 @@ static void gq_ctx_init(struct gq *q, const struct guest_params *p)
 	ctx->icmp_raw = -1;
 	ctx->icmp6_raw = -1;
 	ctx->peers = p->peer_group ? &engine_peer_switch : NULL;
+	ctx->shape_in = p->ingress.rate ? &q->g->shape_in : NULL;
+	ctx->shape_out = p->egress.rate ? &q->g->shape_out : NULL;
 	/* one stream of unsolicited RAs for the link: worker 0's */
 	ctx->ra_at = q->w->index == 0 && p->gw->ipv6 ? now_ns() : 0;
 	/* the guest end's MAC if we created it; else broadcast until the
@@ -229,6 +231,17 @@ static int engine_guest_slot(struct engine *e)
 	return -ENOSPC;
 }
 
+/* Guest @g's buckets, full, for the limits it has (shaper.c). */
+static void guest_shapers_init(struct guest *g, const struct guest_params *p)
+{
+	uint64_t now = now_ns();
+
+	if (p->ingress.rate)
+		shaper_init(&g->shape_in, &p->ingress, now);
+	if (p->egress.rate)
+		shaper_init(&g->shape_out, &p->egress, now);
+}
+
 /**
  * guest_open() - serve a guest, on every worker
  * @e: the engine, its workers started or not
@@ -252,6 +265,7 @@ int guest_open(struct engine *e, struct guest *g, const struct guest_params *p)
 	g->id = (unsigned)slot;
 	g->gw = p->gw;
 	g->peer_group = p->peer_group;
+	guest_shapers_init(g, p);
 	g->prog.link_fd = -1;
 	e->guests[slot] = g;
 	ret = steer_init(&g->steer, e->nworkers);

@@ -80,6 +80,8 @@ struct gq {
 	struct flow_table flows;
 	struct gw_ctx ctx;
 	struct fwd_listener *fwd;	/* FWD_MAX slots */
+	uint64_t rx_held_until;		/* --egress-rate spent: its RX ring waits
+					 * (out of the epoll) until then; 0: not */
 };
 
 struct worker {

@@ -60,6 +60,7 @@ struct gateway {
 
 struct frag_table;
 struct policy;
+struct shaper;
 struct steer;
 
 /*
@@ -181,6 +182,8 @@ struct gw_ctx {
 	const struct peer_switch *peers; /* other guests it may reach, or NULL */
 	uint64_t handoff_wake;		/* workers handed frames since the last
 					 * steer_wake(), one bit each */
+	struct shaper *shape_in;	/* the guest's --ingress-rate, or NULL */
+	struct shaper *shape_out;	/* ...--egress-rate (shaper.c) */
 };
 
 /* Counts a dropped frame; the caller releases it. */

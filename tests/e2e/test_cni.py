@@ -9,6 +9,7 @@ host namespace's loopback."""
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -233,6 +234,8 @@ CASES = [
         {"hostPort": 0, "containerPort": 80}]}}, {}, 7),
     ("sctp port mapping", "ADD", {"runtimeConfig": {"portMappings": [
         {"hostPort": 8080, "containerPort": 80, "protocol": "sctp"}]}}, {}, 7),
+    ("bad bandwidth", "ADD", {"runtimeConfig": {"bandwidth": {"ingressRate": 10}}}, {}, 7),
+    ("bandwidth not an object", "ADD", {"runtimeConfig": {"bandwidth": 5}}, {}, 7),
     ("option the daemon refuses", "ADD", {"options": ["--mtu", "12"]}, {}, 100),
     ("netns that does not exist", "ADD", {}, {"CNI_NETNS": "/run/netns/xst-none"}, 100),
     ("CHECK before 0.4.0", "CHECK", {"cniVersion": "0.3.1", "prevResult": {}}, {}, 1),
@@ -255,6 +258,25 @@ def test_errors(net, topo, case):
     assert err["cniVersion"] in ("1.0.0", "0.3.1")
     assert api_call(n.api, {"execute": "list_guests"})["return"]["guests"] == []
     assert in_netns(topo.guest, "ip", "link", "show", "eth0").returncode != 0
+
+
+def test_bandwidth_shapes_the_pod(net, topo):
+    """runtimeConfig.bandwidth (the bandwidth plugin's keys) limits the pod
+    both ways: 4 MiB each way at once at 40 Mbit/s takes at least what the
+    rate allows past the burst, byte-exact."""
+    n = net(capabilities={"bandwidth": True})
+    topo.server(topo.host, "127.0.0.1", 5452)
+    rate, burst = 40_000_000, 4_000_000
+    conf = {**n.conf, "runtimeConfig": {"bandwidth": {
+        "ingressRate": rate, "ingressBurst": burst, "egressRate": rate, "egressBurst": burst}}}
+    rc, res = n.run("ADD", conf)
+    assert rc == 0, res
+    start = time.monotonic()
+    fetch(topo.guest, "10.0.2.2", 4 * MiB, 3)
+    took, least = time.monotonic() - start, (4 * MiB - burst / 8) / (rate / 8)
+    assert took >= 0.95 * least, f"{took:.2f} s, at least {least:.2f} s"
+    assert n.run("DEL", conf) == (0, None)
+    assert n.daemon.stop() == 0
 
 
 def test_second_add_fails_and_keeps_the_first(net, topo, user_dir):

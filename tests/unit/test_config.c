@@ -204,6 +204,25 @@ static void ifname_mode(void **state)
 	assert_string_equal(cfg.ifname, "veth0");
 }
 
+/* --ingress-rate, --egress-rate: bits, k/M/G in 1000s, burst a tenth. */
+static void rate_limits(void **state)
+{
+	static struct config cfg;
+
+	(void)state;
+	assert_int_equal(PARSE(&cfg, "--", "true"), 0);
+	assert_int_equal(cfg.ingress.rate, 0);
+	assert_int_equal(cfg.egress.rate, 0);
+	assert_int_equal(PARSE(&cfg, "--ingress-rate", "100M:10k", "--egress-rate", "2G",
+			       "--", "true"), 0);
+	assert_int_equal(cfg.ingress.rate, 100000000);
+	assert_int_equal(cfg.ingress.burst, 10000);
+	assert_int_equal(cfg.egress.rate, 2000000000);
+	assert_int_equal(cfg.egress.burst, 200000000);
+	assert_int_equal(PARSE(&cfg, "--egress-rate", "1000", "--", "true"), 0);
+	assert_int_equal(cfg.egress.rate, 1000);
+}
+
 static void publish_rules(void **state)
 {
 	static struct config cfg;	/* large: forward rules */
@@ -330,6 +349,12 @@ static void bad_input(void **state)
 		  "different" },
 		{ { "--gateway6", "10.0.0.1", "--", "true" }, "--gateway6" },
 		{ { "--peer-group", "", "--", "true" }, "--peer-group" },
+		{ { "--ingress-rate", "999", "--", "true" }, "--ingress-rate" },
+		{ { "--ingress-rate", "1001G", "--", "true" }, "--ingress-rate" },
+		{ { "--ingress-rate", "99999999999999999999", "--", "true" }, "--ingress-rate" },
+		{ { "--egress-rate", "10M:", "--", "true" }, "--egress-rate" },
+		{ { "--egress-rate", "10Mb", "--", "true" }, "--egress-rate" },
+		{ { "--egress-rate", "k", "--", "true" }, "--egress-rate" },
 		{ { "--gateway", "x", "--", "true" }, "--gateway" },
 		{ { "--gateway", "10.0.2.100", "--", "true" }, "different" },
 		{ { "--bogus" }, "unknown option" },
@@ -364,6 +389,7 @@ int main(void)
 		cmocka_unit_test(address_options),
 		cmocka_unit_test(address6_options),
 		cmocka_unit_test(ifname_mode),
+		cmocka_unit_test(rate_limits),
 		cmocka_unit_test(publish_rules),
 		cmocka_unit_test(help_and_version),
 		cmocka_unit_test(bad_input),

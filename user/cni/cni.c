@@ -53,7 +53,8 @@ static const char usage[] =
 "  \"stateFile\"   where a daemon the plugin starts keeps its guests\n"
 "                (default " DEFAULT_STATE ")\n"
 "  \"daemonPath\"  xdpslirp, to start the daemon (default: from PATH)\n"
-"  \"capabilities\": {\"portMappings\": true}  publish the pod's host ports\n";
+"  \"capabilities\": {\"portMappings\": true}  publish the pod's host ports;\n"
+"                {\"bandwidth\": true}  limit the pod's rates (the daemon shapes)\n";
 
 /**
  * cni_fail() - record an error for the error result
@@ -233,6 +234,11 @@ static int conf_parse(struct cni_conf *conf, const char *text, struct cni_error 
 		return cni_fail(err, CNI_ERR_CONFIG, "invalid network config",
 				"runtimeConfig.portMappings must be an array");
 	conf->port_mappings = pm;
+	conf->bandwidth = json_object_get(json_object_get(conf->root, "runtimeConfig"),
+					  "bandwidth");
+	if (conf->bandwidth && !json_is_object(conf->bandwidth))
+		return cni_fail(err, CNI_ERR_CONFIG, "invalid network config",
+				"runtimeConfig.bandwidth must be an object");
 	return 0;
 }
 
@@ -319,6 +325,39 @@ static int port_options(json_t *opts, const json_t *mappings, struct cni_error *
 	return 0;
 }
 
+/*
+ * runtimeConfig.bandwidth (the bandwidth plugin's keys: bits a second and
+ * bits of burst, each direction as the pod sees it) as --ingress-rate and
+ * --egress-rate: the daemon shapes the pod itself, XDP being ahead of tc.
+ */
+static int bandwidth_options(json_t *opts, const json_t *bw, struct cni_error *err)
+{
+	static const char *const dirs[][3] = {
+		{ "ingressRate", "ingressBurst", "--ingress-rate" },
+		{ "egressRate", "egressBurst", "--egress-rate" },
+	};
+
+	for (size_t d = 0; bw && d < 2; d++) {
+		json_t *rate = json_object_get(bw, dirs[d][0]), *burst = json_object_get(bw, dirs[d][1]);
+		char spec[64];
+
+		if (!rate || !json_integer_value(rate))
+			continue;	/* not limited */
+		if (!json_is_integer(rate) || json_integer_value(rate) < 1000 ||
+		    (burst && (!json_is_integer(burst) || json_integer_value(burst) < 0)))
+			return cni_fail(err, CNI_ERR_CONFIG, "invalid bandwidth",
+					"bandwidth: %s at least 1000 (bits a second), %s a number of bits",
+					dirs[d][0], dirs[d][1]);
+		if (burst)
+			snprintf(spec, sizeof(spec), "%lld:%lld", (long long)json_integer_value(rate),
+				 (long long)json_integer_value(burst));
+		else	/* xdpslirp's default: a tenth of a second */
+			snprintf(spec, sizeof(spec), "%lld", (long long)json_integer_value(rate));
+		opt_add(opts, dirs[d][2], spec);
+	}
+	return 0;
+}
+
 /* Appends one family's address, gateway and nameserver to the result. */
 static void result_family(json_t *res, const json_t *fam, bool v6, bool legacy)
 {
@@ -384,7 +423,8 @@ static int cmd_add(const struct cni_env *env, const struct cni_conf *conf, const
 		snprintf(mtu, sizeof(mtu), "%d", conf->mtu);
 		opt_add(opts, "--mtu", mtu);
 	}
-	ret = port_options(opts, conf->port_mappings, err);
+	ret = port_options(opts, conf->port_mappings, err) ?:
+	      bandwidth_options(opts, conf->bandwidth, err);
 	if (!ret && conf->ipam) {
 		ipam = cni_ipam_exec(env, conf, "ADD", err);
 		ret = ipam ? ipam_options(opts, ipam, err) : err->code;

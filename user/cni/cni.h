@@ -41,6 +41,7 @@ struct cni_conf {
 	json_t *options;		/* "options": more of the guest's options */
 	json_t *dns;			/* "dns": passed into the result */
 	json_t *port_mappings;		/* runtimeConfig.portMappings */
+	json_t *bandwidth;		/* runtimeConfig.bandwidth */
 	json_t *prev_result;		/* prevResult */
 	int mtu;			/* "mtu", 0: the daemon's choice */
 };

@@ -62,6 +62,10 @@ static const char usage[] =
 "                        IPv6 (defaults: the /64's first hosts not the guest's)\n"
 "  --peer-group NAME     a daemon's guest: the guests of group NAME reach each\n"
 "                        other's addresses, switched inside the engine\n"
+"  --ingress-rate RATE[:BURST]  at most RATE bits a second to the guest, in\n"
+"                        bursts of at most BURST bits (k, M, G: 1000s;\n"
+"                        default burst: a tenth of a second at RATE)\n"
+"  --egress-rate RATE[:BURST]  the same from the guest\n"
 "  --disable-ipv6        IPv4 only\n"
 "  --ra-interval SECONDS unsolicited router advertisements at most that far\n"
 "                        apart, 4-1800 (default 600)\n"
@@ -145,7 +149,8 @@ enum {
 	OPT_ALLOW, OPT_DENY, OPT_DEFAULT_DENY, OPT_NO_SANDBOX, OPT_RUNAS, OPT_SECCOMP_LOG,
 	OPT_PCAP, OPT_PCAP_SIZE, OPT_BLOCK_HOST_NETWORKS, OPT_TEST_TX_DUP, OPT_TEST_TX_REORDER,
 	OPT_TEST_RX_DUP, OPT_TEST_RX_REORDER, OPT_ADDRESS, OPT_GATEWAY, OPT_DNS_ADDRESS,
-	OPT_ADDRESS6, OPT_GATEWAY6, OPT_DNS_ADDRESS6, OPT_PEER_GROUP,
+	OPT_ADDRESS6, OPT_GATEWAY6, OPT_DNS_ADDRESS6, OPT_PEER_GROUP, OPT_INGRESS_RATE,
+	OPT_EGRESS_RATE,
 };
 
 static const struct option options[] = {
@@ -162,6 +167,8 @@ static const struct option options[] = {
 	{ "gateway6",	  required_argument, NULL, OPT_GATEWAY6 },
 	{ "dns-address6", required_argument, NULL, OPT_DNS_ADDRESS6 },
 	{ "peer-group",	  required_argument, NULL, OPT_PEER_GROUP },
+	{ "ingress-rate", required_argument, NULL, OPT_INGRESS_RATE },
+	{ "egress-rate",  required_argument, NULL, OPT_EGRESS_RATE },
 	{ "disable-ipv6", no_argument,	     NULL, OPT_DISABLE_IPV6 },
 	{ "ra-interval",  required_argument, NULL, OPT_RA_INTERVAL },
 	{ "queues",	  required_argument, NULL, OPT_QUEUES },
@@ -431,6 +438,44 @@ static const struct num_option {
 	  offsetof(struct config, test_rx_reorder) },
 };
 
+#define RATE_MAX	1000000000000ull	/* bits: 1000G */
+
+/* A number of bits with an optional k, M or G (powers of 1000, as tc's). */
+static bool parse_bits(const char *s, char **end, uint64_t *v)
+{
+	static const char units[] = "kMG";
+	unsigned long long n;
+	const char *u;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	n = strtoull(s, end, 10);
+	if (errno || n > RATE_MAX)
+		return false;
+	u = **end ? strchr(units, **end) : NULL;
+	if (u) {
+		for (long i = 0; i <= u - units; i++)
+			n *= 1000;
+		(*end)++;
+	}
+	*v = n;
+	return true;
+}
+
+/* --ingress-rate, --egress-rate: RATE[:BURST], bits; burst: RATE / 10. */
+static bool parse_rate_limit(const char *arg, struct rate_limit *l)
+{
+	char *end;
+
+	if (!parse_bits(arg, &end, &l->rate) || l->rate < 1000 || l->rate > RATE_MAX)
+		return false;
+	l->burst = l->rate / 10;
+	if (*end == ':' && (!parse_bits(end + 1, &end, &l->burst) || l->burst > RATE_MAX))
+		return false;
+	return !*end;
+}
+
 /* Applies @opt if it is a numeric option: 1 done, 0 bad value, -1 not one. */
 static int apply_num_option(struct config *cfg, int opt, const char *arg, FILE *err)
 {
@@ -509,6 +554,13 @@ static bool apply_option(struct config *cfg, int opt, const char *arg, FILE *err
 			return true;
 		fprintf(err, "xdpslirp: --%s '%s': expected an IPv6 address\n",
 			opt == OPT_GATEWAY6 ? "gateway6" : "dns-address6", arg);
+		return false;
+	case OPT_INGRESS_RATE:
+	case OPT_EGRESS_RATE:
+		if (parse_rate_limit(arg, opt == OPT_INGRESS_RATE ? &cfg->ingress : &cfg->egress))
+			return true;
+		fprintf(err, "xdpslirp: --%s '%s': expected RATE[:BURST] in bits (a second), 1k to 1000G, e.g. 100M or 100M:10M\n",
+			opt == OPT_INGRESS_RATE ? "ingress-rate" : "egress-rate", arg);
 		return false;
 	case OPT_PEER_GROUP:
 		cfg->peer_group = arg;

@@ -10,6 +10,7 @@
 
 #include "fwd.h"
 #include "policy.h"
+#include "shaper.h"
 #include "inany.h"
 
 #define MTU_MIN		68
@@ -63,6 +64,7 @@ struct config {
 	struct inany addr6_guest, addr6_gateway, addr6_dns;
 	bool disable_ipv6;
 	const char *peer_group;		/* --peer-group (a daemon's guests) */
+	struct rate_limit ingress, egress;	/* --ingress-rate, --egress-rate */
 	uint32_t ra_interval_s;		/* --ra-interval */
 	unsigned queues;		/* 0: choose by mode */
 	int log_level;

@@ -42,9 +42,10 @@ enum tcp_state {
 					 * no edge will come for it again */
 #define FLOW_SOCK6		0x800	/* datagram flow: its socket is AF_INET6 */
 #define FLOW_NO_GSO		0x1000	/* UDP: the route refused UDP_SEGMENT sends */
-#define FLOW_TX_STARVED		0x1000	/* TCP: no free frame for its data: sent
-					   again on a short timer, which is no
-					   retransmission timeout (UDP's bit) */
+#define FLOW_TX_STARVED		0x1000	/* TCP: no free frame for its data, or its
+					   --ingress-rate spent: sent again on a
+					   timer, which is no retransmission
+					   timeout (UDP's bit) */
 #define FLOW_FWD		0x2000	/* TCP: a client of a forwarded port */
 #define FLOW_WND_UPDATE		0x4000	/* TCP: our window update is unconfirmed:
 					   re-sent on the timer until the guest sends */

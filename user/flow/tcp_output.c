@@ -39,6 +39,7 @@
 #include "ipv4.h"
 #include "ipv6.h"
 #include "log.h"
+#include "shaper.h"
 #include "ndp.h"
 #include "sock.h"
 #include "steer.h"
@@ -116,6 +117,9 @@ static uint16_t tcp_window(struct gw_ctx *ctx, struct flow *fl)
 		free_space = TCP_WINDOW_SEGS * fl->guest_mss;
 	if (budget && free_space > budget * fl->guest_mss)
 		free_space = budget * fl->guest_mss;
+	/* what the guest sends past its --egress-rate waits in the RX ring */
+	if (ctx->shape_out && free_space > (uint64_t)ctx->shape_out->burst)
+		free_space = (uint32_t)ctx->shape_out->burst;
 	free_space >>= fl->our_wscale;
 	return free_space > 0xffff ? 0xffff : (uint16_t)free_space;
 }
@@ -227,16 +231,44 @@ void tcp_discard_acked(struct flow *fl)
 }
 
 /*
+ * @fl's data waits @ns for something of ours, not for the guest: this
+ * counts as no retransmission timeout (a shortage of ours must not back a
+ * connection off, or reset it).
+ */
+static void tcp_send_later(struct gw_ctx *ctx, struct flow *fl, uint64_t ns)
+{
+	fl->flags |= FLOW_TX_STARVED;
+	if (!fl->timer_at || fl->timer_at > ctx->now + ns)
+		l4_timer_arm(ctx, fl, ctx->now + ns);
+}
+
+/*
  * The port had no free frame for @fl's data: frames come back within a
  * round (sent ones at the kick, received ones once served), so it tries
- * again soon, and this counts as no retransmission timeout (a shortage of
- * ours must not back a connection off, or reset it).
+ * again soon.
  */
 void tcp_starved(struct gw_ctx *ctx, struct flow *fl)
 {
-	fl->flags |= FLOW_TX_STARVED;
-	if (!fl->timer_at || fl->timer_at > ctx->now + TX_STARVED_NS)
-		l4_timer_arm(ctx, fl, ctx->now + TX_STARVED_NS);
+	tcp_send_later(ctx, fl, TX_STARVED_NS);
+}
+
+/*
+ * How much of @want bytes the guest's --ingress-rate lets @fl send now: all,
+ * what the bucket holds if that is a segment (@seg) or more, else nothing,
+ * and @fl waits for the tokens (shaper.c).
+ */
+static uint32_t tcp_rate_allows(struct gw_ctx *ctx, struct flow *fl, uint32_t want,
+				uint32_t seg)
+{
+	int64_t room = shaper_room(ctx->shape_in, ctx->now);
+	uint32_t least = want < seg ? want : seg;
+
+	if (room >= (int64_t)want)
+		return want;
+	if (room >= (int64_t)least)
+		return (uint32_t)room;
+	tcp_send_later(ctx, fl, shaper_wait_ns(ctx->shape_in, least));
+	return 0;
 }
 
 void arm_rto(struct gw_ctx *ctx, struct flow *fl)
@@ -334,6 +366,8 @@ void tcp_send_data(struct gw_ctx *ctx, struct flow *fl, bool probe)
 		want = wnd - in_flight;
 		if (want > PEEK_FRAMES * seg)
 			want = PEEK_FRAMES * seg;
+		if (ctx->shape_in && !(want = tcp_rate_allows(ctx, fl, want, seg)))
+			return;
 		n = peek_segments(ctx, fl, f, seg, want);
 		if (n == -EAGAIN)
 			return;
@@ -355,6 +389,8 @@ void tcp_send_data(struct gw_ctx *ctx, struct flow *fl, bool probe)
 			uint32_t len = f[i].len - tcp_hdrs(fl);
 
 			tcp_fill_headers(ctx, fl, &f[i], F_ACK | F_PSH, fl->snd_nxt, 0, window);
+			if (ctx->shape_in)
+				shaper_spend(ctx->shape_in, f[i].len);
 			fl->snd_nxt += len;
 			tcp_send_frame(ctx, fl, &f[i], len > mss ? mss : 0);
 			fl->flags &= (uint16_t)~FLOW_ACK_LATER;	/* data carries the ACK */

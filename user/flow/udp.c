@@ -58,6 +58,7 @@ UDP_SEGMENT sends; those from the host arrive with recvmmsg().  A
 #include "ip.h"
 #include "ipv4.h"
 #include "ndp.h"
+#include "shaper.h"
 #include "steer.h"
 #include "l4.h"
 #include "udp.h"
@@ -500,6 +501,8 @@ enum verdict udp_input(struct gw_ctx *ctx, struct frame *f, const struct ippkt *
  * @dst: destination address (the guest's, or broadcast), of @src's family
  * @dport: destination port, network order
  * @len: payload length
+ *
+ * A datagram past the guest's --ingress-rate is dropped (shaper.c).
  */
 void udp_send(struct gw_ctx *ctx, uint8_t *dgram, const struct inany *src, uint16_t sport,
 	      const struct inany *dst, uint16_t dport, uint32_t len)
@@ -508,6 +511,10 @@ void udp_send(struct gw_ctx *ctx, uint8_t *dgram, const struct inany *src, uint1
 	uint32_t ulen = len + sizeof(*uh);
 	uint16_t check;
 
+	if (ctx->shape_in && !shaper_pay(ctx->shape_in, ulen, ctx->now)) {
+		counter_add(&ctx->cnt->drop[DROP_TX_RATE_LIMITED], 1);
+		return;
+	}
 	uh->source = sport;
 	uh->dest = dport;
 	uh->len = htons((uint16_t)ulen);
