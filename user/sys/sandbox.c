@@ -261,7 +261,8 @@ int sandbox_daemon(struct sandbox_state *st)
 	memset(st, 0, sizeof(*st));
 	for (size_t i = 0; i < sizeof(daemon_caps) / sizeof(daemon_caps[0]); i++)
 		keep |= had & (1ull << daemon_caps[i]);
-	ret = drop_bounding(keep);
+	/* without CAP_SETPCAP (not root) the bounding set is not ours to empty */
+	ret = had & (1ull << CAP_SETPCAP) ? drop_bounding(keep) : 0;
 	if (!ret)
 		ret = apply_caps(keep);
 	if (!ret && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
