@@ -304,6 +304,15 @@ def daemon_pids(api):
     return [p for p, ppid in found.items() if ppid not in found]
 
 
+def stop_daemons(api):
+    """Stops (SIGTERM, by pid) every daemon serving @api, a socket path of
+    the test's own: one the CNI plugin started, or one that outlived the
+    process the test started (a wrapper's child, XDPSLIRP=...)."""
+    for pid in daemon_pids(api):
+        os.kill(pid, signal.SIGTERM)
+    wait_until(lambda: not daemon_pids(api), what="the daemon's exit")
+
+
 def status_kib(pid, field="VmHWM"):
     """A memory line of /proc/PID/status (VmHWM: the peak resident), in KiB."""
     with open(f"/proc/{pid}/status") as f:

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from conftest import (BACKEND, BINARY, CLIENT_ADDR_SERVER, PEER, REMOTE, ROOT, ROOTLESS, UDP_PEER,
-                      api_call, daemon_pids, in_netns, link_exists, unique, wait_until)
+                      api_call, daemon_pids, in_netns, link_exists, stop_daemons, unique)
 
 pytestmark = pytest.mark.skipif(BACKEND == "tap" or ROOTLESS,
                                 reason="the plugin's daemon serves veth pods over AF_XDP, as root")
@@ -74,9 +74,7 @@ def net(xdpslirp, topo, user_dir):
     topo.server(topo.host, "127.0.0.1", 5451, peer=UDP_PEER, mode="dns")
     yield make
     for n in made:      # a daemon the plugin started: ours to stop, by pid
-        for pid in daemon_pids(n.api):
-            os.kill(pid, 15)
-        wait_until(lambda: not daemon_pids(n.api), what="the daemon's exit")
+        stop_daemons(n.api)
 
 
 def pod_addresses(ns, ifname="eth0"):
@@ -207,9 +205,7 @@ def test_daemon_started_on_demand(net, topo, user_dir):
     assert n.run("DEL", netns=f"/run/netns/{pod}") == (0, None)
     assert api_call(n.api, {"execute": "list_guests"})["return"]["guests"] == []
     # and a DEL with no daemon at all is fine too
-    for pid in daemon_pids(n.api):
-        os.kill(pid, 15)
-    wait_until(lambda: not daemon_pids(n.api), what="the daemon's exit")
+    stop_daemons(n.api)
     assert n.run("DEL", netns="") == (0, None)
 
 

@@ -11,8 +11,7 @@ import subprocess
 import pytest
 
 from conftest import (BACKEND, BINARY, EXTRA_ARGS, PEER, REMOTE, ROOTLESS, SANITIZED, api_call,
-                      in_netns,
-                      link_exists, sh, status_kib, unique, wait_until)
+                      in_netns, link_exists, sh, status_kib, stop_daemons, unique, wait_until)
 
 pytestmark = pytest.mark.skipif(BACKEND == "tap" or ROOTLESS,
                                 reason="the daemon serves veth guests over AF_XDP, as root")
@@ -23,14 +22,21 @@ MiB = 1 << 20
 @pytest.fixture
 def daemon(xdpslirp, topo, user_dir):
     """start(*args): a daemon in the host namespace, its API socket at
-    .api, its state file (if asked for) at .state."""
+    .api, its state file (if asked for) at .state.  At the end, any daemon
+    still serving one of its sockets is stopped: the process the xdpslirp
+    fixture kills may be a wrapper whose child, the daemon, outlives it."""
+    apis = []
+
     def start(*args, state=False):
         api = os.path.join(user_dir, unique("d") + ".sock")
         extra = ("--state-file", os.path.join(user_dir, "state.json")) if state else ()
         x = xdpslirp("--api-socket", api, *extra, *args, netns=topo.host, daemon=True)
         x.api = api
+        apis.append(api)
         return x
-    return start
+    yield start
+    for api in apis:
+        stop_daemons(api)
 
 
 def add_guest(x, name, ns, *options):

@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from conftest import (BACKEND, BINARY, ROOTLESS, SANITIZED, UDP_PEER, api_call, daemon_pids,
+from conftest import (BACKEND, BINARY, ROOTLESS, SANITIZED, UDP_PEER, api_call, stop_daemons,
                       in_netns, wait_until)
 from test_cni import CNI
 
@@ -88,9 +88,7 @@ events_logger = "file"
 
     def close(self):
         self.run("rm", "-af", "-t", "0")
-        for pid in daemon_pids(self.api):
-            os.kill(pid, 15)
-        wait_until(lambda: not daemon_pids(self.api), what="the daemon's exit")
+        stop_daemons(self.api)
 
 
 @pytest.fixture
