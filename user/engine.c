@@ -103,12 +103,12 @@ static unsigned gq_take_handoffs(struct worker *w, struct gq *q)
 static unsigned gq_rx_burst(struct worker *w, struct gq *q)
 {
 	unsigned n = port_receive(q->port, w->burst, RX_BURST), nheld = 0;
+	uint32_t bytes = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct frame *f = &w->burst[i];
 
-		if (q->ctx.shape_out)
-			shaper_spend(q->ctx.shape_out, f->len);
+		bytes += f->len;
 		switch (eth_input(&q->ctx, f)) {
 		case VERDICT_REPLY:
 			port_transmit(q->port, f);
@@ -125,6 +125,8 @@ static unsigned gq_rx_burst(struct worker *w, struct gq *q)
 	tcp_flush(&q->ctx);
 	for (unsigned i = 0; i < nheld; i++)
 		port_release(q->port, w->held[i]);
+	if (q->ctx.shape_out)	/* once a burst: the bucket is shared */
+		shaper_spend(q->ctx.shape_out, bytes);
 	return n;
 }
 

@@ -313,13 +313,18 @@ def stop_daemons(api):
     wait_until(lambda: not daemon_pids(api), what="the daemon's exit")
 
 
+def proc_status(pid, tid=None):
+    """/proc/PID/status, or thread TID's, as a dict of its fields."""
+    path = f"/proc/{pid}/task/{tid}/status" if tid else f"/proc/{pid}/status"
+    with open(path) as f:
+        return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+
+
 def status_kib(pid, field="VmHWM"):
     """A memory line of /proc/PID/status (VmHWM: the peak resident), in KiB."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"no {field} for {pid}")
+    value = proc_status(pid).get(field)
+    assert value, f"no {field} for {pid}"
+    return int(value.split()[0])
 
 
 SANITIZED = any(s in os.path.basename(BINARY) for s in ("asan", "tsan", "ubsan"))

@@ -231,6 +231,8 @@ CASES = [
     ("sctp port mapping", "ADD", {"runtimeConfig": {"portMappings": [
         {"hostPort": 8080, "containerPort": 80, "protocol": "sctp"}]}}, {}, 7),
     ("bad bandwidth", "ADD", {"runtimeConfig": {"bandwidth": {"ingressRate": 10}}}, {}, 7),
+    ("bandwidth rate not a number", "ADD",
+     {"runtimeConfig": {"bandwidth": {"egressRate": "10M"}}}, {}, 7),
     ("bandwidth not an object", "ADD", {"runtimeConfig": {"bandwidth": 5}}, {}, 7),
     ("option the daemon refuses", "ADD", {"options": ["--mtu", "12"]}, {}, 100),
     ("netns that does not exist", "ADD", {}, {"CNI_NETNS": "/run/netns/xst-none"}, 100),

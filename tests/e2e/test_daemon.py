@@ -11,7 +11,8 @@ import subprocess
 import pytest
 
 from conftest import (BACKEND, BINARY, EXTRA_ARGS, PEER, REMOTE, ROOTLESS, SANITIZED, api_call,
-                      in_netns, link_exists, sh, status_kib, stop_daemons, unique, wait_until)
+                      in_netns, link_exists, proc_status, sh, status_kib, stop_daemons, unique,
+                      wait_until)
 
 pytestmark = pytest.mark.skipif(BACKEND == "tap" or ROOTLESS,
                                 reason="the daemon serves veth guests over AF_XDP, as root")
@@ -338,14 +339,9 @@ DAEMON_CAPS = {"dac_override": 1, "dac_read_search": 2, "net_bind_service": 10,
                "sys_admin": 21, "sys_resource": 24, "perfmon": 38, "bpf": 39}
 
 
-def proc_status(path):
-    with open(path) as f:
-        return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
-
-
 def threads_by_seccomp(pid):
     """The process's threads counted by seccomp mode (0 none, 2 filter)."""
-    modes = [proc_status(f"/proc/{pid}/task/{t}/status")["Seccomp"]
+    modes = [proc_status(pid, t)["Seccomp"]
              for t in os.listdir(f"/proc/{pid}/task")]
     return {m: modes.count(m) for m in set(modes)}
 
@@ -357,12 +353,12 @@ def test_daemon_keeps_its_capabilities_and_confines_its_workers(daemon, topo):
     runs under the seccomp filter, and a guest's data still moves; with
     --no-sandbox, none of it."""
     topo.server(topo.host, "127.0.0.1", 5401)
-    held = int(proc_status("/proc/self/status")["CapEff"], 16)
+    held = int(proc_status("self")["CapEff"], 16)
     caps = sum(1 << c for c in DAEMON_CAPS.values()) & held
     x = daemon()
     add_guest(x, "a", topo.guest)
     finish(client(topo.guest, "both", 4 * MiB, 3))
-    st = proc_status(f"/proc/{x.proc.pid}/status")
+    st = proc_status(x.proc.pid)
     assert (st["NoNewPrivs"], int(st["CapEff"], 16), int(st["CapPrm"], 16),
             int(st["CapBnd"], 16)) == ("1", caps, caps, caps), st
     stats = api_call(x.api, {"execute": "get_stats", "arguments": {"guest": "a"}})["return"]
@@ -375,7 +371,7 @@ def test_daemon_keeps_its_capabilities_and_confines_its_workers(daemon, topo):
     assert x.stop() == 0
     x = daemon("--no-sandbox")
     add_guest(x, "a", topo.guest)
-    assert int(proc_status(f"/proc/{x.proc.pid}/status")["CapBnd"], 16) == held
+    assert int(proc_status(x.proc.pid)["CapBnd"], 16) == held
     assert "2" not in threads_by_seccomp(x.proc.pid)
     assert api_call(x.api, {"execute": "get_stats", "arguments": {"guest": "a"}})[
         "return"]["sandbox"] == {"namespaces": False, "seccomp": False, "seccomp_workers": False}

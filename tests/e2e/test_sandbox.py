@@ -10,7 +10,8 @@ import subprocess
 
 import pytest
 
-from conftest import api_call, BINARY, EXTRA_ARGS, REMOTE, REMOTE6, ROOTLESS, run_command_mode, sh
+from conftest import (api_call, BINARY, EXTRA_ARGS, proc_status, REMOTE, REMOTE6, ROOTLESS,
+                      run_command_mode, sh)
 from test_slirp4netns import slirp  # noqa: F401 (a fixture)
 from test_policy import CONNECT, DATAGRAM, UDP_PEER, guest, start
 from test_udp import guest_udp, udp_server
@@ -20,11 +21,6 @@ pytestmark = pytest.mark.skipif("--no-sandbox" in EXTRA_ARGS,
                                 reason="the engine runs with --no-sandbox here")
 
 CAP_KILL, CAP_NET_BIND_SERVICE, CAP_NET_RAW = 5, 10, 13
-
-
-def status(pid):
-    with open(f"/proc/{pid}/status") as f:
-        return dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
 
 
 def expected_caps(command=False):
@@ -39,7 +35,7 @@ def same_ns(pid, kind, other="self"):
 
 
 def assert_confined(pid, command=False, netns_path=None):
-    st = status(pid)
+    st = proc_status(pid)
     assert st["NoNewPrivs"] == "1", st
     assert st["Seccomp"] == "2", st
     assert int(st["CapEff"], 16) == expected_caps(command), st["CapEff"]
@@ -156,7 +152,7 @@ def test_command_mode_is_confined_and_signals_command(tmp_path):
 
 def test_no_sandbox_keeps_everything(xdpslirp, topo):
     x = start(xdpslirp, topo, "--no-sandbox")
-    st = status(x.proc.pid)
+    st = proc_status(x.proc.pid)
     assert st["Seccomp"] == "0" and st["NoNewPrivs"] == "0", st
     assert os.listdir(f"/proc/{x.proc.pid}/root") != []
     assert st["Uid"].split()[0] == (ROOTLESS or "0")
@@ -179,7 +175,7 @@ def test_slirp4netns_flags_map_to_the_sandbox(slirp, netns, flags):  # noqa: F81
     s = slirp(*flags, "-c", "-r", "4", "--netns-type=path", f"/run/netns/{ns}", "tap0",
               ready_fd=4)
     s.wait_ready()
-    st = status(s.proc.pid)
+    st = proc_status(s.proc.pid)
     seccomp = "--enable-seccomp" in flags
     assert st["Seccomp"] == ("2" if seccomp else "0"), st
     assert st["NoNewPrivs"] == ("1" if seccomp else "0"), st

@@ -341,7 +341,7 @@ static int bandwidth_options(json_t *opts, const json_t *bw, struct cni_error *e
 		json_t *rate = json_object_get(bw, dirs[d][0]), *burst = json_object_get(bw, dirs[d][1]);
 		char spec[64];
 
-		if (!rate || !json_integer_value(rate))
+		if (!rate || (json_is_integer(rate) && !json_integer_value(rate)))
 			continue;	/* not limited */
 		if (!json_is_integer(rate) || json_integer_value(rate) < 1000 ||
 		    (burst && (!json_is_integer(burst) || json_integer_value(burst) < 0)))

@@ -263,10 +263,8 @@ static uint32_t tcp_rate_allows(struct gw_ctx *ctx, struct flow *fl, uint32_t wa
 	int64_t room = shaper_room(ctx->shape_in, ctx->now);
 	uint32_t least = want < seg ? want : seg;
 
-	if (room >= (int64_t)want)
-		return want;
 	if (room >= (int64_t)least)
-		return (uint32_t)room;
+		return room < (int64_t)want ? (uint32_t)room : want;
 	tcp_send_later(ctx, fl, shaper_wait_ns(ctx->shape_in, least));
 	return 0;
 }
@@ -354,7 +352,7 @@ void tcp_send_data(struct gw_ctx *ctx, struct flow *fl, bool probe)
 		uint32_t in_flight = fl->snd_nxt - fl->snd_una;
 		uint32_t wnd = fl->guest_wnd ? fl->guest_wnd : (probe ? 1 : 0);
 		struct frame f[PEEK_FRAMES];
-		uint32_t want;
+		uint32_t want, sent = 0;
 		uint16_t window;
 		int n;
 
@@ -389,12 +387,13 @@ void tcp_send_data(struct gw_ctx *ctx, struct flow *fl, bool probe)
 			uint32_t len = f[i].len - tcp_hdrs(fl);
 
 			tcp_fill_headers(ctx, fl, &f[i], F_ACK | F_PSH, fl->snd_nxt, 0, window);
-			if (ctx->shape_in)
-				shaper_spend(ctx->shape_in, f[i].len);
+			sent += f[i].len;
 			fl->snd_nxt += len;
 			tcp_send_frame(ctx, fl, &f[i], len > mss ? mss : 0);
 			fl->flags &= (uint16_t)~FLOW_ACK_LATER;	/* data carries the ACK */
 		}
+		if (ctx->shape_in)	/* once a batch: the bucket is shared */
+			shaper_spend(ctx->shape_in, sent);
 		arm_rto(ctx, fl);
 	}
 	if ((fl->flags & FLOW_HOST_EOF) && !(fl->flags & FLOW_FIN_SENT))
